@@ -1,0 +1,46 @@
+# Every target creates its virtual environment when missing, so `make test` alone works on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# lightbulb 2 cannot share an environment with lightbulb 3: it gets its own.
+VENV2 := .venv-lb2
+BIN2 := $(VENV2)/bin
+STAMP2 := $(VENV2)/.installed-stamp
+
+.PHONY: demo test lint types unit test-lb2 bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,lightbulb,redis,postgres]'
+	touch $(STAMP)
+
+$(STAMP2): pyproject.toml
+	test -x $(BIN2)/python || $(PYTHON) -m venv $(VENV2)
+	$(BIN2)/python -m pip install -q --upgrade pip
+	$(BIN2)/python -m pip install -q -e '.[dev,lightbulb2]'
+	touch $(STAMP2)
+
+demo: $(STAMP)
+	$(BIN)/python -m lightbulb_lavalink demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check lightbulb_lavalink tests benchmarks example_bot
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/lightbulb2
+
+test-lb2: $(STAMP2)
+	$(BIN2)/python -m pytest -q -p no:cacheprovider tests/lightbulb2
+
+test: lint types unit test-lb2
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(VENV2) .mypy_cache .pytest_cache .ruff_cache

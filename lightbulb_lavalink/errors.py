@@ -1,0 +1,104 @@
+"""The exception types raised by lightbulb-lavalink, in one leaf module every layer may import."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "LavalinkError",
+    "NodeUnavailable",
+    "PlayerNotFoundError",
+    "ProtocolError",
+    "RequestTimeoutError",
+    "RestError",
+    "SessionExpired",
+    "SessionNotFoundError",
+    "SettingsError",
+    "StoreError",
+    "TrackDecodeError",
+    "VoiceTimeoutError",
+]
+
+
+class LavalinkError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class SettingsError(LavalinkError, ValueError):
+    """A setting is missing or invalid; `field` names it (e.g. ``nodes[0].port``)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"invalid setting {field!r}: {problem}")
+        self.field = field
+        """The dotted name of the offending setting."""
+        self.problem = problem
+        """What is wrong with it, in words."""
+
+
+class ProtocolError(LavalinkError, ValueError):
+    """A node sent a payload that does not follow the Lavalink v4 protocol.
+
+    `where` is the dotted path of the offending value inside the payload (``"track.info.length"``).
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"malformed Lavalink payload at {where or '<root>'}: {problem}")
+        self.where = where
+        """Dotted path of the offending value, ``""`` for the payload itself."""
+        self.problem = problem
+        """What is wrong with it."""
+
+
+class TrackDecodeError(LavalinkError, ValueError):
+    """An encoded track blob could not be decoded (bad base64, truncated, bad modified UTF-8)."""
+
+
+class RestError(LavalinkError):
+    """A Lavalink REST call answered with an error status.
+
+    Carries what the server said: `status`, `message` (from its error JSON, or the reason phrase), `path`.
+    """
+
+    def __init__(self, status: int, message: str, path: str, *, method: str = "GET", error: str = "") -> None:
+        super().__init__(f"{method} {path} failed with {status}: {message}")
+        self.status = status
+        """The HTTP status code."""
+        self.message = message
+        """The server's message (``"Session not found"``), or the reason phrase when it gave none."""
+        self.path = path
+        """The request path, without the query string."""
+        self.method = method
+        """The HTTP method."""
+        self.error = error
+        """The reason phrase the server put in its error JSON (``"Not Found"``), if any."""
+
+
+class AuthenticationError(RestError):
+    """The node refused the password (401 missing, 403 wrong; 401 on the websocket handshake)."""
+
+
+class SessionNotFoundError(RestError):
+    """404 ``Session not found``: the session id is unknown, expired, or paused awaiting a resume."""
+
+
+class PlayerNotFoundError(RestError):
+    """404 ``Player not found``: the session has no player for that guild."""
+
+
+class RequestTimeoutError(LavalinkError, TimeoutError):
+    """A REST request or websocket handshake took longer than its timeout."""
+
+
+class NodeUnavailable(LavalinkError):
+    """No node can serve the request: unreachable, not yet ready, or none configured."""
+
+
+class SessionExpired(LavalinkError):
+    """A session that was expected to resume was gone (timeout passed or the node restarted)."""
+
+
+class VoiceTimeoutError(LavalinkError, TimeoutError):
+    """Discord did not send the voice state and voice server updates in time after a join."""
+
+
+class StoreError(LavalinkError):
+    """A session store could not be read or written (corrupt file, unreachable server)."""
