@@ -1,0 +1,166 @@
+"""Plain-data snapshots of a guild's playback and queue, as the session stores keep them."""
+
+from __future__ import annotations
+
+import time
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import StoreError
+
+__all__ = ["GuildSnapshot", "QueueSnapshot", "TrackSnapshot"]
+
+_LOOP_MODES = frozenset({"off", "track", "queue"})
+
+
+def _expect(data: typing.Any, key: str, kind: type | tuple[type, ...], where: str) -> typing.Any:
+    if not isinstance(data, dict):
+        raise StoreError(f"snapshot {where or '<root>'}: expected an object, got {type(data).__name__}")
+    if key not in data:
+        raise StoreError(f"snapshot {where}.{key}: missing")
+    value = data[key]
+    # bool is an int subclass: refuse it where a number is expected.
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        raise StoreError(f"snapshot {where}.{key}: expected {_kind_name(kind)}, got {type(value).__name__}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    return " or ".join("null" if k is type(None) else k.__name__ for k in _as_tuple(kind))
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class TrackSnapshot:
+    """One track as saved: its encoded blob and the bot's user data (who requested it, ...)."""
+
+    encoded: str
+    """The base64 track blob Lavalink understands."""
+    user_data: dict[str, typing.Any] = attrs.field(factory=dict)
+    """The track's `userData`, JSON-safe."""
+
+    def to_dict(self) -> dict[str, typing.Any]:
+        """Return the JSON-safe form."""
+        return {"encoded": self.encoded, "userData": self.user_data}
+
+    @classmethod
+    def from_dict(cls, data: typing.Any, where: str = "track") -> TrackSnapshot:
+        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        return cls(
+            encoded=_expect(data, "encoded", str, where),
+            user_data=_expect(data, "userData", dict, where) if "userData" in data else {},
+        )
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class QueueSnapshot:
+    """A guild queue as saved: what comes next, what was played, and the loop mode."""
+
+    tracks: tuple[TrackSnapshot, ...] = ()
+    """Upcoming tracks, next first."""
+    history: tuple[TrackSnapshot, ...] = ()
+    """Played tracks, most recent last."""
+    loop: str = "off"
+    """``"off"``, ``"track"`` or ``"queue"``."""
+
+    def to_dict(self) -> dict[str, typing.Any]:
+        """Return the JSON-safe form."""
+        return {
+            "tracks": [t.to_dict() for t in self.tracks],
+            "history": [t.to_dict() for t in self.history],
+            "loop": self.loop,
+        }
+
+    @classmethod
+    def from_dict(cls, data: typing.Any, where: str = "queue") -> QueueSnapshot:
+        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        tracks = _expect(data, "tracks", list, where)
+        history = _expect(data, "history", list, where)
+        loop = _expect(data, "loop", str, where)
+        if loop not in _LOOP_MODES:
+            raise StoreError(f"snapshot {where}.loop: unknown loop mode {loop!r}")
+        return cls(
+            tracks=tuple(TrackSnapshot.from_dict(t, f"{where}.tracks[{i}]") for i, t in enumerate(tracks)),
+            history=tuple(TrackSnapshot.from_dict(t, f"{where}.history[{i}]") for i, t in enumerate(history)),
+            loop=loop,
+        )
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class GuildSnapshot:
+    """Everything needed to bring one guild's playback back after a restart."""
+
+    guild_id: int
+    """The guild."""
+    node: str
+    """Name of the node the guild's player lives on."""
+    channel_id: int | None
+    """The voice channel the bot was in, or `None` if it was not connected."""
+    track: TrackSnapshot | None = None
+    """The current track, or `None` when idle."""
+    position: int = 0
+    """Position in the current track, in milliseconds, as of `updated_at`."""
+    paused: bool = False
+    """Whether playback was paused."""
+    volume: int = 100
+    """Player volume, 0 to 1000."""
+    filters: dict[str, typing.Any] = attrs.field(factory=dict)
+    """The player's filters in their wire (JSON) form."""
+    queue: QueueSnapshot = attrs.field(factory=QueueSnapshot)
+    """The bot-side queue."""
+    updated_at: float = attrs.field(factory=time.time)
+    """Unix time at which `position` was true."""
+
+    def to_dict(self) -> dict[str, typing.Any]:
+        """Return the JSON-safe form (guild and channel ids as strings, as Discord writes them)."""
+        return {
+            "guildId": str(self.guild_id),
+            "node": self.node,
+            "channelId": None if self.channel_id is None else str(self.channel_id),
+            "track": None if self.track is None else self.track.to_dict(),
+            "position": self.position,
+            "paused": self.paused,
+            "volume": self.volume,
+            "filters": self.filters,
+            "queue": self.queue.to_dict(),
+            "updatedAt": self.updated_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: typing.Any) -> GuildSnapshot:
+        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        guild_id = _expect(data, "guildId", str, "")
+        channel_id = _expect(data, "channelId", (str, type(None)), "")
+        track = _expect(data, "track", (dict, type(None)), "")
+        try:
+            gid = int(guild_id)
+            cid = None if channel_id is None else int(channel_id)
+        except ValueError as exc:
+            raise StoreError(f"snapshot: guild or channel id is not a number: {exc}") from None
+        position = _expect(data, "position", int, "")
+        volume = _expect(data, "volume", int, "")
+        if position < 0:
+            raise StoreError("snapshot .position: negative")
+        return cls(
+            guild_id=gid,
+            node=_expect(data, "node", str, ""),
+            channel_id=cid,
+            track=None if track is None else TrackSnapshot.from_dict(track),
+            position=position,
+            paused=_expect(data, "paused", bool, ""),
+            volume=volume,
+            filters=_expect(data, "filters", dict, ""),
+            queue=QueueSnapshot.from_dict(_expect(data, "queue", dict, "")),
+            updated_at=float(_expect(data, "updatedAt", (int, float), "")),
+        )
+
+    def position_now(self, now: float | None = None) -> int:
+        """The position the track would have reached by `now` had it kept playing (paused: unchanged)."""
+        if self.paused or self.track is None:
+            return self.position
+        elapsed = max(0.0, (time.time() if now is None else now) - self.updated_at)
+        return self.position + int(elapsed * 1000)
