@@ -1,0 +1,268 @@
+"""One Lavalink node: its REST client, its websocket session, its stats and penalty, and what it told us."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import logging
+import typing
+
+import attrs
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.pool import stats_penalty
+from lightbulb_lavalink.protocol.messages import (
+    PlayerUpdateMessage,
+    ReadyMessage,
+    StatsMessage,
+    TrackEndMessage,
+    UnknownMessage,
+)
+from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink.protocol.websocket import WebSocketSession
+
+if typing.TYPE_CHECKING:
+    import aiohttp
+
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.errors import LavalinkError
+    from lightbulb_lavalink.protocol.info import Info
+    from lightbulb_lavalink.protocol.messages import Message
+    from lightbulb_lavalink.protocol.stats import Stats
+    from lightbulb_lavalink.resume import SyncReport
+    from lightbulb_lavalink.settings import NodeSettings
+
+__all__ = ["Node", "NodeState", "ReadyInfo"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.node")
+
+
+class NodeState(enum.Enum):
+    """Where a node's connection stands."""
+
+    DISCONNECTED = "disconnected"
+    """Not started, closed, or between reconnection attempts."""
+    CONNECTING = "connecting"
+    """The websocket is connecting or waiting for `ready`."""
+    READY = "ready"
+    """Connected with a live session: the node can take players."""
+    FAILED = "failed"
+    """Gave up: the node refused our credentials. See `Node.last_error`."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class ReadyInfo:
+    """What the node's last `ready` op said and when it came."""
+
+    session_id: str
+    """The session id it gave."""
+    resumed: bool
+    """Whether it resumed the session we asked for."""
+    at: datetime.datetime
+    """When it arrived (UTC)."""
+
+
+class Node:
+    """One Lavalink server connection. Created by `LavalinkClient` from the settings; never construct one yourself."""
+
+    def __init__(self, client: LavalinkClient, settings: NodeSettings) -> None:
+        self._client = client
+        self.settings: NodeSettings = settings
+        """The node's settings (name, address, region; the password is never shown)."""
+        self.state: NodeState = NodeState.DISCONNECTED
+        """Where the connection stands."""
+        self.stats: Stats | None = None
+        """The last stats the node sent, or `None` before the first."""
+        self.last_ready: ReadyInfo | None = None
+        """The last `ready` op, or `None` before the first."""
+        self.last_sync: SyncReport | None = None
+        """What the last `ready` led to: a resumed sync, a recovery or a fresh session."""
+        self.last_error: str | None = None
+        """Why the node failed or last disconnected, in words."""
+        self.expected_session_id: str | None = None
+        """The session we hoped to resume at the last connection (from the store, or the previous one)."""
+        self.pending_players = 0
+        """Players assigned to this node and not yet counted by a stats op (fair load balancing)."""
+        self._rest: RestClient | None = None
+        self._ws: WebSocketSession | None = None
+        self._replaying = False
+        self._replay_seen: set[tuple[int, str, str, str]] = set()
+        self._replayed_count = 0
+
+    def __repr__(self) -> str:
+        return f"Node(name={self.name!r}, state={self.state.value}, session_id={self.session_id!r})"
+
+    @property
+    def name(self) -> str:
+        """The node's name, unique within a client."""
+        return self.settings.name
+
+    @property
+    def rest(self) -> RestClient:
+        """The node's REST client (raises `NodeUnavailable` before the client started)."""
+        if self._rest is None:
+            raise NodeUnavailable(f"node {self.name!r} is not started")
+        return self._rest
+
+    @property
+    def session_id(self) -> str | None:
+        """The id of the node's latest session (the latest `ready`), or `None` before the first."""
+        return self._ws.session_id if self._ws is not None else None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the node has a live session and can take commands."""
+        return self.state is NodeState.READY
+
+    @property
+    def penalty(self) -> float:
+        """The load-balancing penalty: lower is better (see `lightbulb_lavalink.pool.stats_penalty`)."""
+        return stats_penalty(self.stats, self.pending_players)
+
+    @property
+    def player_count(self) -> int:
+        """How many of the client's players live on this node."""
+        return sum(1 for p in self._client.players.values() if p.node is self)
+
+    async def fetch_info(self) -> Info:
+        """Ask the node for its version, source managers, filters and plugins."""
+        return await self.rest.info()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+
+    async def start(self, session: aiohttp.ClientSession, bot_id: int, session_id: str | None) -> None:
+        """Open the REST client and start the websocket, asking to resume `session_id` if given."""
+        settings = self._client.settings
+        self.expected_session_id = session_id
+        self._rest = RestClient(
+            self.settings.url,
+            self.settings.password,
+            session=session,
+            timeout=settings.request_timeout,
+            client_name=settings.client_name,
+        )
+        self._ws = WebSocketSession(
+            self.settings.url,
+            self.settings.password,
+            bot_id,
+            client_name=settings.client_name,
+            session=session,
+            handler=self,
+            session_id=session_id,
+        )
+        self.state = NodeState.CONNECTING
+        await self._ws.start()
+
+    async def close(self) -> None:
+        """Close the websocket without destroying anything: a resumable session stays resumable."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            await ws.close()
+        if self._rest is not None:
+            await self._rest.close()
+        self.state = NodeState.DISCONNECTED
+
+    async def wait_ready(self, timeout: float) -> ReadyMessage:
+        """Wait until the node's websocket has a session; raise `NodeUnavailable` or the fatal error."""
+        if self._ws is None:
+            raise NodeUnavailable(f"node {self.name!r} is not started")
+        return await self._ws.wait_ready(timeout)
+
+    def forget_session(self) -> None:
+        """Drop the session id, so the next connection starts a fresh session (used when a resume fails)."""
+        if self._ws is not None:
+            self._ws.session_id = None
+
+    # -- websocket handler ----------------------------------------------------------------------------------------
+
+    async def on_message(self, message: Message) -> None:
+        """Handle one op from the node, in order."""
+        client = self._client
+        if isinstance(message, PlayerUpdateMessage):
+            self._replaying = False  # the per-player updates come after the replayed queue
+            player = client.players.get(message.guild_id)
+            if player is not None and player.node is self:
+                player._on_state(message.state)
+                client.dispatch(
+                    events.PlayerUpdateEvent(app=client.app, client=client, player=player, state=message.state)
+                )
+        elif isinstance(message, StatsMessage):
+            self.stats = message.stats
+            self.pending_players = 0
+            client.dispatch(events.NodeStatsEvent(app=client.app, client=client, node=self, stats=message.stats))
+        elif isinstance(message, ReadyMessage):
+            await self._on_ready(message)
+        elif isinstance(message, UnknownMessage):
+            _LOGGER.debug("node %s: ignoring unknown op %r", self.name, message.op)
+        else:
+            await self._on_event(message)
+
+    async def _on_event(self, message: typing.Any) -> None:
+        replayed = self._replaying
+        if replayed:
+            self._replayed_count += 1
+            if isinstance(message, TrackEndMessage):
+                info = message.track.info
+                key = (message.guild_id, info.source_name, info.identifier, message.reason.value)
+                if key in self._replay_seen:
+                    _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, key)
+                    return
+                self._replay_seen.add(key)
+        player = self._client.players.get(message.guild_id)
+        if player is None or player.node is not self:
+            _LOGGER.debug("node %s: event %s for guild %s without a player", self.name, type(message).__name__,
+                          message.guild_id)
+            return
+        await player._on_event(message, replayed=replayed)
+
+    async def _on_ready(self, message: ReadyMessage) -> None:
+        client = self._client
+        self.last_ready = ReadyInfo(
+            session_id=message.session_id, resumed=message.resumed, at=datetime.datetime.now(datetime.UTC)
+        )
+        self.last_error = None
+        self._replaying = message.resumed
+        self._replay_seen.clear()
+        self._replayed_count = 0
+        self.state = NodeState.READY
+        _LOGGER.info(
+            "node %s ready: session %s (%s)", self.name, message.session_id, "resumed" if message.resumed else "new"
+        )
+        # The coordinator syncs players before returning, so the replayed events read after this are applied
+        # in order on top of the rebuilt state.
+        await client._resume.on_ready(self, message)
+        client.dispatch(
+            events.NodeReadyEvent(
+                app=client.app, client=client, node=self, session_id=message.session_id, resumed=message.resumed
+            )
+        )
+
+    @property
+    def replayed_events(self) -> int:
+        """How many events the last resumed `ready` replayed so far."""
+        return self._replayed_count
+
+    async def on_disconnect(self, code: int | None, reason: str, will_reconnect: bool) -> None:
+        """The websocket closed; it reconnects by itself unless `will_reconnect` is false."""
+        client = self._client
+        was_ready = self.state is NodeState.READY
+        self.state = NodeState.CONNECTING if will_reconnect else NodeState.DISCONNECTED
+        self.last_error = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
+        if was_ready:
+            # Remember where every track was, in case the node lost the session and we have to recover it.
+            for player in client.players.values():
+                if player.node is self:
+                    player._freeze_position()
+            _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
+        client.dispatch(
+            events.NodeDisconnectedEvent(
+                app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect
+            )
+        )
+
+    async def on_fatal(self, error: LavalinkError) -> None:
+        """The node refused us for good (wrong password, bad user id): stop and say why."""
+        self.state = NodeState.FAILED
+        self.last_error = str(error)
+        _LOGGER.error("node %s failed and will not be retried: %s", self.name, error)

@@ -1,0 +1,360 @@
+"""One guild's player: what plays now on which node, its bot-side queue, and the commands that drive it."""
+
+from __future__ import annotations
+
+import logging
+import time
+import typing
+
+import attrs
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.messages import (
+    TrackEndMessage,
+    TrackExceptionMessage,
+    TrackStartMessage,
+    TrackStuckMessage,
+    WebSocketClosedMessage,
+)
+from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.queue import GuildQueue
+from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.protocol.messages import EventMessage
+    from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerState, VoiceState
+    from lightbulb_lavalink.protocol.tracks import Track
+
+__all__ = ["Player", "same_track"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.player")
+
+
+def same_track(a: Track | None, b: Track | None) -> bool:
+    """Whether two track objects stand for the same track.
+
+    Lavalink re-encodes tracks (with the current position), so the `encoded` strings of one track differ between
+    a REST answer and an event; identity is the source and its identifier.
+    """
+    if a is None or b is None:
+        return a is b
+    return a.info.identifier == b.info.identifier and a.info.source_name == b.info.source_name
+
+
+class Player:
+    """A guild's player: its node, voice channel, current track, interpolated position and queue.
+
+    Created by `LavalinkClient.join` (or rebuilt by the resume coordinator); never construct one yourself.
+    """
+
+    __slots__ = (
+        "_client",
+        "_destroyed",
+        "_frozen",
+        "_last_position_save",
+        "_state_at",
+        "channel_id",
+        "connected",
+        "filters",
+        "guild_id",
+        "node",
+        "paused",
+        "queue",
+        "state",
+        "track",
+        "voice",
+        "volume",
+    )
+
+    def __init__(self, client: LavalinkClient, node: Node, guild_id: int, *, queue: GuildQueue | None = None) -> None:
+        self._client = client
+        self.guild_id: int = guild_id
+        """The guild this player belongs to."""
+        self.node: Node = node
+        """The node the player lives on."""
+        self.channel_id: int | None = None
+        """The voice channel the bot is in, or `None`."""
+        self.track: Track | None = None
+        """The track playing now, or `None` when idle."""
+        self.paused: bool = False
+        """Whether playback is paused."""
+        self.volume: int = 100
+        """Volume, 0 to 1000 (100 is unchanged)."""
+        self.filters: Filters = Filters()
+        """The audio filters in effect."""
+        self.queue: GuildQueue = queue if queue is not None else GuildQueue(history_limit=client.settings.history_limit)
+        """The bot-side queue of what comes next."""
+        self.state: PlayerState | None = None
+        """The last state Lavalink reported (position, voice connection, ping)."""
+        self.connected: bool = False
+        """Whether Lavalink's voice connection to Discord is up, as last reported."""
+        self.voice: VoiceState | None = None
+        """The voice state last sent to Lavalink."""
+        self._state_at = time.monotonic()
+        self._last_position_save = 0.0
+        self._destroyed = False
+        self._frozen = False
+
+    def __repr__(self) -> str:
+        title = self.track.info.title if self.track else None
+        return f"Player(guild_id={self.guild_id}, node={self.node.name!r}, track={title!r}, queued={len(self.queue)})"
+
+    @property
+    def position(self) -> int:
+        """The position in the current track in milliseconds, interpolated since Lavalink's last update."""
+        if self.track is None or self.state is None:
+            return 0
+        position = self.state.position
+        if not self.paused and not self._frozen:
+            position += int((time.monotonic() - self._state_at) * 1000)
+        length = self.track.info.length
+        return max(0, min(position, length)) if not self.track.info.is_stream else max(0, position)
+
+    @property
+    def is_playing(self) -> bool:
+        """Whether a track is loaded and not paused."""
+        return self.track is not None and not self.paused
+
+    # -- commands -------------------------------------------------------------------------------------------
+
+    async def play(
+        self,
+        track: Track | None = None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        paused: bool | None = None,
+        replace: bool = True,
+    ) -> Track | None:
+        """Play `track` now (or, with no track, the next one from the queue); return what plays.
+
+        `start`/`end` are milliseconds. With `replace=False` an already playing track is kept and `track` is
+        queued instead. Returns `None` when there was nothing to play.
+        """
+        if track is None:
+            if self.track is not None and not replace:
+                return self.track
+            track = self.queue.advance(None)
+            if track is None:
+                return None
+        elif not replace and self.track is not None:
+            self.queue.add(track)
+            self._save()
+            return self.track
+        update = PlayerUpdate(
+            track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
+            position=start if start else UNSET,
+            end_time=end if end is not None else UNSET,
+            paused=paused if paused is not None else UNSET,
+        )
+        await self._update(update)
+        self.track = track if self.track is None or not same_track(self.track, track) else self.track
+        self._save(position=True)
+        return track
+
+    async def pause(self) -> None:
+        """Pause playback."""
+        await self._update(PlayerUpdate(paused=True))
+        self._save(position=True)
+
+    async def resume(self) -> None:
+        """Resume paused playback."""
+        await self._update(PlayerUpdate(paused=False))
+        self._save(position=True)
+
+    async def set_pause(self, paused: bool) -> None:
+        """Pause or resume."""
+        await (self.pause() if paused else self.resume())
+
+    async def seek(self, position: int) -> None:
+        """Jump to `position` milliseconds in the current track."""
+        if position < 0:
+            raise ValueError("position must be >= 0")
+        await self._update(PlayerUpdate(position=position))
+        self._save(position=True)
+
+    async def set_volume(self, volume: int) -> None:
+        """Set the volume, 0 to 1000 (100 is unchanged)."""
+        if not 0 <= volume <= 1000:
+            raise ValueError("volume must be between 0 and 1000")
+        await self._update(PlayerUpdate(volume=volume))
+        self._save()
+
+    async def set_filters(self, filters: Filters) -> None:
+        """Replace every audio filter with `filters`."""
+        await self._update(PlayerUpdate(filters=filters))
+        self._save()
+
+    async def skip(self) -> Track | None:
+        """Skip the current track and play the next one from the queue; return it (`None`: queue ended)."""
+        current = self.track
+        if current is not None:
+            self.queue.push_history(current)
+        nxt = self.queue.next_for_skip(current)
+        if nxt is None:
+            await self.stop()
+            self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
+            return None
+        await self.play(nxt)
+        return nxt
+
+    async def stop(self) -> None:
+        """Stop the current track; the queue is kept."""
+        await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
+        self.track = None
+        self._save(position=True)
+
+    async def destroy(self) -> None:
+        """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`."""
+        self._destroyed = True
+        session_id = self.node.session_id
+        if session_id is not None and self.node.connected:
+            await self.node.rest.destroy_player(session_id, self.guild_id)
+
+    def snapshot(self) -> GuildSnapshot:
+        """The plain-data form of this guild's playback and queue, for the session store."""
+        track = self.track
+        return GuildSnapshot(
+            guild_id=self.guild_id,
+            node=self.node.name,
+            channel_id=self.channel_id,
+            track=None if track is None else TrackSnapshot(encoded=track.encoded, user_data=dict(track.user_data)),
+            position=self.position,
+            paused=self.paused,
+            volume=self.volume,
+            filters=self.filters.to_payload(),
+            queue=self.queue.snapshot(),
+            updated_at=time.time(),
+        )
+
+    # -- driven by the node and the resume coordinator --------------------------------------------------------
+
+    async def _update(self, update: PlayerUpdate, *, no_replace: bool = False) -> None:
+        session_id = self.node.session_id
+        if session_id is None or not self.node.connected:
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+        info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
+        self._apply_info(info)
+
+    def _apply_info(self, info: PlayerInfo) -> None:
+        """Take Lavalink's view of the player (a REST answer) as the truth."""
+        self.track = info.track
+        self.paused = info.paused
+        self.volume = info.volume
+        self.filters = info.filters
+        self._apply_state(info.state)
+        if info.voice.session_id:
+            self.voice = info.voice
+
+    def _apply_state(self, state: PlayerState) -> None:
+        self.state = state
+        self._frozen = False
+        self.connected = state.connected
+        self._state_at = time.monotonic()
+
+    def _freeze_position(self) -> None:
+        """The node went away: stop interpolating and save where the track was."""
+        if self.state is not None and not self._frozen:
+            self.state = attrs.evolve(self.state, position=self.position)
+            self._frozen = True
+            self._save(position=True)
+
+    def _on_state(self, state: PlayerState) -> None:
+        """A `playerUpdate` op: remember it and, at most every few seconds, save the position."""
+        self._apply_state(state)
+        if self.track is not None and not self.paused:
+            now = time.monotonic()
+            if now - self._last_position_save >= self._client.settings.position_save_interval:
+                self._last_position_save = now
+                self._save()
+
+    async def _on_event(self, message: EventMessage, *, replayed: bool) -> None:
+        client = self._client
+        app = client.app
+        if isinstance(message, TrackStartMessage):
+            self.track = message.track
+            client.dispatch(
+                events.TrackStartEvent(app=app, client=client, player=self, track=message.track, replayed=replayed)
+            )
+            self._save(position=True)
+        elif isinstance(message, TrackEndMessage):
+            await self._on_track_end(message, replayed=replayed)
+        elif isinstance(message, TrackExceptionMessage):
+            client.dispatch(
+                events.TrackExceptionEvent(
+                    app=app,
+                    client=client,
+                    player=self,
+                    track=message.track,
+                    exception=message.exception,
+                    replayed=replayed,
+                )
+            )
+        elif isinstance(message, TrackStuckMessage):
+            client.dispatch(
+                events.TrackStuckEvent(
+                    app=app,
+                    client=client,
+                    player=self,
+                    track=message.track,
+                    threshold_ms=message.threshold_ms,
+                    replayed=replayed,
+                )
+            )
+        elif isinstance(message, WebSocketClosedMessage):
+            self.connected = False
+            client.dispatch(
+                events.VoiceClosedEvent(
+                    app=app,
+                    client=client,
+                    player=self,
+                    code=message.code,
+                    reason=message.reason,
+                    by_remote=message.by_remote,
+                )
+            )
+
+    async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
+        client = self._client
+        ended = message.track
+        still_current = self.track is None or same_track(self.track, ended)
+        if still_current:
+            self.track = None
+        client.dispatch(
+            events.TrackEndEvent(
+                app=client.app,
+                client=client,
+                player=self,
+                track=ended,
+                reason=message.reason,
+                may_start_next=message.reason.may_start_next,
+                replayed=replayed,
+            )
+        )
+        if not message.reason.may_start_next or self._destroyed:
+            return
+        if not still_current:
+            # Another track is playing already (started while this event was in flight): never skip it.
+            _LOGGER.debug("guild %s: ignoring end of %r, another track is playing", self.guild_id, ended.info.title)
+            return
+        nxt = self.queue.advance(ended)
+        if nxt is None:
+            self._save(position=True)
+            client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=self))
+            return
+        try:
+            await self.play(nxt)
+        except Exception as exc:  # a REST failure must not kill the websocket reader
+            _LOGGER.warning("guild %s: could not start the next track %r: %s", self.guild_id, nxt.info.title, exc)
+            self.queue.insert(0, nxt)
+            self._save()
+
+    def _save(self, *, position: bool = False) -> None:
+        if position:
+            self._last_position_save = time.monotonic()
+        if not self._destroyed:
+            self._client._schedule_snapshot(self)

@@ -1,0 +1,318 @@
+"""The resume coordinator: what a node's `ready` leads to, so every guild keeps playing with its queue.
+
+Three sources of truth meet here: Lavalink's players, the saved snapshots and Discord's voice state.
+
+* A **resumed** `ready`: fetch the session's players and rebuild each `Player` and `GuildQueue` (Lavalink is the
+  truth for the current track and position, the snapshot for what comes next) before the replayed events are
+  read, so those events apply on top of the rebuilt state; then, in the background, rejoin voice for players a
+  restarted bot had to rebuild (it has a new Discord gateway session) and recover snapshots Lavalink had no
+  player for.
+* A **fresh** `ready`: enable resuming at once; if a session was expected (the node restarted or the resume
+  timeout passed), recover every known guild: rejoin its channel and recreate its player from the snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+import typing
+
+import attrs
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.player import Player, same_track
+from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.queue import GuildQueue
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.protocol.messages import ReadyMessage
+    from lightbulb_lavalink.protocol.player import VoiceState
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+
+__all__ = ["ResumeCoordinator", "SyncReport"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.resume")
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class SyncReport:
+    """What a node's `ready` led to, for status commands and logs."""
+
+    kind: typing.Literal["resumed", "recovered", "fresh"]
+    """``resumed``: the session survived; ``recovered``: it was lost and guilds were rebuilt; ``fresh``: nothing to restore."""
+    session_id: str
+    """The session id the node gave."""
+    previous_session_id: str | None
+    """The session id we asked to resume, if any."""
+    at: datetime.datetime
+    """When the `ready` arrived (UTC)."""
+    duration: float
+    """Seconds from `ready` to every player and queue rebuilt (for recoveries: every guild rejoined)."""
+    players_synced: int = 0
+    """Players fetched from Lavalink and rebuilt (resumed sessions)."""
+    guilds_recovered: tuple[int, ...] = ()
+    """Guilds whose player was recreated from a snapshot."""
+    guilds_failed: Mapping[int, str] = attrs.field(factory=dict)
+    """Guilds that could not be brought back, with the reason."""
+    replayed_events: int = 0
+    """Events the node replayed after a resumed `ready`."""
+
+
+class ResumeCoordinator:
+    """Turns each node `ready` into a synced or recovered set of players. Owned by `LavalinkClient`."""
+
+    def __init__(self, client: LavalinkClient) -> None:
+        self._client = client
+
+    async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
+        """Handle a node's `ready`; returns once the replayed events can be applied."""
+        started = time.perf_counter()
+        client = self._client
+        previous = node.expected_session_id
+        # Policy: always the latest session id, saved before acting on the ready.
+        node.expected_session_id = ready.session_id
+        await client._save_session_id(node, ready.session_id)
+        if ready.resumed:
+            await self._sync(node, ready, previous, started)
+        else:
+            await self._fresh(node, ready, previous, started)
+
+    # -- resumed ----------------------------------------------------------------------------------------------
+
+    async def _sync(self, node: Node, ready: ReadyMessage, previous: str | None, started: float) -> None:
+        client = self._client
+        try:
+            infos = await node.rest.get_players(ready.session_id)
+        except LavalinkError as exc:
+            _LOGGER.warning("node %s: could not fetch players of resumed session: %s", node.name, exc)
+            infos = []
+        saved = client._take_saved(node.name)
+        rebuilt: list[Player] = []
+        synced: set[int] = set()
+        for info in infos:
+            gid = info.guild_id
+            player = client.players.get(gid)
+            snap = saved.pop(gid, None)
+            if player is None or player.node is not node:
+                queue = (
+                    GuildQueue.restore(snap.queue, history_limit=client.settings.history_limit)
+                    if snap is not None
+                    else GuildQueue(history_limit=client.settings.history_limit)
+                )
+                player = Player(client, node, gid, queue=queue)
+                channel = info.voice.channel_id
+                player.channel_id = snap.channel_id if snap is not None else (int(channel) if channel else None)
+                client._add_player(player)
+                rebuilt.append(player)
+                if snap is not None and info.track is not None and snap.track is not None:
+                    # The old process may have started the next track and died before saving: drop it from the
+                    # queue rather than play it twice.
+                    head = player.queue.peek()
+                    if head is not None and same_track(head, info.track) and head.encoded != snap.track.encoded:
+                        player.queue.remove(0)
+            player._apply_info(info)
+            synced.add(gid)
+        # Players we hold that the session no longer has, and snapshots without a player: recover them.
+        lost = [p.snapshot() for p in client.players.values() if p.node is node and p.guild_id not in synced]
+        to_recover = lost + list(saved.values())
+        duration = time.perf_counter() - started
+        report = SyncReport(
+            kind="resumed",
+            session_id=ready.session_id,
+            previous_session_id=previous,
+            at=_utcnow(),
+            duration=duration,
+            players_synced=len(synced),
+        )
+        node.last_sync = report
+        _LOGGER.info(
+            "node %s: resumed session %s, %d players synced in %.1f ms",
+            node.name,
+            ready.session_id,
+            len(synced),
+            duration * 1000,
+        )
+        client.dispatch(
+            events.SessionResumedEvent(
+                app=client.app,
+                client=client,
+                node=node,
+                session_id=ready.session_id,
+                guild_ids=tuple(sorted(synced)),
+                players_synced=len(synced),
+                replayed_events=0,
+                duration=duration,
+            )
+        )
+        for player in rebuilt:
+            client._schedule_snapshot(player)
+        if rebuilt or to_recover:
+            client._spawn(self._after_sync(node, rebuilt, to_recover), name=f"lavalink-resync-{node.name}")
+
+    async def _after_sync(self, node: Node, rebuilt: list[Player], to_recover: list[GuildSnapshot]) -> None:
+        """Rejoin voice for rebuilt players (new Discord session) and recover snapshots without a player."""
+        client = self._client
+        limit = asyncio.Semaphore(client.settings.recovery_concurrency)
+
+        async def resync(player: Player) -> None:
+            if player.channel_id is None:
+                return
+            async with limit:
+                if not client._should_rejoin(player.guild_id, player.channel_id):
+                    _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
+                    return
+                try:
+                    info = await client.voice.join(player.guild_id, player.channel_id)
+                    await player._update(PlayerUpdate(voice=info.to_voice_state()))
+                except (LavalinkError, TimeoutError) as exc:
+                    _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
+
+        await asyncio.gather(*(resync(p) for p in rebuilt))
+        if to_recover:
+            await self._recover(node, to_recover, None, time.perf_counter(), kind_on_done=None)
+
+    # -- fresh ------------------------------------------------------------------------------------------------
+
+    async def _fresh(self, node: Node, ready: ReadyMessage, previous: str | None, started: float) -> None:
+        client = self._client
+        try:
+            await node.rest.update_session(
+                ready.session_id, resuming=True, timeout=client.settings.resume_timeout
+            )
+        except LavalinkError as exc:
+            _LOGGER.warning("node %s: could not enable resuming on session %s: %s", node.name, ready.session_id, exc)
+        if previous is not None:
+            _LOGGER.info("node %s: session %s was not resumed (new session %s)", node.name, previous, ready.session_id)
+        # In-memory players (the node restarted under a running bot) first, then snapshots from the store.
+        live = [p for p in client.players.values() if p.node is node]
+        snapshots: dict[int, GuildSnapshot] = {p.guild_id: p.snapshot() for p in live}
+        for gid, snap in client._take_saved(node.name).items():
+            snapshots.setdefault(gid, snap)
+        if not snapshots:
+            node.last_sync = SyncReport(
+                kind="fresh",
+                session_id=ready.session_id,
+                previous_session_id=previous,
+                at=_utcnow(),
+                duration=time.perf_counter() - started,
+            )
+            return
+        keep_voice = {p.guild_id for p in live}
+        client._spawn(
+            self._recover(node, list(snapshots.values()), previous, started, keep_voice=keep_voice),
+            name=f"lavalink-recover-{node.name}",
+        )
+
+    async def _recover(
+        self,
+        node: Node,
+        snapshots: list[GuildSnapshot],
+        previous: str | None,
+        started: float,
+        *,
+        keep_voice: set[int] | None = None,
+        kind_on_done: typing.Literal["recovered"] | None = "recovered",
+    ) -> None:
+        """Recreate a player for each snapshot on `node` and report it."""
+        client = self._client
+        session_id = node.session_id or ""
+        limit = asyncio.Semaphore(client.settings.recovery_concurrency)
+        recovered: list[int] = []
+        failed: dict[int, str] = {}
+
+        async def one(snap: GuildSnapshot) -> None:
+            async with limit:
+                try:
+                    reason = await self._recover_guild(node, snap, (keep_voice or set()))
+                except (LavalinkError, TimeoutError) as exc:
+                    reason = str(exc) or type(exc).__name__
+                except Exception as exc:  # one guild must never stop the others
+                    _LOGGER.exception("guild %s: recovery failed unexpectedly", snap.guild_id)
+                    reason = f"unexpected error: {exc!r}"
+                if reason is None:
+                    recovered.append(snap.guild_id)
+                else:
+                    failed[snap.guild_id] = reason
+                    _LOGGER.warning("guild %s: not recovered: %s", snap.guild_id, reason)
+
+        await asyncio.gather(*(one(s) for s in snapshots))
+        duration = time.perf_counter() - started
+        report = SyncReport(
+            kind="recovered",
+            session_id=session_id,
+            previous_session_id=previous,
+            at=_utcnow(),
+            duration=duration,
+            guilds_recovered=tuple(sorted(recovered)),
+            guilds_failed=failed,
+        )
+        if kind_on_done is not None:
+            node.last_sync = report
+        elif node.last_sync is not None:
+            node.last_sync = attrs.evolve(
+                node.last_sync, guilds_recovered=report.guilds_recovered, guilds_failed=report.guilds_failed
+            )
+        _LOGGER.info(
+            "node %s: recovered %d guilds (%d failed) in %.1f ms", node.name, len(recovered), len(failed),
+            duration * 1000,
+        )
+        client.dispatch(
+            events.SessionRecoveredEvent(
+                app=client.app,
+                client=client,
+                node=node,
+                session_id=session_id,
+                previous_session_id=previous,
+                guild_ids=tuple(sorted(recovered)),
+                failed=dict(failed),
+                duration=duration,
+            )
+        )
+
+    async def _recover_guild(self, node: Node, snap: GuildSnapshot, keep_voice: set[int]) -> str | None:
+        """Bring one guild back from its snapshot; return why not, or `None` on success."""
+        client = self._client
+        gid = snap.guild_id
+        player = client.players.get(gid)
+        if player is None or player.node is not node:
+            queue = GuildQueue.restore(snap.queue, history_limit=client.settings.history_limit)
+            player = Player(client, node, gid, queue=queue)
+            client._add_player(player)
+        player.channel_id = snap.channel_id
+        if snap.channel_id is None:
+            # Not in voice: only the queue comes back.
+            player.track = None
+            return None
+        if not client._should_rejoin(gid, snap.channel_id):
+            client._remove_player(gid)
+            return "voice channel has no listeners"
+        voice: VoiceState | None = None
+        if gid in keep_voice:
+            current = client.voice.current(gid)
+            voice = current.to_voice_state() if current is not None else player.voice
+        if voice is None:
+            voice = (await client.voice.join(gid, snap.channel_id)).to_voice_state()
+        track = snap.track
+        update = PlayerUpdate(
+            track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
+            position=snap.position if track is not None and snap.position else UNSET,
+            paused=snap.paused,
+            volume=snap.volume,
+            filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
+            voice=voice,
+        )
+        await player._update(update)
+        client._schedule_snapshot(player)
+        return None
