@@ -1,0 +1,333 @@
+"""The Lavalink v4 REST client: every endpoint, typed results, errors from `lightbulb_lavalink.errors`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import typing
+import urllib.parse
+
+import aiohttp
+import yarl
+
+from lightbulb_lavalink.errors import (
+    AuthenticationError,
+    NodeUnavailable,
+    PlayerNotFoundError,
+    ProtocolError,
+    RequestTimeoutError,
+    RestError,
+    SessionNotFoundError,
+    SettingsError,
+)
+from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionInfo
+from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
+from lightbulb_lavalink.protocol.stats import Stats
+from lightbulb_lavalink.protocol.tracks import LoadResult, Track
+
+__all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
+
+_LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.rest")
+
+_T = typing.TypeVar("_T")
+
+
+def _client_name() -> str:
+    try:
+        version = importlib.metadata.version("lightbulb-lavalink")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        version = "0"
+    return f"lightbulb-lavalink/{version}"
+
+
+DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
+"""The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
+
+_SESSION_NOT_FOUND: typing.Final = "Session not found"
+_PLAYER_NOT_FOUND: typing.Final = "Player not found"
+
+
+def _quote(value: str | int) -> str:
+    """Percent-encode one path segment or query value (``/`` and ``+`` included)."""
+    return urllib.parse.quote(str(value), safe="")
+
+
+def _parse_list(parse: typing.Callable[[typing.Any], _T], data: typing.Any, what: str) -> list[_T]:
+    """Parse a JSON array item by item, prefixing a `ProtocolError`'s path with the item index."""
+    if not isinstance(data, list):
+        raise ProtocolError("", f"expected a JSON array of {what}, got {type(data).__name__}")
+    items: list[_T] = []
+    for index, item in enumerate(data):
+        try:
+            items.append(parse(item))
+        except ProtocolError as exc:
+            where = f"[{index}].{exc.where}" if exc.where else f"[{index}]"
+            raise ProtocolError(where, exc.problem) from exc
+    return items
+
+
+class RestClient:
+    """An HTTP client for one Lavalink v4 node.
+
+    Every method performs one request and returns the parsed model. Errors: `AuthenticationError` (401/403),
+    `SessionNotFoundError` / `PlayerNotFoundError` (404), `RestError` (any other status >= 400),
+    `RequestTimeoutError` (no answer within `timeout`), `NodeUnavailable` (connection refused, DNS failure,
+    connection lost), `ProtocolError` (a success answer that is not what the protocol promises).
+    """
+
+    __slots__ = (
+        "_auth_headers",
+        "_base_url",
+        "_client_name",
+        "_closed",
+        "_json_headers",
+        "_owns_session",
+        "_password",
+        "_session",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        password: str,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 10.0,
+        client_name: str = DEFAULT_CLIENT_NAME,
+    ) -> None:
+        url = yarl.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise SettingsError(
+                "base_url", f"expected an http:// or https:// URL with a host, got {base_url!r}"
+            )
+        if not timeout > 0:
+            raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
+        self._base_url = str(url).rstrip("/")
+        self._password = password
+        self._session = session
+        self._owns_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._client_name = client_name
+        self._closed = False
+        self._auth_headers = {"Authorization": password, "User-Agent": client_name}
+        self._json_headers = {**self._auth_headers, "Content-Type": "application/json"}
+
+    def __repr__(self) -> str:
+        return f"RestClient({self._base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The node's base URL, e.g. ``http://127.0.0.1:2333`` (no trailing slash)."""
+        return self._base_url
+
+    @property
+    def timeout(self) -> float:
+        """The per-request timeout in seconds."""
+        total = self._timeout.total
+        assert total is not None
+        return total
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._closed
+
+    async def close(self) -> None:
+        """Close the HTTP session if this client created it (a session passed in stays open). Idempotent."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session:
+            await session.close()
+
+    # ------------------------------------------------------------------ tracks
+
+    async def load_tracks(self, identifier: str) -> LoadResult:
+        """``GET /v4/loadtracks``: resolve a URL or a search (``ytsearch:...``) into tracks."""
+        data = await self._request("GET", "/v4/loadtracks", query={"identifier": identifier})
+        return LoadResult.from_payload(data)
+
+    async def decode_track(self, encoded: str) -> Track:
+        """``GET /v4/decodetrack``: let the node decode one track blob."""
+        data = await self._request("GET", "/v4/decodetrack", query={"encodedTrack": encoded})
+        return Track.from_payload(data)
+
+    async def decode_tracks(self, encoded: typing.Sequence[str]) -> list[Track]:
+        """``POST /v4/decodetracks``: decode several blobs in one request (an empty list needs no request)."""
+        if not encoded:
+            return []
+        data = await self._request("POST", "/v4/decodetracks", body=list(encoded))
+        return _parse_list(Track.from_payload, data, "tracks")
+
+    # ------------------------------------------------------------------ players
+
+    async def get_players(self, session_id: str) -> list[PlayerInfo]:
+        """``GET /v4/sessions/{id}/players``: every player of a (connected) session."""
+        data = await self._request("GET", f"/v4/sessions/{_quote(session_id)}/players")
+        return _parse_list(PlayerInfo.from_payload, data, "players")
+
+    async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
+        """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerNotFoundError` when the guild has none."""
+        data = await self._request("GET", self._player_path(session_id, guild_id))
+        return PlayerInfo.from_payload(data)
+
+    async def update_player(
+        self, session_id: str, guild_id: int, update: PlayerUpdate, *, no_replace: bool = False
+    ) -> PlayerInfo:
+        """``PATCH /v4/sessions/{id}/players/{guild}``: create or change a player; returns it as it is now.
+
+        With `no_replace`, a new track in `update` is ignored when one is already playing.
+        """
+        query = {"noReplace": "true"} if no_replace else None
+        data = await self._request(
+            "PATCH", self._player_path(session_id, guild_id), query=query, body=update.to_payload()
+        )
+        return PlayerInfo.from_payload(data)
+
+    async def destroy_player(self, session_id: str, guild_id: int) -> None:
+        """``DELETE /v4/sessions/{id}/players/{guild}``: stop and remove a player (fine if there is none)."""
+        await self._request("DELETE", self._player_path(session_id, guild_id))
+
+    @staticmethod
+    def _player_path(session_id: str, guild_id: int) -> str:
+        return f"/v4/sessions/{_quote(session_id)}/players/{_quote(int(guild_id))}"
+
+    # ------------------------------------------------------------------ session
+
+    async def update_session(
+        self, session_id: str, *, resuming: bool | None = None, timeout: int | None = None  # noqa: ASYNC109 - seconds of resume timeout
+    ) -> SessionInfo:
+        """``PATCH /v4/sessions/{id}``: enable/disable resuming and set its timeout in **seconds**.
+
+        Arguments left as None are not sent (the node keeps their current values).
+        """
+        body: dict[str, typing.Any] = {}
+        if resuming is not None:
+            body["resuming"] = resuming
+        if timeout is not None:
+            body["timeout"] = int(timeout)
+        data = await self._request("PATCH", f"/v4/sessions/{_quote(session_id)}", body=body)
+        return SessionInfo.from_payload(data)
+
+    # ------------------------------------------------------------------ node
+
+    async def info(self) -> Info:
+        """``GET /v4/info``: the node's version, sources, filters and plugins."""
+        return Info.from_payload(await self._request("GET", "/v4/info"))
+
+    async def stats(self) -> Stats:
+        """``GET /v4/stats``: the node's current load."""
+        return Stats.from_payload(await self._request("GET", "/v4/stats"))
+
+    async def version(self) -> str:
+        """``GET /version``: the server version as plain text (``4.0.8``)."""
+        text = await self._request("GET", "/version", text=True)
+        assert isinstance(text, str)
+        return text.strip()
+
+    # ------------------------------------------------------------------ route planner
+
+    async def routeplanner_status(self) -> RoutePlannerStatus | None:
+        """``GET /v4/routeplanner/status``: the IP rotation state, None without a route planner."""
+        data = await self._request("GET", "/v4/routeplanner/status")
+        return None if data is None else RoutePlannerStatus.from_payload(data)
+
+    async def free_address(self, address: str) -> None:
+        """``POST /v4/routeplanner/free/address``: unmark one failing address."""
+        await self._request("POST", "/v4/routeplanner/free/address", body={"address": address})
+
+    async def free_all_addresses(self) -> None:
+        """``POST /v4/routeplanner/free/all``: unmark every failing address."""
+        await self._request("POST", "/v4/routeplanner/free/all")
+
+    # ------------------------------------------------------------------ machinery
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise NodeUnavailable(f"the REST client for {self._base_url} is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: typing.Mapping[str, str] | None = None,
+        body: typing.Any = None,
+        text: bool = False,
+    ) -> typing.Any:
+        """Send one request; return the decoded JSON (or text with `text`), None for an empty answer."""
+        session = self._get_session()
+        raw_url = self._base_url + path
+        if query:
+            raw_url += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote, safe="")
+        url = yarl.URL(raw_url, encoded=True)
+        if body is None:
+            headers, data = self._auth_headers, None
+        else:
+            headers, data = self._json_headers, json.dumps(body, separators=(",", ":"))
+        if _LOGGER.isEnabledFor(logging.DEBUG):
+            # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
+            _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
+        try:
+            async with session.request(
+                method, url, headers=headers, data=data, timeout=self._timeout
+            ) as resp:
+                payload = await resp.read()
+                status = resp.status
+                if status >= 400:
+                    raise self._error(method, path, status, resp.reason, payload)
+                if _LOGGER.isEnabledFor(logging.DEBUG):
+                    _LOGGER.debug("%s %s -> %d (%d bytes)", method, path, status, len(payload))
+        except TimeoutError as exc:
+            total = self._timeout.total
+            raise RequestTimeoutError(
+                f"{method} {path} on {self._base_url} got no answer within {total:g} s"
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {exc}") from exc
+        except aiohttp.ClientError as exc:
+            raise NodeUnavailable(f"{method} {path} on {self._base_url} failed: {exc!r}") from exc
+
+        if status == 204 or not payload:
+            return None
+        if text:
+            return payload.decode("utf-8", errors="replace")
+        try:
+            return json.loads(payload)
+        except ValueError as exc:
+            raise ProtocolError(
+                "", f"{method} {path} answered {status} with a body that is not JSON: {exc}"
+            ) from exc
+
+    @staticmethod
+    def _error(method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
+        """Map an error answer to the most precise `RestError` subclass."""
+        message = error = ""
+        try:
+            data = json.loads(payload) if payload else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            if isinstance(data.get("message"), str):
+                message = data["message"]
+            if isinstance(data.get("error"), str):
+                error = data["error"]
+        if status in (401, 403):
+            why = "no password was sent" if status == 401 else "the password is wrong"
+            return AuthenticationError(
+                status,
+                f"the node refused the password ({why})",
+                path,
+                method=method,
+                error=error or (reason or ""),
+            )
+        message = message or error or reason or "no message"
+        if status == 404 and message == _SESSION_NOT_FOUND:
+            return SessionNotFoundError(status, message, path, method=method, error=error)
+        if status == 404 and message == _PLAYER_NOT_FOUND:
+            return PlayerNotFoundError(status, message, path, method=method, error=error)
+        return RestError(status, message, path, method=method, error=error)
