@@ -1,0 +1,442 @@
+"""`FakeLavalink`: a Lavalink v4 node emulated on aiohttp, for testing bots without a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import re
+import string
+import typing
+
+from aiohttp import web
+
+from lightbulb_lavalink.errors import SettingsError
+from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog, Playback
+from lightbulb_lavalink.testing.clock import ScaledClock
+from lightbulb_lavalink.testing.context import NodeContext
+from lightbulb_lavalink.testing.filters import FILTER_NAMES
+from lightbulb_lavalink.testing.planner import FakeRoutePlanner
+from lightbulb_lavalink.testing.routes import add_routes
+from lightbulb_lavalink.testing.session import Connection, FakeSession
+from lightbulb_lavalink.testing.versions import EmulatedVersion
+from lightbulb_lavalink.testing.wire import HttpError, error_response
+
+if typing.TYPE_CHECKING:
+    import types
+
+    from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.testing.clock import Clock
+    from lightbulb_lavalink.testing.player import FakePlayer
+
+__all__ = ["FakeLavalink"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.testing.server")
+_ID_CHARS = string.ascii_lowercase + string.digits
+_LONG = re.compile(r"^[+-]?\d{1,19}$")
+_MEMORY = {"free": 228_139_904, "used": 103_210_112, "allocated": 331_350_016, "reservable": 8_396_996_608}
+
+
+class FakeLavalink:
+    """A Lavalink v4 node on 127.0.0.1 (random port by default), faithful to the protocol, resuming included.
+
+    ``async with FakeLavalink(password="pw", time_scale=1000) as node:`` then connect to `node.url`.
+    Controls: `add_track`, `drop_connections`, `restart`, per-player `fail`/`stick`/`close_voice`;
+    state: `sessions`, `players_of`. Times are emulated: `time_scale` (or a `ManualClock` as `clock`)
+    decides how fast tracks advance and timers fire; intervals are in emulated seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        password: str = "youshallnotpass",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        version: str = "4.2.2",
+        player_update_interval: float = 5.0,
+        stats_interval: float = 60.0,
+        track_stuck_threshold_ms: int = 10_000,
+        time_scale: float = 1.0,
+        clock: Clock | None = None,
+        disabled_filters: typing.Iterable[str] = (),
+        sources: typing.Iterable[str] = DEFAULT_SOURCES,
+        rest_frame_stats_null: bool = False,
+        route_planner: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        intervals = (("player_update_interval", player_update_interval), ("stats_interval", stats_interval))
+        for name, value in intervals:
+            if not value > 0:
+                raise SettingsError(name, f"must be a positive number of seconds, got {value!r}")
+        if track_stuck_threshold_ms < 0:
+            raise SettingsError("track_stuck_threshold_ms", "must not be negative")
+        if not time_scale > 0:
+            raise SettingsError("time_scale", f"must be a positive number, got {time_scale!r}")
+        if clock is not None and time_scale != 1.0:
+            raise SettingsError("time_scale", "cannot be combined with an explicit clock")
+        self.password = password
+        """The password clients must send as ``Authorization``."""
+        self.host = host
+        """The address the server listens on."""
+        self.catalog = Catalog(sources)
+        """Where identifiers resolve; `add_track` and `add_playlist` register exact entries."""
+        self.disabled_filters = frozenset(disabled_filters)
+        """Filters disabled in the emulated config (PATCHing them gives 400)."""
+        self.rest_frame_stats_null = rest_frame_stats_null
+        """Whether ``GET /v4/stats`` writes ``"frameStats":null`` (default: the key is left out)."""
+        self.route_planner = FakeRoutePlanner() if route_planner else None
+        """The emulated route planner, ``None`` when disabled (status 204, free endpoints 500)."""
+        self._version = EmulatedVersion.parse(version)
+        self._port = port
+        self._time_scale = time_scale
+        self._clock = clock
+        self._intervals = (player_update_interval, stats_interval, track_stuck_threshold_ms)
+        self._rng = random.Random(seed)
+        self._context: NodeContext | None = None
+        self._sessions: dict[str, FakeSession] = {}
+        self._connections: set[Connection] = set()
+        self._handlers: set[asyncio.Task[typing.Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._started_at = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening (on the same port again after `close()`); sessions start empty."""
+        if self._runner is not None:
+            return
+        if self._context is None:
+            interval, stats, threshold = self._intervals
+            self._context = NodeContext(
+                clock=self._clock or ScaledClock(self._time_scale),
+                version=self._version,
+                catalog=self.catalog,
+                player_update_interval=interval,
+                stats_interval=stats,
+                track_stuck_threshold_ms=threshold,
+            )
+        self._started_at = self._context.clock.now()
+        app = web.Application(middlewares=[self._middleware])
+        app.on_response_prepare.append(_api_version_header)
+        app.router.add_get("/v4/websocket", self._websocket)
+        add_routes(app, self)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._port, reuse_address=True)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        server = getattr(site, "_server", None)
+        if self._port == 0 and server is not None and server.sockets:
+            self._port = int(server.sockets[0].getsockname()[1])
+        _LOGGER.info("fake Lavalink %s listening on %s", self._version.semver, self.url)
+
+    async def close(self) -> None:
+        """Shut down as a real node does: sockets closed (1001 from 4.0.8), every session lost."""
+        if self._runner is None:
+            return
+        await self._close_sockets()
+        runner, self._runner = self._runner, None
+        await runner.cleanup()
+        _LOGGER.info("fake Lavalink on %s stopped", self.url)
+
+    async def __aenter__(self) -> typing.Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def restart(self) -> None:
+        """Emulate a node restart: sockets closed as on shutdown, all sessions and players lost, uptime reset.
+
+        The server keeps listening on the same port.
+        """
+        await self._close_sockets()
+        self._started_at = self.context.clock.now()
+        _LOGGER.info("fake Lavalink on %s restarted", self.url)
+
+    async def drop_connections(self) -> None:
+        """Cut every websocket without a close handshake (a network failure); resumable sessions pause."""
+        for connection in list(self._connections):
+            for session in list(self._sessions.values()):
+                if session.connection is connection:
+                    self._detach(session, connection)
+            connection.abort()
+        await self._wait_handlers()
+
+    async def _close_sockets(self) -> None:
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        for session in sessions:
+            session.shutdown()
+        connections = list(self._connections)
+        if self._version.close_1001_on_shutdown:
+            await asyncio.gather(*(connection.close(1001) for connection in connections))
+        else:
+            for connection in connections:
+                connection.abort()
+        await self._wait_handlers()
+
+    async def _wait_handlers(self) -> None:
+        pending = {task for task in self._handlers if task is not asyncio.current_task()}
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=5.0)
+            for connection in list(self._connections):
+                if still:
+                    connection.abort()
+
+    # --- properties --------------------------------------------------------------------------------------
+
+    @property
+    def context(self) -> NodeContext:
+        """Clock, version, catalog and timings shared by sessions and players (available once started)."""
+        if self._context is None:
+            raise RuntimeError("the fake Lavalink node has not been started")
+        return self._context
+
+    @property
+    def clock(self) -> Clock:
+        """The emulated clock (a `ScaledClock` unless one was given)."""
+        return self.context.clock
+
+    @property
+    def version(self) -> str:
+        """The emulated Lavalink version (``"4.2.2"``)."""
+        return self._version.semver
+
+    @property
+    def port(self) -> int:
+        """The TCP port (the one picked by the OS once started with ``port=0``)."""
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``, the base URL for REST and (with ``ws://``) the websocket."""
+        return f"http://{self.host}:{self._port}"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is listening."""
+        return self._runner is not None
+
+    @property
+    def sessions(self) -> typing.Mapping[str, FakeSession]:
+        """Live sessions by id, connected and paused ones (see `FakeSession.paused`)."""
+        return dict(self._sessions)
+
+    def players_of(self, session_id: str) -> typing.Mapping[int, FakePlayer]:
+        """The players of a session by guild id (empty when the session does not exist)."""
+        session = self._sessions.get(session_id)
+        return dict(session.players) if session is not None else {}
+
+    def connected_session(self, session_id: str) -> FakeSession | None:
+        """The session with that id if its websocket is connected (what session-scoped REST requires)."""
+        session = self._sessions.get(session_id)
+        if session is None or session.paused or session.destroyed or session.connection is None:
+            return None
+        return session
+
+    # --- catalog shortcuts -------------------------------------------------------------------------------
+
+    def add_track(
+        self,
+        *,
+        title: str,
+        author: str = "Unknown artist",
+        length: int = 180_000,
+        identifier: str | None = None,
+        uri: str | None = None,
+        source_name: str = "http",
+        is_stream: bool = False,
+        artwork_url: str | None = None,
+        isrc: str | None = None,
+        playback: Playback = Playback.NORMAL,
+    ) -> Track:
+        """Register an exact track (see `Catalog.add_track`); loading its identifier or URI returns it."""
+        return self.catalog.add_track(
+            title=title,
+            author=author,
+            length=length,
+            identifier=identifier,
+            uri=uri,
+            source_name=source_name,
+            is_stream=is_stream,
+            artwork_url=artwork_url,
+            isrc=isrc,
+            playback=playback,
+        )
+
+    def add_playlist(
+        self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1
+    ) -> None:
+        """Register a playlist: loading `url` returns these tracks under `name`."""
+        self.catalog.add_playlist(url, name, tracks, selected_track=selected_track)
+
+    # --- stats and info ----------------------------------------------------------------------------------
+
+    def _connected(self) -> list[FakeSession]:
+        return [s for s in self._sessions.values() if s.connection is not None and not s.paused]
+
+    def stats_json(self, session: FakeSession | None) -> dict[str, typing.Any]:
+        """A ``stats`` op for `session` (with ``frameStats``) or, with ``None``, the ``/v4/stats`` body."""
+        connected = self._connected()
+        clock = self.context.clock
+        uptime = int((clock.now() - self._started_at) * 1000)
+        out: dict[str, typing.Any] = {}
+        if session is not None:
+            out["op"] = "stats"
+            out["frameStats"] = self._frame_stats(session)
+        elif self.rest_frame_stats_null:
+            out["frameStats"] = None
+        out["players"] = sum(len(s.players) for s in connected)
+        out["playingPlayers"] = sum(1 for s in connected for p in s.players.values() if p.playing)
+        out["uptime"] = uptime
+        out["memory"] = dict(_MEMORY)
+        warm = not self._version.cached_cpu_stats or uptime >= 30_000
+        out["cpu"] = {
+            "cores": os.cpu_count() or 1,
+            "systemLoad": 0.05597997834786306 if warm else 0.0,
+            "lavalinkLoad": 3.497090420769919e-05 if warm else 0.0,
+        }
+        return out
+
+    def _frame_stats(self, session: FakeSession) -> dict[str, int] | None:
+        clock = self.context.clock
+        now, now_ms = clock.now(), clock.time_ms()
+        previous_minute = (now_ms // 60_000 - 1) * 60_000
+        usable = [
+            p
+            for p in session.players.values()
+            if p.playing_since is not None and now_ms - (now - p.playing_since) * 1000 <= previous_minute
+        ]
+        if not usable:
+            return None
+        sent = sum(0 if p.stuck else 3000 for p in usable) // len(usable)
+        nulled = sum(3000 if p.stuck else 0 for p in usable) // len(usable)
+        return {"sent": sent, "nulled": nulled, "deficit": 3000 - (sent + nulled)}
+
+    def info_json(self) -> dict[str, typing.Any]:
+        """The ``/v4/info`` body (``preRelease`` ``""`` for releases, no ``build`` key)."""
+        v = self._version
+        return {
+            "version": {
+                "semver": v.semver,
+                "major": v.major,
+                "minor": v.minor,
+                "patch": v.patch,
+                "preRelease": v.pre_release,
+            },
+            "buildTime": 1_720_476_857_034,
+            "git": {"branch": "HEAD", "commit": "d7d5a54", "commitTime": 1_720_475_342_000},
+            "jvm": "21.0.6",
+            "lavaplayer": "2.2.3",
+            "sourceManagers": list(self.catalog.sources),
+            "filters": [name for name in FILTER_NAMES if name not in self.disabled_filters],
+            "plugins": [],
+        }
+
+    # --- sessions ----------------------------------------------------------------------------------------
+
+    def _new_session_id(self) -> str:
+        while True:
+            candidate = "".join(self._rng.choice(_ID_CHARS) for _ in range(16))
+            if candidate not in self._sessions:
+                return candidate
+
+    def _detach(self, session: FakeSession, connection: Connection) -> None:
+        session.detach(connection)
+        if session.destroyed:
+            self._sessions.pop(session.id, None)
+
+    def _expired(self, session: FakeSession) -> None:
+        if self._sessions.get(session.id) is session:
+            del self._sessions[session.id]
+
+    # --- HTTP plumbing -----------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(
+        self,
+        request: web.Request,
+        handler: typing.Callable[[web.Request], typing.Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        now_ms = self.context.clock.time_ms()
+        http_exception = request.match_info.http_exception
+        if http_exception is not None:
+            if http_exception.status == 405:
+                message = f"Request method '{request.method}' is not supported"
+            else:
+                message = f"No static resource {request.path.lstrip('/')}."
+            return error_response(request, http_exception.status, message, now_ms=now_ms)
+        if request.path != "/v4/websocket":
+            authorization = request.headers.get("Authorization")
+            if authorization is None:
+                return web.Response(status=401)
+            if authorization != self.password:
+                return web.Response(status=403)
+        try:
+            return await handler(request)
+        except HttpError as exc:
+            return error_response(request, exc.status, exc.message, exception=exc.exception, now_ms=now_ms)
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Authorization") != self.password:
+            return web.Response(status=401)
+        user_id = request.headers.get("User-Id", "")
+        numeric = _LONG.match(user_id) is not None and -(2**63) <= int(user_id) < 2**63
+        if not user_id or (numeric and int(user_id) == 0):
+            return web.Response(status=400)
+        ws = web.WebSocketResponse(timeout=5.0, autoping=True)
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=400, text='Can "Upgrade" only to "WebSocket".')
+        _LOGGER.debug("websocket from user %s, client %s", user_id, request.headers.get("Client-Name"))
+        requested = request.headers.get("Session-Id") or ""
+        paused = self._sessions.get(requested) if requested else None
+        resumed = paused is not None and paused.take_for_resume()
+        ws.headers["Session-Resumed"] = "true" if resumed else "false"
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        connection: Connection | None = None
+        session: FakeSession | None = None
+        try:
+            await ws.prepare(request)
+            connection = Connection(ws, request)
+            self._connections.add(connection)
+            if not numeric:  # passes the handshake, fails when parsed: Spring closes with 1011
+                await ws.close(code=1011)
+                return ws
+            if resumed and paused is not None:
+                session = paused
+                session.resume(connection)
+            else:
+                session = FakeSession(
+                    self._new_session_id(), self.context, stats=self.stats_json, on_expired=self._expired
+                )
+                self._sessions[session.id] = session
+                session.open(connection)
+            async for message in ws:
+                if message.type.name == "TEXT":
+                    _LOGGER.warning("Lavalink v4 does not support websocket messages: %.100s", message.data)
+        finally:
+            if connection is not None:
+                if session is not None:
+                    self._detach(session, connection)
+                self._connections.discard(connection)
+                await connection.stop_writer()
+            self._handlers.discard(task)
+        return ws
+
+
+async def _api_version_header(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Lavalink-Api-Version"] = "4"

@@ -1,0 +1,92 @@
+"""The Lavalink server version the emulator pretends to be, and the wire differences it switches on."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from lightbulb_lavalink.errors import SettingsError
+
+__all__ = ["EmulatedVersion"]
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class EmulatedVersion:
+    """A Lavalink 4.x version (``"4.0.8"``) and the protocol behaviours that depend on it (protocol §7)."""
+
+    semver: str
+    """The version string as ``/version`` and ``/v4/info`` report it."""
+    major: int
+    """Major version, always 4."""
+    minor: int
+    """Minor version."""
+    patch: int
+    """Patch version."""
+    pre_release: str
+    """Pre-release label, ``""`` for a release (as real servers send it)."""
+
+    @classmethod
+    def parse(cls, text: str) -> EmulatedVersion:
+        """Parse ``"4.1.2"`` (optionally ``-rc1``); raise `SettingsError` unless it is a 4.x version."""
+        match = _SEMVER.match(text)
+        if match is None or int(match.group(1)) != 4:
+            raise SettingsError("version", f"expected a Lavalink 4.x version such as '4.2.2', got {text!r}")
+        return cls(
+            semver=text,
+            major=4,
+            minor=int(match.group(2)),
+            patch=int(match.group(3)),
+            pre_release=match.group(4) or "",
+        )
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        """``(major, minor, patch)`` for comparisons."""
+        return (self.major, self.minor, self.patch)
+
+    def at_least(self, minor: int, patch: int = 0) -> bool:
+        """Whether this is 4.`minor`.`patch` or later."""
+        return self.key >= (4, minor, patch)
+
+    @property
+    def cause_stack_trace(self) -> bool:
+        """Exceptions carry ``causeStackTrace`` (4.1.0+)."""
+        return self.at_least(1)
+
+    @property
+    def omit_filter_defaults(self) -> bool:
+        """Filter sub-fields equal to their default are left out of player JSON (4.0.x)."""
+        return not self.at_least(1)
+
+    @property
+    def identifier_error_status(self) -> int:
+        """HTTP status of a failed ``identifier`` load in a player PATCH: 500 before 4.0.8, then 400."""
+        return 400 if self.at_least(0, 8) else 500
+
+    @property
+    def channel_id(self) -> bool:
+        """Voice states carry ``channelId``, required on PATCH (4.2.0+)."""
+        return self.at_least(2)
+
+    @property
+    def close_1001_on_shutdown(self) -> bool:
+        """Sockets are closed with 1001 on shutdown (4.0.8+); earlier servers just dropped them (1006)."""
+        return self.at_least(0, 8)
+
+    @property
+    def omit_empty_track_extras(self) -> bool:
+        """Empty ``pluginInfo``/``userData`` are left out of track JSON (the 4.0.1 regression)."""
+        return self.key == (4, 0, 1)
+
+    @property
+    def seek_while_paused(self) -> bool:
+        """Seeking a paused player moves it (4.0.1+; 4.0.0 ignored the seek)."""
+        return self.at_least(0, 1)
+
+    @property
+    def cached_cpu_stats(self) -> bool:
+        """CPU loads are sampled every 30 s and the first sample is 0.0 (4.1.0+)."""
+        return self.at_least(1)
