@@ -1,0 +1,33 @@
+"""Session stores: where the Lavalink session id and every guild's snapshot survive a bot restart.
+
+Pick one with a URL (`open_store`): ``sqlite:///lavalink_sessions.db`` (the default), ``json:///sessions.json``,
+``memory://``, ``redis://host:6379/0`` or ``postgresql://user@host/db``. `SnapshotWriter` sits above any of
+them and coalesces and retries writes. Redis and PostgreSQL need the ``redis`` and ``postgres`` extras,
+imported only when used.
+"""
+
+from __future__ import annotations
+
+from lightbulb_lavalink.stores.base import SessionStore, StoreKey
+from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, open_store
+from lightbulb_lavalink.stores.jsonfile import JSONFileStore
+from lightbulb_lavalink.stores.memory import MemoryStore
+from lightbulb_lavalink.stores.postgres import PostgresStore
+from lightbulb_lavalink.stores.redis_store import RedisStore
+from lightbulb_lavalink.stores.sqlite import SQLiteStore
+from lightbulb_lavalink.stores.writer import SnapshotProducer, SnapshotWriter
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "STORE_SCHEMES",
+    "JSONFileStore",
+    "MemoryStore",
+    "PostgresStore",
+    "RedisStore",
+    "SQLiteStore",
+    "SessionStore",
+    "SnapshotProducer",
+    "SnapshotWriter",
+    "StoreKey",
+    "open_store",
+]

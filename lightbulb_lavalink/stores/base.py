@@ -1,0 +1,213 @@
+"""The `SessionStore` protocol every store implements, the `StoreKey` scope, and helpers the stores share."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import time
+import typing
+import urllib.parse
+
+import attrs
+
+from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.snapshot import GuildSnapshot
+
+if typing.TYPE_CHECKING:
+    import collections.abc
+    import os
+
+__all__ = ["SessionStore", "StoreKey"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.stores")
+
+
+@attrs.frozen(weakref_slot=False)
+class StoreKey:
+    """The scope one process writes under: a bot user, an optional cluster and one Lavalink node.
+
+    Several processes of one bot (``cluster`` tells them apart) and several bots may share one store;
+    each only reads and writes the keys of its own scope.
+    """
+
+    bot_id: int = attrs.field(validator=attrs.validators.instance_of(int))
+    """The bot's Discord user id."""
+    node: str = attrs.field(validator=attrs.validators.instance_of(str))
+    """The Lavalink node's name, as in `NodeSettings.name`."""
+    cluster: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
+    """The cluster (shard group / process) id, ``""`` for a bot that runs in one process."""
+
+    def __str__(self) -> str:
+        cluster = f" cluster {self.cluster!r}" if self.cluster else ""
+        return f"bot {self.bot_id}{cluster} node {self.node!r}"
+
+
+@typing.runtime_checkable
+class SessionStore(typing.Protocol):
+    """Where the Lavalink session id and each guild's snapshot live between bot restarts.
+
+    Every method may raise `StoreError` (unreachable server, unwritable file). Writes are atomic per call:
+    after a crash a guild holds either its previous or its new snapshot, never a mix.
+    """
+
+    @property
+    def url(self) -> str:
+        """The store's URL without secrets (passwords replaced by ``***``), for logs and status commands."""
+        ...
+
+    async def open(self) -> None:
+        """Prepare the store (create tables or files). Idempotent.
+
+        A network store whose server is unreachable raises `StoreError` but stays usable: every later call
+        tries to connect again.
+        """
+        ...
+
+    async def close(self) -> None:
+        """Release connections, threads and files. Idempotent."""
+        ...
+
+    async def get_session(self, key: StoreKey) -> str | None:
+        """Return the saved Lavalink session id of `key`, or `None`."""
+        ...
+
+    async def set_session(self, key: StoreKey, session_id: str | None) -> None:
+        """Save (or with `None` forget) the Lavalink session id of `key`."""
+        ...
+
+    async def get_guilds(self, key: StoreKey) -> dict[int, GuildSnapshot]:
+        """Return the readable guild snapshots of `key` by guild id (unreadable ones: skipped, logged)."""
+        ...
+
+    async def put_guild(self, key: StoreKey, snapshot: GuildSnapshot) -> None:
+        """Save one guild's snapshot, replacing the previous one."""
+        ...
+
+    async def put_guilds(self, key: StoreKey, snapshots: collections.abc.Iterable[GuildSnapshot]) -> None:
+        """Save several guild snapshots in one atomic write (the last one wins for a repeated guild)."""
+        ...
+
+    async def delete_guild(self, key: StoreKey, guild_id: int) -> None:
+        """Forget one guild's snapshot (nothing happens if there is none)."""
+        ...
+
+    async def list_keys(self, bot_id: int) -> list[StoreKey]:
+        """Return the scopes of `bot_id` that hold a session id or a guild snapshot, sorted."""
+        ...
+
+
+def encode_snapshot(snapshot: GuildSnapshot) -> str:
+    """Serialise a snapshot to compact JSON; raise `StoreError` if it holds something JSON cannot carry."""
+    try:
+        return json.dumps(snapshot.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise StoreError(f"guild {snapshot.guild_id}: snapshot is not JSON-safe: {exc}") from None
+
+
+def latest_by_guild(snapshots: collections.abc.Iterable[GuildSnapshot]) -> dict[int, str]:
+    """Encode snapshots by guild id, the last one winning for a repeated guild."""
+    return {snapshot.guild_id: encode_snapshot(snapshot) for snapshot in snapshots}
+
+
+def decode_guilds(
+    rows: collections.abc.Iterable[tuple[int, typing.Any]], where: str
+) -> dict[int, GuildSnapshot]:
+    """Parse ``(guild_id, json text or dict)`` rows; skip bad rows with one warning that names them."""
+    result: dict[int, GuildSnapshot] = {}
+    bad: list[str] = []
+    for guild_id, raw in rows:
+        try:
+            data = json.loads(raw) if isinstance(raw, str | bytes | bytearray) else raw
+            snapshot = GuildSnapshot.from_dict(data)
+            if snapshot.guild_id != guild_id:
+                raise StoreError(f"snapshot is for guild {snapshot.guild_id}, stored under guild {guild_id}")
+        except (ValueError, StoreError) as exc:  # json.JSONDecodeError is a ValueError
+            bad.append(f"guild {guild_id}: {exc}")
+            continue
+        result[guild_id] = snapshot
+    if bad:
+        _LOGGER.warning(
+            "%s: skipped %d unreadable guild snapshot(s), the others are fine: %s",
+            where,
+            len(bad),
+            "; ".join(bad),
+        )
+    return result
+
+
+def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:
+    """Return distinct `keys` sorted by cluster then node."""
+    return sorted(set(keys), key=lambda key: (key.cluster, key.node))
+
+
+def redact_url(url: str) -> str:
+    """Return `url` with its password (if any) replaced by ``***``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo = f"{parts.username or ''}:***"
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+
+
+def corrupt_name(path: os.PathLike[str] | str) -> str:
+    """The name a corrupt file is moved aside to: ``<name>.corrupt-<timestamp>``."""
+    return f"{path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class ProblemLog:
+    """The problems a store met while opening or reading (corrupt files), each logged once when recorded."""
+
+    __slots__ = ("_problems",)
+
+    def __init__(self) -> None:
+        self._problems: list[StoreError] = []
+
+    @property
+    def problems(self) -> tuple[StoreError, ...]:
+        """Every problem recorded so far, oldest first."""
+        return tuple(self._problems)
+
+    def record(self, error: StoreError) -> None:
+        """Keep `error` and log it once."""
+        self._problems.append(error)
+        _LOGGER.error("%s", error)
+
+
+_T = typing.TypeVar("_T")
+
+
+class WorkerThread:
+    """One dedicated thread that runs a store's blocking calls in order, off the event loop."""
+
+    __slots__ = ("_executor", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread has been started and not stopped."""
+        return self._executor is not None
+
+    def start(self) -> None:
+        """Start the thread (idempotent)."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix=self._name
+            )
+
+    async def run(self, func: collections.abc.Callable[[], _T]) -> _T:
+        """Run `func` on the thread and return its result; cancelling the caller does not interrupt it."""
+        if self._executor is None:
+            raise RuntimeError("worker thread is not running")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func)
+
+    def stop(self) -> None:
+        """Stop the thread once the calls already submitted are done (idempotent)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)
