@@ -816,6 +816,7 @@ class FakeVoiceGateway:
         synchronous: bool = False,
         server_first: bool = False,
         null_endpoint_first: bool = False,
+        server_on_rejoin: bool = True,
         endpoint: str = "c-rot01-0a1b2c3d.discord.media:443",
         delay: float = 0.0,
     ) -> None:
@@ -828,11 +829,17 @@ class FakeVoiceGateway:
         self.send_server = send_server
         """`False`: on join, skip the VOICE_SERVER_UPDATE (only the state update arrives)."""
         self.synchronous = synchronous
-        """`True`: answer inside `update_voice_state`, before it returns (a late waiter misses it)."""
+        """`True`: answer inside `update_voice_state` and let listeners run before it returns.
+
+        As when the answer arrives while the OP4 send is still being awaited: a caller that registers its
+        waiters only after `update_voice_state` returns misses both events.
+        """
         self.server_first = server_first
         """`True`: VOICE_SERVER_UPDATE before VOICE_STATE_UPDATE (Discord does not promise the order)."""
         self.null_endpoint_first = null_endpoint_first
         """`True`: on join, a VOICE_SERVER_UPDATE with a null endpoint first, then the real one."""
+        self.server_on_rejoin = server_on_rejoin
+        """`False`: a join to the channel the bot is already in (same session) gets the state update only."""
         self.endpoint = endpoint
         """The ``host:port`` endpoint sent on join."""
         self.delay = delay
@@ -875,6 +882,7 @@ class FakeVoiceGateway:
             return
         if self.synchronous:
             self._answer_now(guild_id, channel_id, self_mute=self_mute, self_deaf=self_deaf)
+            await self.discord.settle()
             return
         task = asyncio.get_running_loop().create_task(
             self._answer_later(guild_id, channel_id, self_mute=self_mute, self_deaf=self_deaf),
@@ -963,7 +971,12 @@ class FakeVoiceGateway:
             if discord.bot_voice(guild_id) is not None:
                 discord.voice_state_now(guild_id, discord.bot_id, None)
             return
-        if self.server_first:
+        before = discord.bot_voice(guild_id)
+        rejoin = (
+            before is not None and before.channel_id == channel_id and before.session_id == discord.session_id
+        )
+        send_server = self.send_server and (self.server_on_rejoin or not rejoin)
+        if self.server_first and send_server:
             self._join_server(guild_id)
         if self.send_state:
             discord.voice_state_now(
@@ -976,12 +989,10 @@ class FakeVoiceGateway:
                 self_mute=self_mute,
                 self_deaf=self_deaf,
             )
-        if not self.server_first:
+        if not self.server_first and send_server:
             self._join_server(guild_id)
 
     def _join_server(self, guild_id: int) -> None:
-        if not self.send_server:
-            return
         if self.null_endpoint_first:
             self._send_server(guild_id, None)
         self._send_server(guild_id, self.endpoint)
