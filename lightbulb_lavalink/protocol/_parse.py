@@ -1,0 +1,170 @@
+"""Private helpers that read typed values out of decoded JSON and raise `ProtocolError` with a dotted path."""
+
+from __future__ import annotations
+
+import types
+import typing
+
+from lightbulb_lavalink.errors import ProtocolError
+
+__all__ = [
+    "EMPTY_MAPPING",
+    "at",
+    "fail",
+    "get_bool",
+    "get_float",
+    "get_guild_id",
+    "get_int",
+    "get_object",
+    "get_str",
+    "json_type",
+    "make_twin",
+    "opt_object",
+    "opt_str",
+    "require_object",
+]
+
+EMPTY_MAPPING: typing.Final[typing.Mapping[str, typing.Any]] = types.MappingProxyType({})
+"""The one shared, immutable empty mapping handed out for absent `pluginInfo` / `userData`."""
+
+_JSON_TYPES: typing.Final[typing.Mapping[type, str]] = types.MappingProxyType(
+    {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "a boolean",
+        type(None): "null",
+    }
+)
+
+
+def json_type(value: object) -> str:
+    """Name the JSON type of `value` for an error message (``"a string"``, ``"null"``)."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def at(where: str, key: str | int) -> str:
+    """Join a dotted path: ``at("track", "info")`` is ``"track.info"``; list indexes read ``tracks[2]``."""
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+def fail(where: str, expected: str, value: object) -> typing.NoReturn:
+    """Raise the `ProtocolError` for a value of the wrong type."""
+    raise ProtocolError(where, f"expected {expected}, got {json_type(value)}")
+
+
+def require_object(data: object, where: str) -> dict[str, typing.Any]:
+    """Return `data` if it is a JSON object, else raise."""
+    if type(data) is not dict:
+        fail(where, "an object", data)
+    return data
+
+
+def _missing(where: str, key: str) -> typing.NoReturn:
+    raise ProtocolError(at(where, key), "missing")
+
+
+def get_str(data: dict[str, typing.Any], key: str, where: str) -> str:
+    """Return the required string `data[key]`."""
+    try:
+        value = data[key]
+    except KeyError:
+        _missing(where, key)
+    if type(value) is not str:
+        fail(at(where, key), "a string", value)
+    return value
+
+
+def opt_str(data: dict[str, typing.Any], key: str, where: str) -> str | None:
+    """Return the nullable string `data[key]`; a missing key reads as ``None``."""
+    value = data.get(key)
+    if value is not None and type(value) is not str:
+        fail(at(where, key), "a string or null", value)
+    return value
+
+
+def get_int(data: dict[str, typing.Any], key: str, where: str) -> int:
+    """Return the required integer `data[key]` (a boolean is refused)."""
+    try:
+        value = data[key]
+    except KeyError:
+        _missing(where, key)
+    if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
+        fail(at(where, key), "an integer", value)
+    return int(value)
+
+
+def get_float(data: dict[str, typing.Any], key: str, where: str, default: float | None = None) -> float:
+    """Return the number `data[key]` as a float; `default` (when given) replaces a missing key."""
+    try:
+        value = data[key]
+    except KeyError:
+        if default is None:
+            _missing(where, key)
+        return default
+    if type(value) is float:
+        return value
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        fail(at(where, key), "a number", value)
+    return float(value)
+
+
+def get_bool(data: dict[str, typing.Any], key: str, where: str) -> bool:
+    """Return the required boolean `data[key]`."""
+    try:
+        value = data[key]
+    except KeyError:
+        _missing(where, key)
+    if type(value) is not bool:
+        fail(at(where, key), "a boolean", value)
+    return value
+
+
+def get_object(data: dict[str, typing.Any], key: str, where: str) -> dict[str, typing.Any]:
+    """Return the required object `data[key]`."""
+    try:
+        value = data[key]
+    except KeyError:
+        _missing(where, key)
+    if type(value) is not dict:
+        fail(at(where, key), "an object", value)
+    return value
+
+
+def opt_object(data: dict[str, typing.Any], key: str, where: str) -> dict[str, typing.Any] | None:
+    """Return the object `data[key]`, or ``None`` when the key is missing, null or an empty object."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if type(value) is not dict:
+        fail(at(where, key), "an object", value)
+    return value or None
+
+
+def get_guild_id(data: dict[str, typing.Any], key: str, where: str) -> int:
+    """Return the snowflake sent as a decimal string (``"guildId": "987654321"``) as an int."""
+    try:
+        value = data[key]
+    except KeyError:
+        _missing(where, key)
+    if type(value) is not str:
+        fail(at(where, key), "a snowflake string", value)
+    if not (value.isascii() and value.isdigit()) or len(value) > 20:
+        raise ProtocolError(at(where, key), f"expected a snowflake string, got {value[:32]!r}")
+    return int(value)
+
+
+def make_twin(cls: type) -> typing.Any:
+    """Return a plain class with exactly `cls`'s slots, for building frozen slotted instances fast.
+
+    Fill an ``object.__new__(twin)`` with plain attribute stores, then assign ``obj.__class__ = cls``:
+    CPython allows it because both classes have the same layout. Validate the values first: nothing else does.
+    """
+    slots = cls.__dict__.get("__slots__")
+    if not isinstance(slots, tuple) or "__dict__" in slots or "__weakref__" in slots:
+        raise TypeError(f"{cls.__name__} is not a plain slotted class")
+    return type(f"_{cls.__name__}Twin", (), {"__slots__": slots, "__module__": cls.__module__})

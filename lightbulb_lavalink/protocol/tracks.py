@@ -1,0 +1,449 @@
+"""Tracks and track loading results: `TrackInfo`, `Track`, `Playlist`, `LoadResult` and friends."""
+
+from __future__ import annotations
+
+import enum
+import sys
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.protocol._parse import (
+    EMPTY_MAPPING,
+    at,
+    fail,
+    get_bool,
+    get_int,
+    get_object,
+    get_str,
+    make_twin,
+    opt_object,
+    opt_str,
+    require_object,
+)
+
+__all__ = [
+    "ExceptionInfo",
+    "LoadResult",
+    "LoadType",
+    "Playlist",
+    "PlaylistInfo",
+    "Severity",
+    "Track",
+    "TrackInfo",
+]
+
+STREAM_LENGTH: typing.Final[int] = 0x7FFF_FFFF_FFFF_FFFF
+"""The `length` Lavalink reports for streams and tracks of unknown length (Java ``Long.MAX_VALUE``)."""
+
+_intern = sys.intern
+
+
+def _none_if_empty(value: typing.Mapping[str, typing.Any] | None) -> typing.Mapping[str, typing.Any] | None:
+    return value or None
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class TrackInfo:
+    """What a track is: the `info` object of a Lavalink track, plus how its blob was encoded."""
+
+    identifier: str
+    """The source's own id for the track (a YouTube video id, a URL, ...)."""
+    is_seekable: bool = True
+    """Whether the track supports seeking (not stored in the blob: decoding sets ``not is_stream``)."""
+    author: str
+    """The track's author or artist."""
+    length: int
+    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams."""
+    is_stream: bool = False
+    """Whether the track is a live stream."""
+    position: int = 0
+    """Playback position in milliseconds at the time the track was encoded or reported."""
+    title: str
+    """The track's title."""
+    uri: str | None = None
+    """The track's URL, ``None`` when it has none (and for version 1 blobs)."""
+    source_name: str
+    """The source manager that loaded it (``"youtube"``, ``"http"``, ...)."""
+    artwork_url: str | None = None
+    """The artwork's URL, if any (always ``None`` for blobs older than version 3)."""
+    isrc: str | None = None
+    """The International Standard Recording Code, if known (``None`` for blobs older than version 3)."""
+    version: int = 3
+    """The track blob version this info was decoded from (1, 2 or 3); hand-built infos encode as 3.
+
+    Not part of the JSON payload: it only lets `encode_track` reproduce a decoded blob byte for byte.
+    """
+    source_extra: bytes = b""
+    """Opaque source-specific bytes found between `source_name` and the position in a decoded blob.
+
+    Not part of the JSON payload (e.g. ``b"\\x00\\x03mp3"`` for an ``http`` track).
+    """
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:
+        """Parse the wire `info` object; raise `ProtocolError` naming the bad field."""
+        d = require_object(data, where)
+        return cls(
+            identifier=get_str(d, "identifier", where),
+            is_seekable=get_bool(d, "isSeekable", where),
+            author=get_str(d, "author", where),
+            length=get_int(d, "length", where),
+            is_stream=get_bool(d, "isStream", where),
+            position=get_int(d, "position", where),
+            title=get_str(d, "title", where),
+            uri=opt_str(d, "uri", where),
+            source_name=_intern(get_str(d, "sourceName", where)),
+            artwork_url=opt_str(d, "artworkUrl", where),
+            isrc=opt_str(d, "isrc", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire `info` object, in Lavalink's key order (`version`, `source_extra` are not sent)."""
+        return {
+            "identifier": self.identifier,
+            "isSeekable": self.is_seekable,
+            "author": self.author,
+            "length": self.length,
+            "isStream": self.is_stream,
+            "position": self.position,
+            "title": self.title,
+            "uri": self.uri,
+            "sourceName": self.source_name,
+            "artworkUrl": self.artwork_url,
+            "isrc": self.isrc,
+        }
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class Track:
+    """A playable track: the base64 blob Lavalink understands, what it is, and data attached to it.
+
+    `plugin_info` and `user_data` read as an empty read-only mapping when there is none (no dict is
+    allocated per track); give a track user data with ``Track(..., user_data={...})`` or `with_user_data`.
+    """
+
+    encoded: str
+    """The base64 track blob (send this to Lavalink to play the track)."""
+    info: TrackInfo
+    """What the track is."""
+    _plugin_info: typing.Mapping[str, typing.Any] | None = attrs.field(
+        default=None, alias="plugin_info", converter=_none_if_empty, hash=False
+    )
+    _user_data: typing.Mapping[str, typing.Any] | None = attrs.field(
+        default=None, alias="user_data", converter=_none_if_empty, hash=False
+    )
+
+    @property
+    def plugin_info(self) -> typing.Mapping[str, typing.Any]:
+        """Extra information a Lavalink plugin attached to the track (raw JSON, read-only)."""
+        return self._plugin_info or EMPTY_MAPPING
+
+    @property
+    def user_data(self) -> typing.Mapping[str, typing.Any]:
+        """The bot's own JSON-safe data attached to the track (e.g. who requested it); kept by Lavalink."""
+        return self._user_data or EMPTY_MAPPING
+
+    def with_user_data(
+        self, data: typing.Mapping[str, typing.Any] | None = None, /, **values: typing.Any
+    ) -> Track:
+        """Return a copy of this track whose user data is `data` (or the current one) updated with `values`.
+
+        ``track.with_user_data(requester=123)`` adds a key; ``track.with_user_data({})`` clears it.
+        """
+        merged = dict(self.user_data if data is None else data)
+        merged.update(values)
+        return Track(encoded=self.encoded, info=self.info, plugin_info=self._plugin_info, user_data=merged)
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse a wire Track; a missing `pluginInfo`/`userData` (Lavalink 4.0.1) reads as empty."""
+        d = require_object(data, where)
+        return cls(
+            encoded=get_str(d, "encoded", where),
+            info=TrackInfo.from_payload(get_object(d, "info", where), at(where, "info")),
+            plugin_info=opt_object(d, "pluginInfo", where),
+            user_data=opt_object(d, "userData", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire Track (``pluginInfo`` and ``userData`` always present, ``{}`` when empty)."""
+        return {
+            "encoded": self.encoded,
+            "info": self.info.to_payload(),
+            "pluginInfo": dict(self._plugin_info or ()),
+            "userData": dict(self._user_data or ()),
+        }
+
+
+# Fast construction for the hot paths (decoding blobs, parsing events). The classes stay frozen for users,
+# but a frozen attrs ``__init__`` (or a slot descriptor call) costs ~50 ns per field. Instead the object is
+# built as an instance of a plain twin class with the very same slots, filled with ordinary attribute stores,
+# then given its real class: CPython allows ``__class__`` assignment between classes of identical layout.
+# No converters run, so callers pass `plugin_info`/`user_data` already normalised (a non-empty dict or None).
+_object_new = object.__new__
+_TrackInfoTwin = make_twin(TrackInfo)
+_TrackTwin = make_twin(Track)
+
+
+def new_track_info(
+    identifier: str,
+    is_seekable: bool,
+    author: str,
+    length: int,
+    is_stream: bool,
+    position: int,
+    title: str,
+    uri: str | None,
+    source_name: str,
+    artwork_url: str | None,
+    isrc: str | None,
+    version: int,
+    source_extra: bytes,
+) -> TrackInfo:
+    """Build a `TrackInfo` from already validated values, fast (private to the protocol package)."""
+    info = _object_new(_TrackInfoTwin)
+    info.identifier = identifier
+    info.is_seekable = is_seekable
+    info.author = author
+    info.length = length
+    info.is_stream = is_stream
+    info.position = position
+    info.title = title
+    info.uri = uri
+    info.source_name = source_name
+    info.artwork_url = artwork_url
+    info.isrc = isrc
+    info.version = version
+    info.source_extra = source_extra
+    info.__class__ = TrackInfo
+    return typing.cast("TrackInfo", info)
+
+
+def new_track(
+    encoded: str,
+    info: TrackInfo,
+    plugin_info: dict[str, typing.Any] | None = None,
+    user_data: dict[str, typing.Any] | None = None,
+) -> Track:
+    """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``."""
+    track = _object_new(_TrackTwin)
+    track.encoded = encoded
+    track.info = info
+    track._plugin_info = plugin_info
+    track._user_data = user_data
+    track.__class__ = Track
+    return typing.cast("Track", track)
+
+
+def _parse_tracks(data: typing.Any, where: str) -> list[Track]:
+    if type(data) is not list:
+        fail(where, "an array", data)
+    parse = Track.from_payload
+    return [parse(item, f"{where}[{i}]") for i, item in enumerate(data)]
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PlaylistInfo:
+    """A playlist's name and the track its URL pointed at."""
+
+    name: str
+    """The playlist's name."""
+    selected_track: int = -1
+    """Index of the selected track in the playlist, ``-1`` when none."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:
+        """Parse the wire PlaylistInfo."""
+        d = require_object(data, where)
+        return cls(name=get_str(d, "name", where), selected_track=get_int(d, "selectedTrack", where))
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire PlaylistInfo."""
+        return {"name": self.name, "selectedTrack": self.selected_track}
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class Playlist:
+    """A loaded playlist: its info, plugin data and tracks."""
+
+    info: PlaylistInfo
+    """Name and selected track."""
+    plugin_info: typing.Mapping[str, typing.Any] = attrs.field(factory=dict, hash=False)
+    """Extra information a Lavalink plugin attached (raw JSON)."""
+    tracks: list[Track] = attrs.field(factory=list, hash=False)
+    """The playlist's tracks, in order."""
+
+    @property
+    def selected(self) -> Track | None:
+        """The selected track, if the playlist has one."""
+        index = self.info.selected_track
+        return self.tracks[index] if 0 <= index < len(self.tracks) else None
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "data") -> typing.Self:
+        """Parse the wire Playlist; a missing `pluginInfo` reads as empty."""
+        d = require_object(data, where)
+        if "tracks" not in d:
+            raise ProtocolError(at(where, "tracks"), "missing")
+        return cls(
+            info=PlaylistInfo.from_payload(get_object(d, "info", where), at(where, "info")),
+            plugin_info=opt_object(d, "pluginInfo", where) or {},
+            tracks=_parse_tracks(d["tracks"], at(where, "tracks")),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire Playlist."""
+        return {
+            "info": self.info.to_payload(),
+            "pluginInfo": dict(self.plugin_info),
+            "tracks": [t.to_payload() for t in self.tracks],
+        }
+
+
+class Severity(enum.StrEnum):
+    """How bad a loading or playback failure is, as lavaplayer classifies it."""
+
+    COMMON = "common"
+    """The cause is known and expected (the video is unavailable, ...)."""
+    SUSPICIOUS = "suspicious"
+    """The cause is unknown but probably not a Lavalink bug."""
+    FAULT = "fault"
+    """Probably a bug or a change on the source's side."""
+
+
+_SEVERITIES: typing.Final[typing.Mapping[str, Severity]] = {s.value: s for s in Severity}
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class ExceptionInfo:
+    """A failure Lavalink reports: a load error or a `TrackExceptionEvent`'s `exception`."""
+
+    message: str | None
+    """The human-readable message, ``None`` when the server has none."""
+    severity: Severity
+    """How bad it is."""
+    cause: str
+    """The underlying cause (``"java.io.IOException: ..."``)."""
+    cause_stack_trace: str | None = None
+    """The cause's stack trace text; ``None`` before Lavalink 4.1."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "exception") -> typing.Self:
+        """Parse the wire Exception; a missing `causeStackTrace` (Lavalink 4.0) reads as ``None``."""
+        d = require_object(data, where)
+        severity = get_str(d, "severity", where)
+        try:
+            parsed_severity = _SEVERITIES[severity]
+        except KeyError:
+            raise ProtocolError(at(where, "severity"), f"unknown severity {severity[:40]!r}") from None
+        if "message" not in d:
+            raise ProtocolError(at(where, "message"), "missing")
+        return cls(
+            message=opt_str(d, "message", where),
+            severity=parsed_severity,
+            cause=get_str(d, "cause", where),
+            cause_stack_trace=opt_str(d, "causeStackTrace", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire Exception (`causeStackTrace` only when known)."""
+        payload: dict[str, typing.Any] = {
+            "message": self.message,
+            "severity": self.severity.value,
+            "cause": self.cause,
+        }
+        if self.cause_stack_trace is not None:
+            payload["causeStackTrace"] = self.cause_stack_trace
+        return payload
+
+
+class LoadType(enum.StrEnum):
+    """What `GET /v4/loadtracks` found."""
+
+    TRACK = "track"
+    """One track (a direct link)."""
+    PLAYLIST = "playlist"
+    """A playlist."""
+    SEARCH = "search"
+    """Search results (possibly none)."""
+    EMPTY = "empty"
+    """Nothing matched."""
+    ERROR = "error"
+    """Loading failed."""
+
+
+_LOAD_TYPES: typing.Final[typing.Mapping[str, LoadType]] = {t.value: t for t in LoadType}
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class LoadResult:
+    """The answer of `GET /v4/loadtracks`: a load type and the matching data."""
+
+    load_type: LoadType
+    """What was found."""
+    data: Track | Playlist | list[Track] | ExceptionInfo | None = attrs.field(default=None, hash=False)
+    """`Track` (track), `Playlist` (playlist), `list[Track]` (search), `ExceptionInfo` (error) or None."""
+
+    @property
+    def tracks(self) -> list[Track]:
+        """Every track found, whatever the load type (empty for empty and error results)."""
+        data = self.data
+        if isinstance(data, Track):
+            return [data]
+        if isinstance(data, Playlist):
+            return list(data.tracks)
+        if isinstance(data, list):
+            return list(data)
+        return []
+
+    @property
+    def playlist(self) -> Playlist | None:
+        """The playlist, for a playlist result."""
+        return self.data if isinstance(self.data, Playlist) else None
+
+    @property
+    def error(self) -> ExceptionInfo | None:
+        """What went wrong, for an error result."""
+        return self.data if isinstance(self.data, ExceptionInfo) else None
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse a wire LoadResult; `empty` accepts ``"data": null``, ``{}`` or no `data` at all."""
+        d = require_object(data, where)
+        raw_type = get_str(d, "loadType", where)
+        try:
+            load_type = _LOAD_TYPES[raw_type]
+        except KeyError:
+            raise ProtocolError(at(where, "loadType"), f"unknown load type {raw_type[:40]!r}") from None
+        body = d.get("data")
+        data_where = at(where, "data")
+        if load_type is LoadType.EMPTY:
+            if body is not None and body != {}:
+                fail(data_where, "null or {}", body)
+            return cls(load_type=load_type, data=None)
+        if "data" not in d:
+            raise ProtocolError(data_where, "missing")
+        parsed: Track | Playlist | list[Track] | ExceptionInfo
+        if load_type is LoadType.TRACK:
+            parsed = Track.from_payload(body, data_where)
+        elif load_type is LoadType.PLAYLIST:
+            parsed = Playlist.from_payload(body, data_where)
+        elif load_type is LoadType.SEARCH:
+            parsed = _parse_tracks(body, data_where)
+        else:
+            parsed = ExceptionInfo.from_payload(body, data_where)
+        return cls(load_type=load_type, data=parsed)
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire LoadResult (``"data": null`` for empty)."""
+        data = self.data
+        body: typing.Any
+        if data is None:
+            body = None
+        elif isinstance(data, list):
+            body = [t.to_payload() for t in data]
+        else:
+            body = data.to_payload()
+        return {"loadType": self.load_type.value, "data": body}
