@@ -1,0 +1,150 @@
+"""What the extension sets up in one bot, whichever lightbulb major loaded it: client, lifecycle, access rule.
+
+`ExtensionRuntime` owns the `LavalinkClient` built on load, starts it when the bot is ready (`StartedEvent`,
+or at once when loaded into a bot that already runs) and closes it, keeping sessions resumable, when the bot
+stops or the extension is unloaded. It also answers the `/lavalink` commands. One runtime per bot: the
+lightbulb glue keeps it in the bot's own DI container or datastore, never in a module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+
+import hikari
+
+from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.ext import access, presentation, reports
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.client import LavalinkClient
+
+__all__ = ["ExtensionRuntime"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.ext.runtime")
+
+
+class ExtensionRuntime:
+    """The extension's state in one bot: its `LavalinkClient`, the listeners driving it, the access rule."""
+
+    def __init__(self, app: hikari.GatewayBot, client: LavalinkClient, *, settings_source: str) -> None:
+        self.app: hikari.GatewayBot = app
+        """The bot."""
+        self.client: LavalinkClient = client
+        """The Lavalink client this extension built."""
+        self.settings_source: str = settings_source
+        """Where the settings came from (``environment``, ``defaults``, or the registration's name)."""
+        self._owner_ids: frozenset[int] | None = None
+        self._subscribed = False
+        self._lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"ExtensionRuntime(client={self.client!r}, settings_source={self.settings_source!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the started/stopping listeners are on the bot's event manager."""
+        return self._subscribed
+
+    def subscribe(self) -> None:
+        """Listen for the bot starting and stopping (idempotent)."""
+        if self._subscribed:
+            return
+        events = self.app.event_manager
+        events.subscribe(hikari.StartedEvent, self._on_started)
+        events.subscribe(hikari.StoppingEvent, self._on_stopping)
+        self._subscribed = True
+
+    def unsubscribe(self) -> None:
+        """Remove every listener `subscribe` added (idempotent)."""
+        if not self._subscribed:
+            return
+        events = self.app.event_manager
+        events.unsubscribe(hikari.StartedEvent, self._on_started)
+        events.unsubscribe(hikari.StoppingEvent, self._on_stopping)
+        self._subscribed = False
+
+    @property
+    def bot_ready(self) -> bool:
+        """Whether the bot knows its own user (it received READY): the client can start now."""
+        return self.app.get_me() is not None
+
+    async def start(self) -> None:
+        """Start the client (resuming saved sessions); logs instead of raising, so the bot keeps running."""
+        async with self._lock:
+            if self.client.started:
+                return
+            try:
+                await self.client.start()
+            except LavalinkError as exc:
+                _LOGGER.error("the Lavalink client could not start: %s", exc)
+                return
+            _LOGGER.info(
+                "Lavalink client started with nodes %s (settings from %s)",
+                ", ".join(self.client.nodes) or "none",
+                self.settings_source,
+            )
+
+    async def close(self) -> None:
+        """Close the client, keeping every session resumable (Lavalink keeps playing meanwhile)."""
+        async with self._lock:
+            await self.client.close()
+
+    async def _on_started(self, _: hikari.StartedEvent) -> None:
+        await self.start()
+
+    async def _on_stopping(self, _: hikari.StoppingEvent) -> None:
+        await self.close()
+
+    # -- access -------------------------------------------------------------------------------------------
+
+    async def owner_ids(self) -> frozenset[int]:
+        """The bot's owners (application owner or team members), fetched once; empty if Discord cannot say."""
+        if self._owner_ids is None:
+            try:
+                application = await self.app.rest.fetch_application()
+            except (hikari.HTTPError, hikari.ComponentStateConflictError) as exc:
+                _LOGGER.warning("could not fetch the bot's owners: %s", exc)
+                return frozenset()
+            self._owner_ids = access.owner_ids_of(application)
+        return self._owner_ids
+
+    async def is_allowed(self, user_id: hikari.Snowflakeish, permissions: hikari.Permissions | None) -> bool:
+        """Whether this user may use `/lavalink` (Manage Server is checked first: no request needed)."""
+        if access.has_manage_permission(permissions):
+            return True
+        return access.is_allowed(user_id, permissions, await self.owner_ids())
+
+    # -- the /lavalink answers ----------------------------------------------------------------------------
+
+    async def status_embed(self) -> hikari.Embed:
+        """The `/lavalink status` embed."""
+        embed = presentation.status_embed(reports.status_view(self.client))
+        embed.set_footer(f"Settings from {self.settings_source}")
+        return embed
+
+    async def sessions_embed(self) -> hikari.Embed:
+        """The `/lavalink sessions` embed."""
+        return presentation.sessions_embed(await reports.sessions_view(self.client))
+
+    async def resume_info_embed(
+        self, guild: str | int | None, current_guild: hikari.Snowflakeish | None
+    ) -> hikari.Embed:
+        """The `/lavalink resume-info` embed for `guild` (an id as typed), else the guild it was used in."""
+        if guild is None or guild == "":
+            if current_guild is None:
+                return presentation.error_embed("Resume info", "Give a guild id: this is not a guild.")
+            guild_id = int(current_guild)
+        else:
+            try:
+                guild_id = int(str(guild).strip())
+            except ValueError:
+                return presentation.error_embed("Resume info", f"`{guild}` is not a guild id (a number).")
+        return presentation.resume_info_embed(await reports.resume_info_view(self.client, guild_id))
+
+    async def nodes_embed(self) -> hikari.Embed:
+        """The `/lavalink nodes` embed (asks every node for `/v4/info`)."""
+        return presentation.nodes_embed(await reports.nodes_view(self.client))
