@@ -1,0 +1,249 @@
+"""hikari events for what a music bot reacts to: node sessions, resumes, tracks, players and queues.
+
+They are dispatched through the bot's own event manager, so ``bot.listen(TrackEndEvent)``,
+``bot.event_manager.subscribe(...)``, ``bot.wait_for(...)`` and lightbulb's
+``@loader.listener(TrackEndEvent)`` all work, and listening to a base class (`PlayerEvent`, `TrackEvent`,
+`NodeEvent`, `LavalinkEvent`) receives every event under it, as with hikari's own events.
+
+```python
+@bot.listen(lightbulb_lavalink.events.TrackEndEvent)
+async def on_track_end(event: lightbulb_lavalink.events.TrackEndEvent) -> None:
+    if event.replayed:
+        ...  # happened while the bot was away, delivered by the resumed session
+```
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LavalinkEvent",
+    "NodeDisconnectedEvent",
+    "NodeEvent",
+    "NodeReadyEvent",
+    "NodeStatsEvent",
+    "PlayerEvent",
+    "PlayerUpdateEvent",
+    "QueueEndEvent",
+    "SessionRecoveredEvent",
+    "SessionResumedEvent",
+    "TrackEndEvent",
+    "TrackEvent",
+    "TrackExceptionEvent",
+    "TrackStartEvent",
+    "TrackStuckEvent",
+    "VoiceClosedEvent",
+]
+
+import abc
+import typing
+
+import attrs
+import hikari
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.messages import TrackEndReason
+    from lightbulb_lavalink.protocol.player import PlayerState
+    from lightbulb_lavalink.protocol.stats import Stats
+    from lightbulb_lavalink.protocol.tracks import ExceptionInfo, Track
+
+
+def _player_guild_id(event: PlayerEvent) -> hikari.Snowflake:
+    return hikari.Snowflake(event.player.guild_id)
+
+
+def _player_node(event: PlayerEvent) -> Node:
+    return event.player.node
+
+
+def _reason_may_start_next(event: TrackEndEvent) -> bool:
+    return bool(event.reason.may_start_next)
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class LavalinkEvent(hikari.Event, abc.ABC):
+    """Base of every lightbulb-lavalink event."""
+
+    app: hikari.RESTAware = attrs.field(repr=False)
+    """The bot the event was dispatched on."""
+
+    client: LavalinkClient = attrs.field(repr=False)
+    """The `LavalinkClient` the event comes from."""
+
+
+# -- nodes --
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class NodeEvent(LavalinkEvent, abc.ABC):
+    """Base of the events about one Lavalink node and its session."""
+
+    node: Node = attrs.field()
+    """The node."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class NodeReadyEvent(NodeEvent):
+    """The node's websocket is ready: a new session, or a resumed one (`resumed`)."""
+
+    session_id: str = attrs.field()
+    """The session id of this ``ready`` (always the latest one)."""
+
+    resumed: bool = attrs.field()
+    """Whether Lavalink resumed the previous session (players and queued events kept)."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class NodeDisconnectedEvent(NodeEvent):
+    """The node's websocket closed; the node reconnects unless `will_reconnect` is `False`."""
+
+    code: int | None = attrs.field()
+    """The websocket close code, or `None` when the connection dropped without one."""
+
+    reason: str = attrs.field()
+    """The close reason, or a description of the failure."""
+
+    will_reconnect: bool = attrs.field()
+    """Whether the node will try to reconnect (and resume)."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class NodeStatsEvent(NodeEvent):
+    """The node sent its statistics (about once a minute)."""
+
+    stats: Stats = attrs.field(repr=False)
+    """The statistics: players, memory, CPU and frame stats."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class SessionResumedEvent(NodeEvent):
+    """A resumed session was synchronised: players rebuilt from Lavalink, queues from the store."""
+
+    session_id: str = attrs.field()
+    """The resumed session id."""
+
+    guild_ids: tuple[int, ...] = attrs.field()
+    """The guilds whose players were synchronised."""
+
+    players_synced: int = attrs.field()
+    """How many players were synchronised."""
+
+    replayed_events: int = attrs.field()
+    """How many events Lavalink replayed (queued while the bot was away), applied after the sync."""
+
+    duration: float = attrs.field()
+    """Seconds from the resumed ``ready`` to the end of the sync."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class SessionRecoveredEvent(NodeEvent):
+    """A session that should have resumed was gone; players were rebuilt from the saved snapshots."""
+
+    session_id: str = attrs.field()
+    """The new session id."""
+
+    previous_session_id: str | None = attrs.field()
+    """The session id that could not be resumed, or `None` if none was saved."""
+
+    guild_ids: tuple[int, ...] = attrs.field()
+    """The guilds whose players were recovered."""
+
+    failed: Mapping[int, str] = attrs.field()
+    """Guild id -> why that guild could not be recovered."""
+
+    duration: float = attrs.field()
+    """Seconds from the ``ready`` to the end of the recovery."""
+
+
+# -- players --
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class PlayerEvent(LavalinkEvent, abc.ABC):
+    """Base of the events about one guild's player."""
+
+    player: Player = attrs.field(repr=False)
+    """The guild's player."""
+
+    guild_id: hikari.Snowflake = attrs.field(default=attrs.Factory(_player_guild_id, takes_self=True))
+    """The guild (defaults to the player's)."""
+
+    node: Node = attrs.field(default=attrs.Factory(_player_node, takes_self=True), repr=False)
+    """The node the player was on when the event happened (defaults to the player's)."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackEvent(PlayerEvent, abc.ABC):
+    """Base of the events about a track of a player."""
+
+    track: Track = attrs.field()
+    """The track."""
+
+    replayed: bool = attrs.field(default=False)
+    """`True` when Lavalink queued the event while the bot was away and replayed it on resume."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackStartEvent(TrackEvent):
+    """A track started playing."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackEndEvent(TrackEvent):
+    """A track ended; `may_start_next` says whether the next one may start (Lavalink's rule)."""
+
+    reason: TrackEndReason = attrs.field()
+    """Why it ended: finished, load failed, stopped, replaced or cleaned up."""
+
+    may_start_next: bool = attrs.field(default=attrs.Factory(_reason_may_start_next, takes_self=True))
+    """Whether a queue may advance after this end (finished or load failed); defaults from `reason`."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackExceptionEvent(TrackEvent):
+    """A track failed while playing or loading."""
+
+    exception: ExceptionInfo = attrs.field()
+    """What went wrong, with its severity."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackStuckEvent(TrackEvent):
+    """A track got stuck: no audio frames for `threshold_ms`."""
+
+    threshold_ms: int = attrs.field()
+    """The stuck threshold that was exceeded, in milliseconds."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class VoiceClosedEvent(PlayerEvent):
+    """Lavalink's voice websocket to Discord closed for this guild."""
+
+    code: int = attrs.field()
+    """The Discord voice close code (4006: session invalid, 4014: disconnected, ...)."""
+
+    reason: str = attrs.field()
+    """The close reason Discord gave."""
+
+    by_remote: bool = attrs.field()
+    """Whether Discord (rather than Lavalink) closed it."""
+
+    replayed: bool = attrs.field(default=False)
+    """`True` when Lavalink queued the event while the bot was away and replayed it on resume."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class PlayerUpdateEvent(PlayerEvent):
+    """Lavalink reported the player's state (position, voice connection, ping)."""
+
+    state: PlayerState = attrs.field()
+    """The reported state."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class QueueEndEvent(PlayerEvent):
+    """The player's queue ran out: a track ended and there is nothing left to play."""
