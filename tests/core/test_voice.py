@@ -79,6 +79,7 @@ async def test_join_returns_the_session_token_and_raw_endpoint(
     bot: hikari.GatewayBot,
 ) -> None:
     channel = guild.voice_channel_ids[1]
+    assert discord.session_id is not None
 
     info = await manager.join(guild.id, channel)
 
