@@ -398,15 +398,19 @@ class SnapshotWriter:
                     await task
         delay = self._retry_initial
         while self._pending or self._sessions:
+            remaining = deadline - time.monotonic()
             try:
-                await self.flush()
-            except StoreError:
+                if remaining <= 0:
+                    raise TimeoutError
+                await asyncio.wait_for(self.flush(), remaining)
+            except (StoreError, TimeoutError):
                 if time.monotonic() + delay > deadline:
                     _LOGGER.error(
-                        "closing the snapshot writer: %d write(s) could not be saved to %s: %s",
+                        "closing the snapshot writer: %d write(s) could not be saved to %s within %.1f s: %s",
                         self.pending,
                         self._store.url,
-                        self.last_error,
+                        timeout,
+                        self.last_error or "the store did not answer",
                     )
                     return
                 await asyncio.sleep(delay)
