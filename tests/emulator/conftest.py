@@ -91,9 +91,9 @@ class Api:
         )
         return status, data
 
-    async def enable_resuming(self, session_id: str, timeout: int = 60) -> None:
+    async def enable_resuming(self, session_id: str, seconds: int = 60) -> None:
         status, data, _ = await self.call(
-            "PATCH", f"/v4/sessions/{session_id}", body={"resuming": True, "timeout": timeout}
+            "PATCH", f"/v4/sessions/{session_id}", body={"resuming": True, "timeout": seconds}
         )
         assert status == 200, data
 
@@ -101,6 +101,15 @@ class Api:
         status, data, _ = await self.call("GET", "/v4/loadtracks", params={"identifier": identifier})
         assert status == 200
         return data
+
+
+async def wait_until(predicate: typing.Callable[[], bool]) -> None:
+    """The server notices a client-side close on its own schedule: poll (a failsafe, not a timing)."""
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition never became true")
 
 
 NodeFactory = typing.Callable[..., typing.Awaitable[FakeLavalink]]

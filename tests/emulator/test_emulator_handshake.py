@@ -1,4 +1,4 @@
-"""Handshake, session creation, stats cadence and socket shutdown (protocol §2.1-2.7, checklist "Handshake")."""
+"""Handshake, session creation, stats cadence and socket shutdown (protocol §2.1-2.7)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ async def test_rejected_handshakes_have_an_empty_body_and_the_api_version_header
         assert response.headers["Lavalink-Api-Version"] == "4"
 
 
-async def test_non_numeric_user_id_upgrades_then_closes_with_1011(node: FakeLavalink, connect: Connect) -> None:
+async def test_non_numeric_user_id_upgrades_then_closes_with_1011(
+    node: FakeLavalink, connect: Connect
+) -> None:
     sock = await connect(node, user_id="bot")
     closing = await sock.recv_close()
     assert closing.type is aiohttp.WSMsgType.CLOSE
@@ -70,7 +72,9 @@ async def test_new_session_upgrade_headers(node: FakeLavalink, connect: Connect)
     assert sock.headers["Lavalink-Api-Version"] == "4"
 
 
-async def test_ready_comes_first_with_a_16_char_id_then_stats_at_once(node: FakeLavalink, connect: Connect) -> None:
+async def test_ready_comes_first_with_a_16_char_id_then_stats_at_once(
+    node: FakeLavalink, connect: Connect
+) -> None:
     sock = await connect(node)
     ready_text = await sock.recv_raw()
     match = re.fullmatch(r'\{"op":"ready","resumed":false,"sessionId":"([a-z0-9]{16})"\}', ready_text)
@@ -139,7 +143,9 @@ async def test_shutdown_before_4_0_8_drops_sockets_without_close_frame(
     assert sock.ws.close_code in (None, 1006)
 
 
-async def test_node_can_listen_again_on_the_same_port_after_close(make_node: NodeFactory, connect: Connect) -> None:
+async def test_node_can_listen_again_on_the_same_port_after_close(
+    make_node: NodeFactory, connect: Connect
+) -> None:
     node = await make_node()
     port = node.port
     _, old = await open_session(connect, node)
@@ -191,8 +197,9 @@ async def test_context_manager_serves_on_loopback_with_a_random_port() -> None:
         assert node.host == "127.0.0.1"
         assert node.port > 0
         assert node.url == f"http://127.0.0.1:{node.port}"
-        async with aiohttp.ClientSession() as http, http.get(
-            node.url + "/version", headers={"Authorization": "x"}
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(node.url + "/version", headers={"Authorization": "x"}) as response,
+        ):
             assert await response.text() == "4.2.2"
     assert not node.running

@@ -41,11 +41,12 @@ async def test_patch_with_empty_body_creates_an_idle_player(api: Api, session: t
     await expect_marker(api.node, session_id, sock)  # creating a player sends nothing
 
 
-async def test_voice_state_without_channel_id_key_before_4_2(make_node: NodeFactory, http: aiohttp.ClientSession,
-                                                             connect: Connect) -> None:  # fmt: skip
+async def test_voice_state_without_channel_id_key_before_4_2(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
+) -> None:
     node = await make_node(version="4.1.2")
     _, session_id = await open_session(connect, node)
-    status, player = await Api(node, http).patch_player(session_id, 1, {})
+    _, player = await Api(node, http).patch_player(session_id, 1, {})
     assert player["voice"] == {"token": "", "endpoint": "", "sessionId": ""}
 
 
@@ -65,17 +66,21 @@ async def test_get_players_and_player_not_found(api: Api, session: tuple[RawSock
 @pytest.mark.parametrize("guild", ["abc", "1.5", "99999999999999999999"])
 async def test_non_numeric_guild_id_is_400(api: Api, session: tuple[RawSocket, str], guild: str) -> None:
     _, session_id = session
-    status, body, _ = await api.call("GET", f"/v4/sessions/{session_id}/players/{guild}")
+    status, _, _ = await api.call("GET", f"/v4/sessions/{session_id}/players/{guild}")
     assert status == 400
 
 
 async def test_player_routes_404_for_unknown_session(api: Api) -> None:
     for method in ("GET", "PATCH", "DELETE"):
-        status, body, _ = await api.call(method, f"/v4/sessions/nope/players/{GUILD}", body={} if method == "PATCH" else None)
+        status, body, _ = await api.call(
+            method, f"/v4/sessions/nope/players/{GUILD}", body={} if method == "PATCH" else None
+        )
         assert (status, body["message"]) == (404, "Session not found")
 
 
-async def test_delete_player_is_204_and_idempotent(node: FakeLavalink, api: Api, session: tuple[RawSocket, str]) -> None:
+async def test_delete_player_is_204_and_idempotent(
+    node: FakeLavalink, api: Api, session: tuple[RawSocket, str]
+) -> None:
     sock, session_id = session
     assert (await api.call("DELETE", f"/v4/sessions/{session_id}/players/{GUILD}"))[:2] == (204, "")
     await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
@@ -93,7 +98,10 @@ async def test_delete_player_is_204_and_idempotent(node: FakeLavalink, api: Api,
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"track": {"encoded": None}, "encodedTrack": None}, "Cannot specify both track and encodedTrack/identifier"),
+        (
+            {"track": {"encoded": None}, "encodedTrack": None},
+            "Cannot specify both track and encodedTrack/identifier",
+        ),
         ({"track": {}, "identifier": "x"}, "Cannot specify both track and encodedTrack/identifier"),
         ({"track": {"encoded": "x", "identifier": "y"}}, "Cannot specify both encodedTrack and identifier"),
         ({"encodedTrack": "x", "identifier": "y"}, "Cannot specify both encodedTrack and identifier"),
@@ -109,8 +117,9 @@ async def test_delete_player_is_204_and_idempotent(node: FakeLavalink, api: Api,
         ),
     ],
 )
-async def test_validation_messages(api: Api, session: tuple[RawSocket, str], body: dict[str, typing.Any],
-                                   message: str) -> None:  # fmt: skip
+async def test_validation_messages(
+    api: Api, session: tuple[RawSocket, str], body: dict[str, typing.Any], message: str
+) -> None:
     _, session_id = session
     status, error = await api.patch_player(session_id, GUILD, body)
     assert (status, error["message"]) == (400, message)
@@ -137,7 +146,7 @@ async def test_malformed_bodies_are_400_before_anything_is_applied(
     node: FakeLavalink, api: Api, session: tuple[RawSocket, str], body: dict[str, typing.Any]
 ) -> None:
     _, session_id = session
-    status, error = await api.patch_player(session_id, GUILD, body)
+    status, _ = await api.patch_player(session_id, GUILD, body)
     assert status == 400
     assert GUILD not in node.players_of(session_id)
 
@@ -147,29 +156,43 @@ async def test_malformed_body_is_400_even_for_an_unknown_session(api: Api) -> No
     assert status == 400
 
 
-async def test_voice_messages_before_4_2(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect) -> None:
+async def test_voice_messages_before_4_2(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
+) -> None:
     node = await make_node(version="4.1.2")
     api = Api(node, http)
     _, session_id = await open_session(connect, node)
-    status, error = await api.patch_player(session_id, 1, {"voice": {"token": "t", "endpoint": "", "sessionId": "s"}})
-    assert (status, error["message"]) == (400, "Partial Lavalink voice state: VoiceState(token=t, endpoint=, sessionId=s)")
-    status, player = await api.patch_player(session_id, 1, {"voice": {"token": "t", "endpoint": "e", "sessionId": "s"}})
+    status, error = await api.patch_player(
+        session_id, 1, {"voice": {"token": "t", "endpoint": "", "sessionId": "s"}}
+    )
+    assert (status, error["message"]) == (
+        400,
+        "Partial Lavalink voice state: VoiceState(token=t, endpoint=, sessionId=s)",
+    )
+    status, player = await api.patch_player(
+        session_id, 1, {"voice": {"token": "t", "endpoint": "e", "sessionId": "s"}}
+    )
     assert status == 200 and player["state"]["connected"] is True
 
 
 async def test_non_numeric_channel_id_is_500_in_4_2(api: Api, session: tuple[RawSocket, str]) -> None:
     _, session_id = session
-    status, error = await api.patch_player(session_id, GUILD, {"voice": {**VOICE, "channelId": "general"}})
+    status, _ = await api.patch_player(session_id, GUILD, {"voice": {**VOICE, "channelId": "general"}})
     assert status == 500
 
 
-async def test_disabled_filters_are_rejected(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect) -> None:
+async def test_disabled_filters_are_rejected(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
+) -> None:
     node = await make_node(disabled_filters=["karaoke", "rotation"])
     _, session_id = await open_session(connect, node)
     status, error = await Api(node, http).patch_player(
         session_id, 1, {"filters": {"rotation": {"rotationHz": 0.2}, "karaoke": None, "volume": 1.0}}
     )
-    assert (status, error["message"]) == (400, "Following filters are disabled in the config: karaoke, rotation")
+    assert (status, error["message"]) == (
+        400,
+        "Following filters are disabled in the config: karaoke, rotation",
+    )
 
 
 async def test_earlier_steps_stay_applied_when_a_later_one_fails(
@@ -177,7 +200,9 @@ async def test_earlier_steps_stay_applied_when_a_later_one_fails(
 ) -> None:
     _, session_id = session
     status, _ = await api.patch_player(
-        session_id, GUILD, {"voice": VOICE, "volume": 30, "filters": {"equalizer": [{"band": 15, "gain": 0.1}]}}
+        session_id,
+        GUILD,
+        {"voice": VOICE, "volume": 30, "filters": {"equalizer": [{"band": 15, "gain": 0.1}]}},
     )
     assert status == 500
     player = node.players_of(session_id)[GUILD]
@@ -196,7 +221,7 @@ async def test_voice_update_connects_once_and_sends_a_player_update(
     node: FakeLavalink, api: Api, session: tuple[RawSocket, str]
 ) -> None:
     sock, session_id = session
-    status, player = await api.patch_player(session_id, GUILD, {"voice": VOICE})
+    _, player = await api.patch_player(session_id, GUILD, {"voice": VOICE})
     assert player["state"]["connected"] is True and player["state"]["ping"] >= 0
     assert player["voice"] == VOICE
     update = await sock.recv()
@@ -218,7 +243,9 @@ async def test_new_track_unpauses_unless_paused_is_given(api: Api, session: tupl
     await api.patch_player(session_id, GUILD, {"paused": True})
     _, player = await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
     assert player["paused"] is False
-    _, player = await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api, "b")}, "paused": True})
+    _, player = await api.patch_player(
+        session_id, GUILD, {"track": {"encoded": await encoded(api, "b")}, "paused": True}
+    )
     assert player["paused"] is True and player["track"]["info"]["identifier"] == "b"
 
 
@@ -229,14 +256,20 @@ async def test_stop_ends_the_track_as_stopped_and_unpauses(api: Api, session: tu
     _, player = await api.patch_player(session_id, GUILD, {"track": {"encoded": None}})
     assert player["track"] is None and player["paused"] is False
     end = await sock.recv()
-    assert (end["type"], end["reason"], end["track"]["info"]["identifier"]) == ("TrackEndEvent", "stopped", "song-one")
+    assert (end["type"], end["reason"], end["track"]["info"]["identifier"]) == (
+        "TrackEndEvent",
+        "stopped",
+        "song-one",
+    )
     _, player = await api.patch_player(session_id, GUILD, {"encodedTrack": None, "paused": True})
     assert player["paused"] is True
     await expect_marker(api.node, session_id, sock)  # nothing to stop: no event
 
 
-async def test_no_replace_keeps_the_current_track_but_applies_volume(api: Api, session: tuple[RawSocket, str]) -> None:
-    sock, session_id = session
+async def test_no_replace_keeps_the_current_track_but_applies_volume(
+    api: Api, session: tuple[RawSocket, str]
+) -> None:
+    _, session_id = session
     await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
     _, player = await api.patch_player(
         session_id, GUILD, {"track": {"encoded": await encoded(api, "other")}, "volume": 10, "paused": True},
@@ -244,7 +277,9 @@ async def test_no_replace_keeps_the_current_track_but_applies_volume(api: Api, s
     )  # fmt: skip
     assert player["track"]["info"]["identifier"] == "song-one"
     assert player["volume"] == 10 and player["paused"] is False
-    _, idle = await api.patch_player(session_id, 5, {"track": {"encoded": await encoded(api, "x")}}, noReplace="true")
+    _, idle = await api.patch_player(
+        session_id, 5, {"track": {"encoded": await encoded(api, "x")}}, noReplace="true"
+    )
     assert idle["track"]["info"]["identifier"] == "x"
 
 
@@ -266,8 +301,9 @@ async def test_seek_only_with_a_track_and_sends_an_update(
 
 
 @pytest.mark.parametrize(("version", "moved"), [("4.0.0", False), ("4.0.1", True)])
-async def test_seek_while_paused(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect,
-                                 version: str, moved: bool) -> None:  # fmt: skip
+async def test_seek_while_paused(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect, version: str, moved: bool
+) -> None:
     node = await make_node(version=version)
     api = Api(node, http)
     _, session_id = await open_session(connect, node)
@@ -276,10 +312,14 @@ async def test_seek_while_paused(make_node: NodeFactory, http: aiohttp.ClientSes
     assert (player["state"]["position"] == 10_000) is moved
 
 
-async def test_start_position_and_user_data_with_a_new_track(api: Api, session: tuple[RawSocket, str]) -> None:
+async def test_start_position_and_user_data_with_a_new_track(
+    api: Api, session: tuple[RawSocket, str]
+) -> None:
     sock, session_id = session
     _, player = await api.patch_player(
-        session_id, GUILD, {"track": {"encoded": await encoded(api), "userData": {"req": 7}}, "position": 12_000}
+        session_id,
+        GUILD,
+        {"track": {"encoded": await encoded(api), "userData": {"req": 7}}, "position": 12_000},
     )
     assert player["state"]["position"] == 12_000
     assert player["track"]["userData"] == {"req": 7}
@@ -299,11 +339,17 @@ async def test_end_time_ends_the_track_as_finished(
     await api.patch_player(session_id, GUILD, {"endTime": None})  # a no-op, not a reset
     clock.advance(3)
     end = await sock.recv()
-    assert (end["type"], end["reason"], end["track"]["info"]["position"]) == ("TrackEndEvent", "finished", 3000)
+    assert (end["type"], end["reason"], end["track"]["info"]["position"]) == (
+        "TrackEndEvent",
+        "finished",
+        3000,
+    )
     assert node.players_of(session_id)[GUILD].track is None
 
 
-async def test_end_time_on_the_current_track(clock: ManualClock, api: Api, session: tuple[RawSocket, str]) -> None:
+async def test_end_time_on_the_current_track(
+    clock: ManualClock, api: Api, session: tuple[RawSocket, str]
+) -> None:
     sock, session_id = session
     await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
     await sock.recv_many(3)
@@ -314,12 +360,18 @@ async def test_end_time_on_the_current_track(clock: ManualClock, api: Api, sessi
     await expect_marker(api.node, session_id, sock)
     clock.advance(0.001)
     end = await sock.recv()
-    assert (end["type"], end["reason"], end["track"]["info"]["position"]) == ("TrackEndEvent", "finished", 2000)
+    assert (end["type"], end["reason"], end["track"]["info"]["position"]) == (
+        "TrackEndEvent",
+        "finished",
+        2000,
+    )
 
 
 async def test_identifier_loading(api: Api, session: tuple[RawSocket, str]) -> None:
     _, session_id = session
-    _, player = await api.patch_player(session_id, GUILD, {"track": {"identifier": "https://example.com/a.mp3"}})
+    _, player = await api.patch_player(
+        session_id, GUILD, {"track": {"identifier": "https://example.com/a.mp3"}}
+    )
     assert player["track"]["info"]["uri"] == "https://example.com/a.mp3"
     _, player = await api.patch_player(session_id, GUILD, {"identifier": "dQw4w9WgXcQ"})
     assert player["track"]["info"]["identifier"] == "dQw4w9WgXcQ"
@@ -335,8 +387,15 @@ async def test_identifier_loading(api: Api, session: tuple[RawSocket, str]) -> N
     ],
 )
 @pytest.mark.parametrize(("version", "status"), [("4.0.7", 500), ("4.0.8", 400)])
-async def test_identifier_failures(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect,
-                                   identifier: str, message: str, version: str, status: int) -> None:  # fmt: skip
+async def test_identifier_failures(
+    make_node: NodeFactory,
+    http: aiohttp.ClientSession,
+    connect: Connect,
+    identifier: str,
+    message: str,
+    version: str,
+    status: int,
+) -> None:
     node = await make_node(version=version)
     _, session_id = await open_session(connect, node)
     got, error = await Api(node, http).patch_player(session_id, 1, {"track": {"identifier": identifier}})
@@ -372,7 +431,9 @@ async def test_filters_output_every_sub_field_from_4_1(api: Api, session: tuple[
     assert player["filters"] == {}
 
 
-async def test_filters_omit_defaults_in_4_0(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect) -> None:
+async def test_filters_omit_defaults_in_4_0(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
+) -> None:
     node = await make_node(version="4.0.8")
     _, session_id = await open_session(connect, node)
     _, player = await Api(node, http).patch_player(session_id, 1, {"filters": FILTERS})
@@ -386,7 +447,9 @@ async def test_filters_omit_defaults_in_4_0(make_node: NodeFactory, http: aiohtt
 
 async def test_filter_output_key_order(api: Api, session: tuple[RawSocket, str]) -> None:
     _, session_id = session
-    body = {name: {} for name in ("lowPass", "channelMix", "rotation", "distortion", "vibrato", "tremolo")}
+    body: dict[str, object] = {
+        name: {} for name in ("lowPass", "channelMix", "rotation", "distortion", "vibrato", "tremolo")
+    }
     _, player = await api.patch_player(session_id, GUILD, {"filters": {**body, "volume": 1.0}})
     assert list(player["filters"]) == [
         "volume", "tremolo", "vibrato", "distortion", "rotation", "channelMix", "lowPass",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import aiohttp
 import pytest
 
@@ -10,7 +9,7 @@ from lightbulb_lavalink.protocol.codec import decode_track, encode_track
 from lightbulb_lavalink.protocol.tracks import TrackInfo
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 
-from .conftest import START_MS, Api, Connect, NodeFactory, open_session
+from .conftest import START_MS, Api, Connect, NodeFactory, open_session, wait_until
 
 ROUTES = [
     ("GET", "/version"),
@@ -54,7 +53,9 @@ async def test_error_body_shape_and_key_order(api: Api) -> None:
     assert list(body) == ["timestamp", "status", "error", "message", "path"]
 
 
-@pytest.mark.parametrize(("value", "has_trace"), [("true", True), ("yes", True), ("", True), ("false", False)])
+@pytest.mark.parametrize(
+    ("value", "has_trace"), [("true", True), ("yes", True), ("", True), ("false", False)]
+)
 async def test_trace_only_when_requested(api: Api, value: str, has_trace: bool) -> None:
     status, body, _ = await api.call("GET", "/v4/sessions/x/players", params={"trace": value})
     assert status == 404
@@ -80,20 +81,40 @@ async def test_version_is_plain_text(make_node: NodeFactory, http: aiohttp.Clien
 
 
 @pytest.mark.parametrize(
-    ("version", "semver"), [("4.2.2", (4, 2, 2, "")), ("4.1.0-rc1", (4, 1, 0, "rc1")), ("4.0.0", (4, 0, 0, ""))]
+    ("version", "semver"),
+    [("4.2.2", (4, 2, 2, "")), ("4.1.0-rc1", (4, 1, 0, "rc1")), ("4.0.0", (4, 0, 0, ""))],
 )
-async def test_info(make_node: NodeFactory, http: aiohttp.ClientSession, version: str, semver: tuple[object, ...]) -> None:
+async def test_info(
+    make_node: NodeFactory, http: aiohttp.ClientSession, version: str, semver: tuple[object, ...]
+) -> None:
     node = await make_node(version=version, disabled_filters=["karaoke"])
     status, info, _ = await Api(node, http).call("GET", "/v4/info")
     assert status == 200
-    assert list(info) == ["version", "buildTime", "git", "jvm", "lavaplayer", "sourceManagers", "filters", "plugins"]
+    assert list(info) == [
+        "version",
+        "buildTime",
+        "git",
+        "jvm",
+        "lavaplayer",
+        "sourceManagers",
+        "filters",
+        "plugins",
+    ]
     v = info["version"]
     assert (v["major"], v["minor"], v["patch"], v["preRelease"]) == semver
     assert v["semver"] == version
     assert "build" not in v
-    assert info["filters"] == [
-        "volume", "equalizer", "timescale", "tremolo", "vibrato", "distortion", "rotation", "channelMix", "lowPass",
-    ]  # fmt: skip
+    expected = [
+        "volume",
+        "equalizer",
+        "timescale",
+        "tremolo",
+        "vibrato",
+        "distortion",
+        "rotation",
+        "channelMix",
+    ]
+    assert info["filters"] == [*expected, "lowPass"]
     assert "youtube" in info["sourceManagers"] and "http" in info["sourceManagers"]
     assert info["plugins"] == []
 
@@ -112,10 +133,12 @@ async def test_rest_stats_have_no_op_and_no_frame_stats_by_default(api: Api) -> 
     assert list(stats) == ["players", "playingPlayers", "uptime", "memory", "cpu"]
 
 
-async def test_rest_stats_can_write_frame_stats_null(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+async def test_rest_stats_can_write_frame_stats_null(
+    make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
     node = await make_node(rest_frame_stats_null=True)
     _, stats, _ = await Api(node, http).call("GET", "/v4/stats")
-    assert list(stats)[0] == "frameStats" and stats["frameStats"] is None
+    assert next(iter(stats)) == "frameStats" and stats["frameStats"] is None
 
 
 async def test_stats_count_players_of_connected_sessions_only(
@@ -133,8 +156,7 @@ async def test_stats_count_players_of_connected_sessions_only(
     assert (stats["players"], stats["playingPlayers"], stats["uptime"]) == (3, 1, 45_000)
     await sock2.ws.close()
     await sock2.recv_close()
-    while not node.sessions[second].paused:  # the server notices the close on its own schedule
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: node.sessions[second].paused)
     _, stats, _ = await api.call("GET", "/v4/stats")
     assert (stats["players"], stats["playingPlayers"]) == (2, 1)
 
@@ -215,7 +237,9 @@ async def test_loaded_track_json_shape_matches_its_blob(api: Api) -> None:
     assert decoded.info.to_payload() == info
 
 
-async def test_error_result_has_cause_stack_trace_from_4_1(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+async def test_error_result_has_cause_stack_trace_from_4_1(
+    make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
     for version, expected in (("4.0.8", False), ("4.1.0", True)):
         node = await make_node(version=version)
         data = (await Api(node, http).load("error-me"))["data"]
@@ -225,7 +249,9 @@ async def test_error_result_has_cause_stack_trace_from_4_1(make_node: NodeFactor
         assert list(data)[:3] == ["message", "severity", "cause"]
 
 
-async def test_4_0_1_omits_empty_plugin_info_and_user_data(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
+async def test_4_0_1_omits_empty_plugin_info_and_user_data(
+    make_node: NodeFactory, http: aiohttp.ClientSession
+) -> None:
     node = await make_node(version="4.0.1")
     track = (await Api(node, http).load("abc"))["data"]
     assert "pluginInfo" not in track and "userData" not in track
@@ -252,7 +278,9 @@ async def test_decodetrack_errors(api: Api) -> None:
     assert (status, body["message"]) == (400, "No track to decode provided")
     status, body, _ = await api.call("GET", "/v4/decodetrack", params={"encodedTrack": "!!!not base64"})
     assert status == 500
-    unknown = encode_track(TrackInfo(identifier="x", author="a", length=1000, title="t", source_name="nosuchsource"))
+    unknown = encode_track(
+        TrackInfo(identifier="x", author="a", length=1000, title="t", source_name="nosuchsource")
+    )
     status, body, _ = await api.call("GET", "/v4/decodetrack", params={"encodedTrack": unknown})
     assert status == 500
     assert body["message"] == "Failed to decode track due to a mismatching version or missing source manager"
@@ -271,7 +299,9 @@ async def test_decodetracks(api: Api) -> None:
 
 async def test_json_body_needs_json_content_type(api: Api) -> None:
     async with api.http.post(
-        api.node.url + "/v4/decodetracks", data="[]", headers={"Authorization": "pw", "Content-Type": "text/plain"}
+        api.node.url + "/v4/decodetracks",
+        data="[]",
+        headers={"Authorization": "pw", "Content-Type": "text/plain"},
     ) as response:
         assert response.status == 415
 
@@ -279,11 +309,16 @@ async def test_json_body_needs_json_content_type(api: Api) -> None:
 # --- sessions -----------------------------------------------------------------------------------------
 
 
-async def test_session_patch_updates_present_fields_only(node: FakeLavalink, api: Api, connect: Connect) -> None:
+async def test_session_patch_updates_present_fields_only(
+    node: FakeLavalink, api: Api, connect: Connect
+) -> None:
     _, session_id = await open_session(connect, node)
     path = f"/v4/sessions/{session_id}"
     assert (await api.call("PATCH", path, body={}))[:2] == (200, {"resuming": False, "timeout": 60})
-    assert (await api.call("PATCH", path, body={"resuming": True}))[:2] == (200, {"resuming": True, "timeout": 60})
+    assert (await api.call("PATCH", path, body={"resuming": True}))[:2] == (
+        200,
+        {"resuming": True, "timeout": 60},
+    )
     assert (await api.call("PATCH", path, body={"timeout": -5, "resumingKey": "x"}))[:2] == (
         200,
         {"resuming": True, "timeout": -5},
@@ -318,6 +353,8 @@ async def test_route_planner_enabled(make_node: NodeFactory, http: aiohttp.Clien
     assert body["details"]["failingAddresses"][0]["failingAddress"] == "2001:db8::5"
     status, body, _ = await api.call("POST", "/v4/routeplanner/free/address", body={"address": "not an ip"})
     assert (status, body["message"]) == (400, "Invalid address: not an ip")
-    assert (await api.call("POST", "/v4/routeplanner/free/address", body={"address": "2001:db8::5"}))[0] == 204
+    assert (await api.call("POST", "/v4/routeplanner/free/address", body={"address": "2001:db8::5"}))[
+        0
+    ] == 204
     assert node.route_planner.failing == {}
     assert (await api.call("POST", "/v4/routeplanner/free/all"))[0] == 204
