@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import re
 import string
@@ -16,10 +15,10 @@ from lightbulb_lavalink.errors import SettingsError
 from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog, Playback
 from lightbulb_lavalink.testing.clock import ScaledClock
 from lightbulb_lavalink.testing.context import NodeContext
-from lightbulb_lavalink.testing.filters import FILTER_NAMES
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
 from lightbulb_lavalink.testing.routes import add_routes
 from lightbulb_lavalink.testing.session import Connection, FakeSession
+from lightbulb_lavalink.testing.stats import info_json, stats_json
 from lightbulb_lavalink.testing.versions import EmulatedVersion
 from lightbulb_lavalink.testing.wire import HttpError, error_response
 
@@ -35,7 +34,6 @@ __all__ = ["FakeLavalink"]
 _LOGGER = logging.getLogger("lightbulb_lavalink.testing.server")
 _ID_CHARS = string.ascii_lowercase + string.digits
 _LONG = re.compile(r"^[+-]?\d{1,19}$")
-_MEMORY = {"free": 228_139_904, "used": 103_210_112, "allocated": 331_350_016, "reservable": 8_396_996_608}
 
 
 class FakeLavalink:
@@ -289,61 +287,19 @@ class FakeLavalink:
 
     def stats_json(self, session: FakeSession | None) -> dict[str, typing.Any]:
         """A ``stats`` op for `session` (with ``frameStats``) or, with ``None``, the ``/v4/stats`` body."""
-        connected = self._connected()
         clock = self.context.clock
-        uptime = int((clock.now() - self._started_at) * 1000)
-        out: dict[str, typing.Any] = {}
-        if session is not None:
-            out["op"] = "stats"
-            out["frameStats"] = self._frame_stats(session)
-        elif self.rest_frame_stats_null:
-            out["frameStats"] = None
-        out["players"] = sum(len(s.players) for s in connected)
-        out["playingPlayers"] = sum(1 for s in connected for p in s.players.values() if p.playing)
-        out["uptime"] = uptime
-        out["memory"] = dict(_MEMORY)
-        warm = not self._version.cached_cpu_stats or uptime >= 30_000
-        out["cpu"] = {
-            "cores": os.cpu_count() or 1,
-            "systemLoad": 0.05597997834786306 if warm else 0.0,
-            "lavalinkLoad": 3.497090420769919e-05 if warm else 0.0,
-        }
-        return out
-
-    def _frame_stats(self, session: FakeSession) -> dict[str, int] | None:
-        clock = self.context.clock
-        now, now_ms = clock.now(), clock.time_ms()
-        previous_minute = (now_ms // 60_000 - 1) * 60_000
-        usable = [
-            p
-            for p in session.players.values()
-            if p.playing_since is not None and now_ms - (now - p.playing_since) * 1000 <= previous_minute
-        ]
-        if not usable:
-            return None
-        sent = sum(0 if p.stuck else 3000 for p in usable) // len(usable)
-        nulled = sum(3000 if p.stuck else 0 for p in usable) // len(usable)
-        return {"sent": sent, "nulled": nulled, "deficit": 3000 - (sent + nulled)}
+        return stats_json(
+            self._connected(),
+            session=session,
+            uptime_ms=int((clock.now() - self._started_at) * 1000),
+            version=self._version,
+            clock=clock,
+            frame_stats_null=self.rest_frame_stats_null,
+        )
 
     def info_json(self) -> dict[str, typing.Any]:
-        """The ``/v4/info`` body (``preRelease`` ``""`` for releases, no ``build`` key)."""
-        v = self._version
-        return {
-            "version": {
-                "semver": v.semver,
-                "major": v.major,
-                "minor": v.minor,
-                "patch": v.patch,
-                "preRelease": v.pre_release,
-            },
-            "buildTime": 1_720_476_857_034,
-            "git": {"branch": "HEAD", "commit": "d7d5a54", "commitTime": 1_720_475_342_000},
-            "jvm": "21.0.6",
-            "lavaplayer": "2.2.3",
-            "sourceManagers": list(self.catalog.sources),
-            "filters": [name for name in FILTER_NAMES if name not in self.disabled_filters],
-            "plugins": [],
-        }
+        """The ``/v4/info`` body."""
+        return info_json(self._version, self.catalog.sources, self.disabled_filters)
 
     # --- sessions ----------------------------------------------------------------------------------------
 

@@ -68,9 +68,16 @@ async def test_trace_only_when_requested(api: Api, value: str, has_trace: bool) 
 
 @pytest.mark.parametrize("path", ["/v4/nothing", "/v4/info/", "/v3/info", "/info"])
 async def test_unknown_paths_404_without_auth(api: Api, path: str) -> None:
-    status, body, _ = await api.call("GET", path, auth=None)
+    status, body, response = await api.call("GET", path, auth=None)
     assert status == 404
     assert body["status"] == 404 and body["path"] == path
+    assert response.headers["Lavalink-Api-Version"] == "4"
+
+
+async def test_wrong_method_is_405(api: Api) -> None:
+    status, body, response = await api.call("PUT", "/v4/info")
+    assert (status, body["error"]) == (405, "Method Not Allowed")
+    assert response.headers["Lavalink-Api-Version"] == "4"
 
 
 async def test_version_is_plain_text(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
