@@ -18,6 +18,9 @@ import attrs
 from lightbulb_lavalink.errors import SettingsError
 from lightbulb_lavalink.settings import LavalinkSettings
 
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
+
 __all__ = ["ENV_PREFIX", "ResolvedSettings", "resolve_settings"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.config")
@@ -37,11 +40,14 @@ class ResolvedSettings:
     ``defaults``."""
 
 
-def resolve_settings(configured: object | None, *, registered_as: str) -> ResolvedSettings:
+def resolve_settings(
+    configured: object | None, *, registered_as: str, environ: Mapping[str, str] | None = None
+) -> ResolvedSettings:
     """Settings by precedence: `configured` (what the bot registered, `None` if none), then the environment.
 
-    `registered_as` names the registration in messages (``bot.d.lavalink_settings``). Raises `SettingsError`
-    naming the field when the registered value or the environment is invalid.
+    `registered_as` names the registration in messages (``bot.d.lavalink_settings``); `environ` defaults to
+    `os.environ`. Raises `SettingsError` naming the field when the registered value or the environment is
+    invalid.
     """
     if configured is not None:
         if isinstance(configured, LavalinkSettings):
@@ -54,8 +60,9 @@ def resolve_settings(configured: object | None, *, registered_as: str) -> Resolv
             )
         _LOGGER.debug("using the settings registered as %s", registered_as)
         return ResolvedSettings(settings=settings, source=registered_as)
-    settings = LavalinkSettings.from_env()
-    from_environment = any(name.startswith(ENV_PREFIX) for name in os.environ)
+    env = os.environ if environ is None else environ
+    settings = LavalinkSettings.from_env(env)
+    from_environment = any(name.startswith(ENV_PREFIX) and value.strip() for name, value in env.items())
     source = "environment" if from_environment else "defaults"
     _LOGGER.debug("no settings registered as %s: using the %s", registered_as, source)
     return ResolvedSettings(settings=settings, source=source)

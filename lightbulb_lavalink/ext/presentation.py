@@ -158,7 +158,7 @@ def _embed_size(embed: hikari.Embed) -> int:
 
 
 def _add_fields(embed: hikari.Embed, fields: Sequence[tuple[str, str]], *, what: str) -> None:
-    """Add fields within Discord's limits (25 fields, 6000 characters); a last one says how many did not fit."""
+    """Add fields within Discord's limits (25 fields, 6000 characters); a last one counts those left out."""
     budget = _EMBED_LIMIT - _FOOTER_RESERVE - _embed_size(embed)
     clipped = [(_clip(name, 256), _clip(value, _FIELD_LIMIT) or "\u200b") for name, value in fields]
     for index, (name, value) in enumerate(clipped):
