@@ -21,6 +21,8 @@ from lightbulb_lavalink.testing.gateway import make_token, member_payload, user_
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = int(hikari.MessageFlag.EPHEMERAL)
+_SAFETY_TIMEOUT = 10.0
+"""Only so a broken test fails instead of hanging; nothing is timed."""
 
 
 @attrs.define(kw_only=True)
@@ -73,7 +75,9 @@ class Answer:
 class FakeDiscordRest:
     """Discord's REST API for interaction answers and the application lookup, recording every request."""
 
-    def __init__(self, *, application_id: int, owner_id: int, team_member_ids: typing.Sequence[int] = ()) -> None:
+    def __init__(
+        self, *, application_id: int, owner_id: int, team_member_ids: typing.Sequence[int] = ()
+    ) -> None:
         self.application_id = application_id
         self.owner_id = owner_id
         self.team_member_ids = list(team_member_ids)
@@ -117,15 +121,15 @@ class FakeDiscordRest:
     def answers(self, interaction_id: int) -> list[Answer]:
         return list(self._answers.get(str(interaction_id), []))
 
-    async def wait_for_answer(self, interaction_id: int, *, final: bool = True, timeout: float = 10.0) -> Answer:
+    async def wait_for_answer(self, interaction_id: int, *, final: bool = True) -> Answer:
         """The last answer to the interaction once one carries a message (not just a deferral)."""
 
         def ready() -> bool:
             answers = self._answers.get(str(interaction_id), [])
             return any(a.response_type != 5 for a in answers) if final else bool(answers)
 
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+        async with asyncio.timeout(_SAFETY_TIMEOUT), self._changed:
+            await self._changed.wait_for(ready)
         return self._answers[str(interaction_id)][-1]
 
     # -- the API --
@@ -138,13 +142,22 @@ class FakeDiscordRest:
             else:
                 body = await request.text()
         path = request.path[len(API_PREFIX) :]
-        self.requests.append(RecordedRequest(method=request.method, path=path, query=dict(request.query), body=body))
+        self.requests.append(
+            RecordedRequest(method=request.method, path=path, query=dict(request.query), body=body)
+        )
         parts = path.strip("/").split("/")
         try:
             if request.method == "GET" and path == "/oauth2/applications/@me":
                 return web.json_response(self.application_payload())
-            if request.method == "POST" and len(parts) == 4 and parts[0] == "interactions" and parts[3] == "callback":
-                return await self._callback(parts[1], parts[2], body, with_response="with_response" in request.query)
+            if (
+                request.method == "POST"
+                and len(parts) == 4
+                and parts[0] == "interactions"
+                and parts[3] == "callback"
+            ):
+                return await self._callback(
+                    parts[1], parts[2], body, with_response="with_response" in request.query
+                )
             if parts[0] == "webhooks" and len(parts) >= 3:
                 return await self._webhook(request.method, parts, body)
         finally:
@@ -278,7 +291,7 @@ def slash_command_payload(
     options: typing.Sequence[dict[str, typing.Any]] = (),
     command_id: int = 1_250_000_000_000_000_001,
 ) -> dict[str, typing.Any]:
-    """An INTERACTION_CREATE body for ``/command [subcommand] options...`` used by `user_id`, as Discord sends it."""
+    """An INTERACTION_CREATE body for ``/command [subcommand] ...`` by `user_id`, as Discord sends it."""
     user = user_payload(user_id, f"user{user_id % 10_000}")
     data_options = [dict(option) for option in options]
     if subcommand is not None:
@@ -308,8 +321,10 @@ def slash_command_payload(
     return payload
 
 
-def offline_bot(rest: FakeDiscordRest, bot_id: int, bot_class: type[hikari.GatewayBot] = hikari.GatewayBot) -> typing.Any:
-    """A never-started bot (as `testing.gateway.make_bot`) whose REST client talks to `rest` (start it yourself)."""
+def offline_bot(
+    rest: FakeDiscordRest, bot_id: int, bot_class: type[hikari.GatewayBot] = hikari.GatewayBot
+) -> typing.Any:
+    """A never-started bot (as `testing.gateway.make_bot`) whose REST client talks to `rest` (start it)."""
     return bot_class(
         make_token(bot_id),
         banner=None,

@@ -1,4 +1,4 @@
-"""Settings precedence: what the bot registered, then the environment, then the defaults; bad ones name the field."""
+"""Settings precedence: what the bot registered, the environment, the defaults; bad ones name the field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Providing and withdrawing values in a real lightbulb 3 client's DI, before and after its registry freezes."""
+"""Providing and withdrawing values in a real lightbulb 3 client's DI, before and after it freezes."""
 
 from __future__ import annotations
 
