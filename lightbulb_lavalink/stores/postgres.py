@@ -109,7 +109,8 @@ class PostgresStore:
     ) -> None:
         """Connect to `dsn` (or use `pool`, which the caller keeps and closes).
 
-        `schema`, `table`, `min_size` and `max_size` may also come from the URL's query (the arguments win);
+        `schema`, `table`, `min_size` and `max_size` may also come from the URL's query (the arguments win).
+        `min_size` defaults to 0, so an outage never leaves asyncpg reconnecting (and logging) on its own;
         `timeout` bounds connecting and each statement, so an unreachable server fails fast and the
         `SnapshotWriter` retries.
         """
@@ -132,7 +133,7 @@ class PostgresStore:
             if not name or len(name) > 48 or "\x00" in name:
                 raise SettingsError("store", f"PostgreSQL {field} name {name!r}: 1 to 48 characters, please")
         try:
-            self._min_size = min_size if min_size is not None else int(own.get("min_size", 1))
+            self._min_size = min_size if min_size is not None else int(own.get("min_size", 0))
             self._max_size = max_size if max_size is not None else int(own.get("max_size", 4))
         except ValueError as exc:
             raise SettingsError("store", f"PostgreSQL pool size: {exc}") from None
