@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import typing
 
 import attrs
@@ -30,6 +31,7 @@ if typing.TYPE_CHECKING:
 __all__ = ["add_routes"]
 
 _DECODE_FAILED = "Failed to decode track due to a mismatching version or missing source manager"
+_LONG = re.compile(r"^[+-]?\d{1,19}$")
 _FRIENDLY = "com.sedmelluq.discord.lavaplayer.tools.FriendlyException"
 _UNSET: typing.Any = object()
 
@@ -52,17 +54,13 @@ async def _read_body(request: web.Request) -> object:
 
 def _guild_id(request: web.Request) -> int:
     text = request.match_info["guild_id"]
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not -(2**63) <= value < 2**63 or not text.lstrip("-").isdigit():
-        raise HttpError(
-            400,
-            f"Failed to convert value of type 'java.lang.String' to required type 'long'; "
-            f'For input string: "{text}"',
-        )
-    return value
+    if _LONG.match(text) is not None and -(2**63) <= int(text) < 2**63:
+        return int(text)
+    raise HttpError(
+        400,
+        f"Failed to convert value of type 'java.lang.String' to required type 'long'; "
+        f'For input string: "{text}"',
+    )
 
 
 def _bool_param(request: web.Request, name: str) -> bool:
@@ -176,7 +174,7 @@ class _Routes:
         return web.Response(text=self.node.context.version.semver, content_type="text/plain")
 
     async def legacy(self, request: web.Request) -> web.Response:
-        if not self.node.context.version.seek_while_paused:  # the warning handlers came with 4.0.1
+        if not self.node.context.version.legacy_route_warnings:
             raise HttpError(404, "No message available")
         return web.Response(status=200)
 

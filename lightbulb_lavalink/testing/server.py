@@ -228,6 +228,11 @@ class FakeLavalink:
         return self._runner is not None
 
     @property
+    def connections(self) -> int:
+        """How many websockets are open right now."""
+        return len(self._connections)
+
+    @property
     def sessions(self) -> typing.Mapping[str, FakeSession]:
         """Live sessions by id, connected and paused ones (see `FakeSession.paused`)."""
         return dict(self._sessions)
@@ -385,6 +390,8 @@ class FakeLavalink:
                 if message.type.name == "TEXT":
                     _LOGGER.warning("Lavalink v4 does not support websocket messages: %.100s", message.data)
         finally:
+            if resumed and paused is not None and session is None:
+                paused.release_claim()
             if connection is not None:
                 if session is not None:
                     self._detach(session, connection)

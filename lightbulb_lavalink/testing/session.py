@@ -204,6 +204,12 @@ class FakeSession:
         self._resume_timer = None
         return True
 
+    def release_claim(self) -> None:
+        """A claimed resume did not happen (the handshake failed): wait a full `timeout` again."""
+        if self.paused and not self.destroyed and self._resume_timer is None:
+            clock = self._ctx.clock
+            self._resume_timer = clock.call_at(clock.now() + self.timeout, self._expire)
+
     def resume(self, connection: Connection) -> None:
         """Attach a new socket: ``ready{resumed:true}``, the queued messages, then one update per player."""
         self.paused = False

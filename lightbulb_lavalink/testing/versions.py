@@ -87,6 +87,11 @@ class EmulatedVersion:
         return self.at_least(0, 1)
 
     @property
+    def legacy_route_warnings(self) -> bool:
+        """``GET /`` and ``/v3/websocket`` answer 200 (they only log a warning) (4.0.1+); 404 before."""
+        return self.at_least(0, 1)
+
+    @property
     def cached_cpu_stats(self) -> bool:
         """CPU loads are sampled every 30 s and the first sample is 0.0 (4.1.0+)."""
         return self.at_least(1)

@@ -202,3 +202,37 @@ async def test_restart_loses_paused_sessions(node: FakeLavalink, api: Api, conne
     assert node.sessions == {}
     sock = await connect(node, session_id=session_id)
     assert sock.headers["Session-Resumed"] == "false"
+
+
+async def test_a_failed_resume_handshake_leaves_the_session_resumable(
+    node: FakeLavalink, clock: ManualClock, api: Api, connect: Connect
+) -> None:
+    _, session_id = await open_session(connect, node)
+    await api.enable_resuming(session_id, 20)
+    await node.drop_connections()
+    broken = await connect(node, session_id=session_id, user_id="not-a-number")
+    assert (await broken.recv_close()).data == 1011
+    await wait_until(lambda: node.connections == 0)
+    sock = await connect(node, session_id=session_id)
+    assert sock.headers["Session-Resumed"] == "true"
+    assert (await sock.recv())["resumed"] is True
+
+
+async def test_close_cancels_every_timer(
+    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
+) -> None:
+    clock = ManualClock()
+    node = await make_node(clock=clock)
+    api = Api(node, http)
+    sock, playing = await open_session(connect, node)
+    await start(api, playing, 1, add(node, "a", 600_000), sock)
+    sock2, paused = await open_session(connect, node)
+    await api.enable_resuming(paused)
+    await start(api, paused, 2, add(node, "b", 600_000), sock2)
+    node.players_of(paused)[2].stick()
+    await sock2.ws.close()
+    await wait_until(lambda: node.sessions[paused].paused)
+    assert clock.pending > 0
+    await node.close()
+    assert clock.pending == 0
+    assert node.connections == 0
