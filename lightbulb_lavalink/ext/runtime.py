@@ -18,6 +18,8 @@ from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.ext import access, presentation, reports
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+
     from lightbulb_lavalink.client import LavalinkClient
 
 __all__ = ["ExtensionRuntime"]
@@ -28,13 +30,23 @@ _LOGGER = logging.getLogger("lightbulb_lavalink.ext.runtime")
 class ExtensionRuntime:
     """The extension's state in one bot: its `LavalinkClient`, the listeners driving it, the access rule."""
 
-    def __init__(self, app: hikari.GatewayBot, client: LavalinkClient, *, settings_source: str) -> None:
+    def __init__(
+        self,
+        app: hikari.GatewayBot,
+        client: LavalinkClient,
+        *,
+        settings_source: str,
+        fetch_owner_ids: Callable[[], Awaitable[Iterable[hikari.Snowflakeish]]] | None = None,
+        after: Awaitable[None] | None = None,
+    ) -> None:
         self.app: hikari.GatewayBot = app
         """The bot."""
         self.client: LavalinkClient = client
         """The Lavalink client this extension built."""
         self.settings_source: str = settings_source
         """Where the settings came from (``environment``, ``defaults``, or the registration's name)."""
+        self._fetch_owner_ids = fetch_owner_ids
+        self._after = after
         self._owner_ids: frozenset[int] | None = None
         self._subscribed = False
         self._lock = asyncio.Lock()
@@ -54,8 +66,8 @@ class ExtensionRuntime:
         if self._subscribed:
             return
         events = self.app.event_manager
-        events.subscribe(hikari.StartedEvent, self._on_started)
-        events.subscribe(hikari.StoppingEvent, self._on_stopping)
+        events.subscribe(hikari.StartedEvent, self.on_started)
+        events.subscribe(hikari.StoppingEvent, self.on_stopping)
         self._subscribed = True
 
     def unsubscribe(self) -> None:
@@ -63,8 +75,8 @@ class ExtensionRuntime:
         if not self._subscribed:
             return
         events = self.app.event_manager
-        events.unsubscribe(hikari.StartedEvent, self._on_started)
-        events.unsubscribe(hikari.StoppingEvent, self._on_stopping)
+        events.unsubscribe(hikari.StartedEvent, self.on_started)
+        events.unsubscribe(hikari.StoppingEvent, self.on_stopping)
         self._subscribed = False
 
     @property
@@ -73,8 +85,18 @@ class ExtensionRuntime:
         return self.app.get_me() is not None
 
     async def start(self) -> None:
-        """Start the client (resuming saved sessions); logs instead of raising, so the bot keeps running."""
+        """Start the client (resuming saved sessions); logs instead of raising, so the bot keeps running.
+
+        Waits first for the previous client of this bot to finish closing (a reload), so that it resumes the
+        sessions that client saved.
+        """
         async with self._lock:
+            if self._after is not None:
+                after, self._after = self._after, None
+                try:
+                    await after
+                except Exception:
+                    _LOGGER.exception("the previous Lavalink client did not close cleanly")
             if self.client.started:
                 return
             try:
@@ -93,10 +115,12 @@ class ExtensionRuntime:
         async with self._lock:
             await self.client.close()
 
-    async def _on_started(self, _: hikari.StartedEvent) -> None:
+    async def on_started(self, _: hikari.StartedEvent) -> None:
+        """Listener: the bot is connected, start the client."""
         await self.start()
 
-    async def _on_stopping(self, _: hikari.StoppingEvent) -> None:
+    async def on_stopping(self, _: hikari.StoppingEvent) -> None:
+        """Listener: the bot is stopping, close the client resumably."""
         await self.close()
 
     # -- access -------------------------------------------------------------------------------------------
@@ -105,11 +129,14 @@ class ExtensionRuntime:
         """The bot's owners (application owner or team members), fetched once; empty if Discord cannot say."""
         if self._owner_ids is None:
             try:
-                application = await self.app.rest.fetch_application()
+                if self._fetch_owner_ids is not None:
+                    owners = frozenset(int(owner) for owner in await self._fetch_owner_ids())
+                else:
+                    owners = access.owner_ids_of(await self.app.rest.fetch_application())
             except (hikari.HTTPError, hikari.ComponentStateConflictError) as exc:
                 _LOGGER.warning("could not fetch the bot's owners: %s", exc)
                 return frozenset()
-            self._owner_ids = access.owner_ids_of(application)
+            self._owner_ids = owners
         return self._owner_ids
 
     async def is_allowed(self, user_id: hikari.Snowflakeish, permissions: hikari.Permissions | None) -> bool:
