@@ -123,14 +123,16 @@ class LavalinkClient:
         if bot_id is None:
             me = self.app.get_me()
             if me is None:
-                raise LavalinkError("the bot user is not known yet: start the client after the bot is ready, or pass bot_id")
+                raise LavalinkError(
+                    "the bot user is not known yet: start the client after the bot is ready, or pass bot_id"
+                )
             bot_id = me.id
         self.bot_id = int(bot_id)
         if self._session is None:
             self._session = aiohttp.ClientSession()
         await self._open_store()
         store = self.store
-        self._writer = SnapshotWriter(store, interval=self.settings.snapshot_interval)
+        self._writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval)
         await self.voice.start(self.bot_id)
         self.started = True
         for node in self._nodes.values():
@@ -272,7 +274,7 @@ class LavalinkClient:
 
     def _schedule_snapshot(self, player: Player) -> None:
         if self._writer is not None and self.bot_id is not None and not player._destroyed:
-            self._writer.schedule(self.store_key(player.node.name), player.guild_id, player.snapshot)
+            self._writer.schedule(self.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
 
     async def _save_session_id(self, node: Node, session_id: str) -> None:
         if self._store is None or self.bot_id is None:

@@ -89,6 +89,7 @@ class Node:
         self._replaying = False
         self._replay_seen: set[tuple[int, str, str, str]] = set()
         self._replayed_count = 0
+        self._closing = False
 
     def __repr__(self) -> str:
         return f"Node(name={self.name!r}, state={self.state.value}, session_id={self.session_id!r})"
@@ -156,9 +157,14 @@ class Node:
 
     async def close(self) -> None:
         """Close the websocket without destroying anything: a resumable session stays resumable."""
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            await ws.close()
+        ws = self._ws
+        self._closing = True
+        try:
+            if ws is not None:
+                await ws.close()
+        finally:
+            self._closing = False
+            self._ws = None
         if self._rest is not None:
             await self._rest.close()
         self.state = NodeState.DISCONNECTED
@@ -211,8 +217,9 @@ class Node:
                 self._replay_seen.add(key)
         player = self._client.players.get(message.guild_id)
         if player is None or player.node is not self:
-            _LOGGER.debug("node %s: event %s for guild %s without a player", self.name, type(message).__name__,
-                          message.guild_id)
+            _LOGGER.debug(
+                "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
+            )
             return
         await player._on_event(message, replayed=replayed)
 
@@ -249,7 +256,7 @@ class Node:
         was_ready = self.state is NodeState.READY
         self.state = NodeState.CONNECTING if will_reconnect else NodeState.DISCONNECTED
         self.last_error = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
-        if was_ready:
+        if was_ready and not self._closing:
             # Remember where every track was, in case the node lost the session and we have to recover it.
             for player in client.players.values():
                 if player.node is self:

@@ -191,10 +191,7 @@ class Player:
 
     async def skip(self) -> Track | None:
         """Skip the current track and play the next one from the queue; return it (`None`: queue ended)."""
-        current = self.track
-        if current is not None:
-            self.queue.push_history(current)
-        nxt = self.queue.next_for_skip(current)
+        nxt = self.queue.skip(self.track)
         if nxt is None:
             await self.stop()
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))

@@ -22,8 +22,9 @@ def stats_penalty(stats: Stats | None, pending_players: int = 0) -> float:
     if stats is None:
         return float(pending_players)
     playing = stats.playing_players + pending_players
-    cpu = 1.05 ** (100 * stats.cpu.system_load) * 10 - 10
-    deficit = nulled = 0.0
+    cpu: float = 1.05 ** (100 * stats.cpu.system_load) * 10 - 10
+    deficit: float = 0.0
+    nulled: float = 0.0
     frames = stats.frame_stats
     if frames is not None:
         deficit = 1.03 ** (500 * (frames.deficit / 3000)) * 600 - 600

@@ -51,7 +51,8 @@ class SyncReport:
     """What a node's `ready` led to, for status commands and logs."""
 
     kind: typing.Literal["resumed", "recovered", "fresh"]
-    """``resumed``: the session survived; ``recovered``: it was lost and guilds were rebuilt; ``fresh``: nothing to restore."""
+    """``resumed``: the session survived; ``recovered``: it was lost and guilds were rebuilt;
+    ``fresh``: there was nothing to restore."""
     session_id: str
     """The session id the node gave."""
     previous_session_id: str | None
@@ -188,9 +189,7 @@ class ResumeCoordinator:
     async def _fresh(self, node: Node, ready: ReadyMessage, previous: str | None, started: float) -> None:
         client = self._client
         try:
-            await node.rest.update_session(
-                ready.session_id, resuming=True, timeout=client.settings.resume_timeout
-            )
+            await node.rest.update_session(ready.session_id, resuming=True, timeout=client.settings.resume_timeout)
         except LavalinkError as exc:
             _LOGGER.warning("node %s: could not enable resuming on session %s: %s", node.name, ready.session_id, exc)
         if previous is not None:
@@ -265,7 +264,10 @@ class ResumeCoordinator:
                 node.last_sync, guilds_recovered=report.guilds_recovered, guilds_failed=report.guilds_failed
             )
         _LOGGER.info(
-            "node %s: recovered %d guilds (%d failed) in %.1f ms", node.name, len(recovered), len(failed),
+            "node %s: recovered %d guilds (%d failed) in %.1f ms",
+            node.name,
+            len(recovered),
+            len(failed),
             duration * 1000,
         )
         client.dispatch(

@@ -1,0 +1,141 @@
+"""A bot "process" harness: a real never-started GatewayBot, FakeDiscord, FakeLavalink and a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import typing
+
+import attrs
+import hikari
+import pytest
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
+
+if typing.TYPE_CHECKING:
+    import pathlib
+    from collections.abc import AsyncIterator, Callable
+
+    from lightbulb_lavalink.protocol.tracks import Track
+
+# Emulated seconds per real second: a 60 s resume timeout lasts 1.5 s, a 200 s track 5 s.
+TIME_SCALE = 40.0
+
+
+@attrs.define
+class BotProcess:
+    """One run of the bot: what a restart throws away."""
+
+    bot: hikari.GatewayBot
+    client: LavalinkClient
+    voice: FakeVoiceGateway
+    seen: list[hikari.Event]
+
+    def of_type(self, kind: type[hikari.Event]) -> list[typing.Any]:
+        return [e for e in self.seen if isinstance(e, kind)]
+
+    async def wait_for(
+        self, kind: type[hikari.Event], predicate: Callable[[typing.Any], bool] = lambda e: True, timeout: float = 5.0
+    ) -> typing.Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for event in self.of_type(kind):
+                if predicate(event):
+                    return event
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no {kind.__name__} matching within {timeout}s; saw {self.seen!r}")
+            await asyncio.sleep(0.01)
+
+
+@attrs.define
+class World:
+    """Discord, a Lavalink node and a store file that outlive bot processes."""
+
+    lavalink: FakeLavalink
+    discord: FakeDiscord
+    store_url: str
+    guilds: list[FakeGuild]
+    processes: list[BotProcess] = attrs.field(factory=list)
+    resume_timeout: int = 60
+
+    def settings(self) -> LavalinkSettings:
+        return LavalinkSettings(
+            nodes=(
+                NodeSettings(name="main", host="127.0.0.1", port=self.lavalink.port, password=self.lavalink.password),
+            ),
+            resume_timeout=self.resume_timeout,
+            store=self.store_url,
+            snapshot_interval=0.05,
+            position_save_interval=0.2,
+            reconnect_delay=0.05,
+            reconnect_max_delay=0.2,
+        )
+
+    async def boot(self) -> BotProcess:
+        """Start a bot process: gateway READY + GUILD_CREATEs, then the Lavalink client."""
+        bot = make_bot(bot_id=self.discord.bot_id)
+        await self.discord.connect(bot)
+        voice = FakeVoiceGateway(self.discord)
+        client = LavalinkClient(bot, self.settings(), voice_gateway=voice)
+        seen: list[hikari.Event] = []
+
+        async def record(event: events.LavalinkEvent) -> None:
+            seen.append(event)
+
+        bot.event_manager.subscribe(events.LavalinkEvent, record)
+        await client.start()
+        await client.wait_ready(5)
+        process = BotProcess(bot=bot, client=client, voice=voice, seen=seen)
+        self.processes.append(process)
+        return process
+
+    async def stop(self, process: BotProcess) -> None:
+        """A clean stop (deploy): `close()` keeps the session resumable."""
+        await process.client.close()
+        await process.voice.close()
+
+    async def crash(self, process: BotProcess) -> None:
+        """A crash: the websocket dies with the process; only what the store already holds survives."""
+        # What a killed process leaves: the TCP connection closes (Lavalink pauses the session whatever the
+        # close code), and writes that were still pending are lost.
+        client = process.client
+        writer, client._writer = client._writer, None
+        if writer is not None:
+            writer._pending.clear()
+            await writer.close()
+        await client.close()
+        await process.voice.close()
+
+    def listener_in(self, guild: FakeGuild) -> int:
+        return guild.member_ids[1]
+
+    async def seat_listener(self, guild: FakeGuild) -> int:
+        user = self.listener_in(guild)
+        await self.discord.voice_state(guild.id, user, guild.voice_channel_ids[0])
+        return user
+
+
+@pytest.fixture
+async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    async with FakeLavalink(time_scale=TIME_SCALE, player_update_interval=1.0) as lavalink:
+        discord = FakeDiscord()
+        guilds = [await discord.add_guild(members=3) for _ in range(3)]
+        w = World(lavalink=lavalink, discord=discord, store_url=f"sqlite:///{tmp_path / 'sessions.db'}", guilds=guilds)
+        try:
+            yield w
+        finally:
+            for process in w.processes:
+                with contextlib.suppress(Exception):
+                    await process.client.close()
+                await process.voice.close()
+
+
+def make_tracks(lavalink: FakeLavalink, prefix: str, count: int, *, length: int = 200_000) -> list[Track]:
+    return [
+        lavalink.add_track(title=f"{prefix} {i}", author="Test", length=length, identifier=f"{prefix}-{i}")
+        for i in range(count)
+    ]
