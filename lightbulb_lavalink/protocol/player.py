@@ -1,0 +1,313 @@
+"""Players on the wire: the `PlayerInfo` Lavalink reports, its state and voice, and `PlayerUpdate`."""
+
+from __future__ import annotations
+
+import enum
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.protocol._parse import (
+    at,
+    get_bool,
+    get_guild_id,
+    get_int,
+    get_object,
+    get_str,
+    make_twin,
+    opt_str,
+    require_object,
+)
+from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.tracks import Track
+
+__all__ = [
+    "UNSET",
+    "PlayerInfo",
+    "PlayerState",
+    "PlayerUpdate",
+    "TrackUpdate",
+    "UnsetType",
+    "VoiceState",
+]
+
+
+class UnsetType(enum.Enum):
+    """The type of `UNSET`: a field of a request that is left out of the payload."""
+
+    UNSET = enum.auto()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: typing.Final = UnsetType.UNSET
+"""Marks a `PlayerUpdate` / `TrackUpdate` field as absent: it is not sent and Lavalink leaves it unchanged."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PlayerState:
+    """Where a player is, as of `time`: sent in every `playerUpdate` op and in the REST Player."""
+
+    time: int
+    """The node's clock (Unix epoch, milliseconds) when this state was taken."""
+    position: int
+    """The track position in milliseconds (0 without a track)."""
+    connected: bool
+    """Whether Lavalink is connected to the Discord voice gateway."""
+    ping: int
+    """Voice gateway ping in milliseconds, -1 when not connected."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "state") -> typing.Self:
+        """Parse the wire PlayerState."""
+        if cls is PlayerState:
+            state = fast_player_state(data)
+            if state is not None:
+                return typing.cast("typing.Self", state)
+        d = require_object(data, where)
+        return cls(
+            time=get_int(d, "time", where),
+            position=get_int(d, "position", where),
+            connected=get_bool(d, "connected", where),
+            ping=get_int(d, "ping", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire PlayerState."""
+        return {"time": self.time, "position": self.position, "connected": self.connected, "ping": self.ping}
+
+
+_PlayerStateTwin = make_twin(PlayerState)
+_object_new = object.__new__
+
+
+def fast_player_state(data: typing.Any) -> PlayerState | None:
+    """Build a `PlayerState` from a well-formed wire state, or return ``None`` so the caller parses it slowly.
+
+    Private to the protocol package: the websocket hot path (one `playerUpdate` per player every few seconds).
+    """
+    try:
+        time = data["time"]
+        position = data["position"]
+        connected = data["connected"]
+        ping = data["ping"]
+    except (KeyError, TypeError, IndexError):
+        return None
+    if type(time) is not int or type(position) is not int or type(ping) is not int:
+        return None
+    if type(connected) is not bool:
+        return None
+    state = _object_new(_PlayerStateTwin)
+    state.time = time
+    state.position = position
+    state.connected = connected
+    state.ping = ping
+    state.__class__ = PlayerState
+    return state  # type: ignore[no-any-return]
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class VoiceState:
+    """The Discord voice connection data Lavalink needs to join a voice channel."""
+
+    token: str
+    """The voice server token (from ``VOICE_SERVER_UPDATE``); ``""`` in a Player that has no voice."""
+    endpoint: str
+    """The voice server, ``host:port`` as Discord sends it; ``""`` in a Player that has no voice."""
+    session_id: str
+    """The bot's voice session id (from ``VOICE_STATE_UPDATE``); ``""`` in a Player that has no voice."""
+    channel_id: str | None = None
+    """The voice channel id (required by Lavalink 4.2+, absent before); ``None`` when not known."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "voice") -> typing.Self:
+        """Parse the wire VoiceState; a missing `channelId` (Lavalink < 4.2) reads as ``None``."""
+        d = require_object(data, where)
+        return cls(
+            token=get_str(d, "token", where),
+            endpoint=get_str(d, "endpoint", where),
+            session_id=get_str(d, "sessionId", where),
+            channel_id=opt_str(d, "channelId", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire VoiceState (``channelId`` always written, ``null`` when unknown)."""
+        return {
+            "token": self.token,
+            "endpoint": self.endpoint,
+            "sessionId": self.session_id,
+            "channelId": self.channel_id,
+        }
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PlayerInfo:
+    """A player as Lavalink reports it (REST Player): guild, track, volume, pause, state, voice, filters."""
+
+    guild_id: int
+    """The guild the player belongs to."""
+    track: Track | None
+    """The loaded track (re-encoded by the server, with its current position), ``None`` when idle."""
+    volume: int
+    """The player volume, 0 to 1000 (100 is unchanged)."""
+    paused: bool
+    """Whether the player is paused."""
+    state: PlayerState
+    """Position and connection state."""
+    voice: VoiceState
+    """The voice data the player was given (empty strings when none)."""
+    filters: Filters
+    """The filters in effect."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse the wire Player."""
+        d = require_object(data, where)
+        if "track" not in d:
+            raise ProtocolError(at(where, "track"), "missing")
+        track = d["track"]
+        return cls(
+            guild_id=get_guild_id(d, "guildId", where),
+            track=None if track is None else Track.from_payload(track, at(where, "track")),
+            volume=get_int(d, "volume", where),
+            paused=get_bool(d, "paused", where),
+            state=PlayerState.from_payload(get_object(d, "state", where), at(where, "state")),
+            voice=VoiceState.from_payload(get_object(d, "voice", where), at(where, "voice")),
+            filters=Filters.from_payload(get_object(d, "filters", where), at(where, "filters")),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire Player."""
+        return {
+            "guildId": str(self.guild_id),
+            "track": None if self.track is None else self.track.to_payload(),
+            "volume": self.volume,
+            "paused": self.paused,
+            "state": self.state.to_payload(),
+            "voice": self.voice.to_payload(),
+            "filters": self.filters.to_payload(),
+        }
+
+
+def _check_track_update(instance: TrackUpdate, _attribute: object, _value: object) -> None:
+    if instance.encoded is not UNSET and instance.identifier is not UNSET:
+        raise ValueError("a TrackUpdate takes an encoded track or an identifier, not both")
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class TrackUpdate:
+    """The `track` of a `PlayerUpdate`: what to play (a blob or an identifier to load) and its user data.
+
+    ``TrackUpdate(encoded=None)`` stops the player; ``TrackUpdate(user_data={...})`` alone only changes the
+    current track's user data.
+    """
+
+    encoded: str | UnsetType | None = attrs.field(default=UNSET, validator=_check_track_update)
+    """The base64 track to play, ``None`` to stop, `UNSET` to leave the track alone."""
+    identifier: str | UnsetType = UNSET
+    """An identifier Lavalink loads and plays (must resolve to one track); exclusive with `encoded`."""
+    user_data: typing.Mapping[str, typing.Any] | UnsetType = attrs.field(default=UNSET, hash=False)
+    """User data to attach to the track (JSON-safe), `UNSET` to keep it."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "track") -> typing.Self:
+        """Parse a request's `track` object (as a Lavalink server, or the emulator, reads it)."""
+        d = require_object(data, where)
+        encoded: str | UnsetType | None = UNSET
+        if "encoded" in d:
+            encoded = opt_str(d, "encoded", where)
+        identifier: str | UnsetType = get_str(d, "identifier", where) if "identifier" in d else UNSET
+        if encoded is not UNSET and identifier is not UNSET:
+            raise ProtocolError(where, "both encoded and identifier given")
+        user_data: dict[str, typing.Any] | UnsetType = UNSET
+        if "userData" in d:
+            user_data = get_object(d, "userData", where)
+        return cls(encoded=encoded, identifier=identifier, user_data=user_data)
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire object, with only the fields that are set."""
+        payload: dict[str, typing.Any] = {}
+        if self.encoded is not UNSET:
+            payload["encoded"] = self.encoded
+        if self.identifier is not UNSET:
+            payload["identifier"] = self.identifier
+        if self.user_data is not UNSET:
+            payload["userData"] = dict(self.user_data)
+        return payload
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PlayerUpdate:
+    """The body of ``PATCH /v4/sessions/{id}/players/{guild}``: every field is optional (`UNSET`).
+
+    ``PlayerUpdate(paused=True)`` pauses; ``PlayerUpdate(track=TrackUpdate(encoded=blob), position=5000)``
+    starts a track at 5 s.
+    """
+
+    track: TrackUpdate | UnsetType = UNSET
+    """The track to play or stop, or user data for the current track."""
+    position: int | UnsetType = UNSET
+    """Seek to (or, with a new track, start at) this position in milliseconds."""
+    end_time: int | UnsetType | None = UNSET
+    """Stop the track at this position in milliseconds (> 0); ``None`` is sent as ``null``."""
+    volume: int | UnsetType = UNSET
+    """The player volume, 0 to 1000."""
+    paused: bool | UnsetType = UNSET
+    """Pause or resume."""
+    filters: Filters | UnsetType = UNSET
+    """Replace every filter with these."""
+    voice: VoiceState | UnsetType = UNSET
+    """Connect to (or move to) this voice server."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse a PATCH body as Lavalink reads it (deprecated top-level `encodedTrack`/`identifier` too)."""
+        d = require_object(data, where)
+        track: TrackUpdate | UnsetType = UNSET
+        if "track" in d:
+            if "encodedTrack" in d or "identifier" in d:
+                raise ProtocolError(at(where, "track"), "both track and encodedTrack/identifier given")
+            track = TrackUpdate.from_payload(d["track"], at(where, "track"))
+        elif "encodedTrack" in d or "identifier" in d:
+            if "encodedTrack" in d and "identifier" in d:
+                raise ProtocolError(where, "both encodedTrack and identifier given")
+            if "encodedTrack" in d:
+                track = TrackUpdate(encoded=opt_str(d, "encodedTrack", where))
+            else:
+                track = TrackUpdate(identifier=get_str(d, "identifier", where))
+        end_time: int | UnsetType | None = UNSET
+        if "endTime" in d:
+            end_time = None if d["endTime"] is None else get_int(d, "endTime", where)
+        return cls(
+            track=track,
+            position=get_int(d, "position", where) if "position" in d else UNSET,
+            end_time=end_time,
+            volume=get_int(d, "volume", where) if "volume" in d else UNSET,
+            paused=get_bool(d, "paused", where) if "paused" in d else UNSET,
+            filters=Filters.from_payload(d["filters"], at(where, "filters")) if "filters" in d else UNSET,
+            voice=VoiceState.from_payload(d["voice"], at(where, "voice")) if "voice" in d else UNSET,
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire body, with only the fields that are set."""
+        payload: dict[str, typing.Any] = {}
+        if self.track is not UNSET:
+            payload["track"] = self.track.to_payload()
+        if self.position is not UNSET:
+            payload["position"] = self.position
+        if self.end_time is not UNSET:
+            payload["endTime"] = self.end_time
+        if self.volume is not UNSET:
+            payload["volume"] = self.volume
+        if self.paused is not UNSET:
+            payload["paused"] = self.paused
+        if self.filters is not UNSET:
+            payload["filters"] = self.filters.to_payload()
+        if self.voice is not UNSET:
+            payload["voice"] = self.voice.to_payload()
+        return payload
