@@ -151,9 +151,7 @@ class _Join:
             parts.append(f"the bot's voice state update for channel {self.channel_id} (session id)")
         if self.endpoint is None:
             if self.null_endpoint:
-                parts.append(
-                    "a voice server update with an endpoint (only a null endpoint came: server reallocating)"
-                )
+                parts.append("a voice server update with an endpoint (only a null endpoint came: server reallocating)")
             else:
                 parts.append("the voice server update (token and endpoint)")
         return " and ".join(parts) or "nothing (it completed as it timed out)"
@@ -238,9 +236,7 @@ class VoiceManager:
         joins, self._joins = self._joins, {}
         for join in joins.values():
             join.finish(
-                LavalinkError(
-                    f"the voice manager closed while guild {join.guild_id} was joining {join.channel_id}"
-                )
+                LavalinkError(f"the voice manager closed while guild {join.guild_id} was joining {join.channel_id}")
             )
         self._connections.clear()
         self._leaving.clear()
@@ -267,7 +263,7 @@ class VoiceManager:
         guild_id: int,
         channel_id: int,
         *,
-        timeout: float | None = None,  # noqa: ASYNC109 - a deadline for two events, not for I/O
+        timeout: float | None = None,
         self_deaf: bool | None = None,
         self_mute: bool | None = None,
     ) -> VoiceConnectionInfo:
@@ -306,9 +302,7 @@ class VoiceManager:
                 self_deaf=self.self_deaf if self_deaf is None else self_deaf,
             )
         except BaseException as exc:
-            self._drop(
-                join, exc if isinstance(exc, Exception) else LavalinkError(f"join of guild {gid} cancelled")
-            )
+            self._drop(join, exc if isinstance(exc, Exception) else LavalinkError(f"join of guild {gid} cancelled"))
             raise
         return await self._wait(join, loop.time() + wait, wait)
 
@@ -322,9 +316,7 @@ class VoiceManager:
         gid = int(guild_id)
         join = self._joins.pop(gid, None)
         if join is not None:
-            join.finish(
-                LavalinkError(f"the join of guild {gid} to channel {join.channel_id} was ended by leave()")
-            )
+            join.finish(LavalinkError(f"the join of guild {gid} to channel {join.channel_id} was ended by leave()"))
         self._connections.pop(gid, None)
         self._leaving.add(gid)
         _LOGGER.debug("guild %s: leaving voice", gid)
@@ -337,9 +329,7 @@ class VoiceManager:
         current = join
         while True:
             try:
-                return await asyncio.wait_for(
-                    asyncio.shield(current.future), max(0.0, deadline - loop.time())
-                )
+                return await asyncio.wait_for(asyncio.shield(current.future), max(0.0, deadline - loop.time()))
             except _Superseded as superseded:
                 current = superseded.by
             except TimeoutError:
@@ -377,9 +367,7 @@ class VoiceManager:
         if self._joins.get(join.guild_id) is join:
             del self._joins[join.guild_id]
         self._connections[join.guild_id] = info
-        _LOGGER.debug(
-            "guild %s: voice connection ready: channel %s, %s", info.guild_id, info.channel_id, info.endpoint
-        )
+        _LOGGER.debug("guild %s: voice connection ready: channel %s, %s", info.guild_id, info.channel_id, info.endpoint)
         join.finish(info)
 
     # -- events --
@@ -431,9 +419,7 @@ class VoiceManager:
         join = self._joins.get(gid)
         if join is not None:
             if endpoint is None:
-                _LOGGER.debug(
-                    "guild %s: voice server reallocating (null endpoint), waiting for the next", gid
-                )
+                _LOGGER.debug("guild %s: voice server reallocating (null endpoint), waiting for the next", gid)
                 join.null_endpoint = True
                 join.token = join.endpoint = None
                 join.prefilled = False

@@ -408,9 +408,7 @@ class FakeShard:
 
     async def update_voice_state(self, *args: object, **kwargs: object) -> None:
         """Refuse: use `FakeVoiceGateway` for voice state updates."""
-        raise GatewayOfflineError(
-            "FakeShard.update_voice_state would send OP4 to Discord; use FakeVoiceGateway"
-        )
+        raise GatewayOfflineError("FakeShard.update_voice_state would send OP4 to Discord; use FakeVoiceGateway")
 
     async def request_guild_members(self, *args: object, **kwargs: object) -> None:
         """Refuse: member chunking would ask Discord."""
@@ -464,9 +462,7 @@ class FakeGuild:
 
     def listeners(self, channel_id: int, *, bot_id: int) -> list[int]:
         """The users other than the bot in `channel_id`."""
-        return [
-            user for user, record in self.voice.items() if record.channel_id == channel_id and user != bot_id
-        ]
+        return [user for user, record in self.voice.items() if record.channel_id == channel_id and user != bot_id]
 
 
 class FakeDiscord:
@@ -551,15 +547,11 @@ class FakeDiscord:
         _LOGGER.debug("feeding %s to shard %s: %s", event_name, shard_id, body)
         loop.set_exception_handler(capture)
         try:
-            bot.event_manager.consume_raw_event(
-                event_name, typing.cast("hikari.api.GatewayShard", shard), body
-            )
+            bot.event_manager.consume_raw_event(event_name, typing.cast("hikari.api.GatewayShard", shard), body)
         finally:
             loop.set_exception_handler(previous)
         if rejected:
-            raise PayloadRejectedError(
-                f"hikari could not consume {event_name}: {rejected[0]!r}"
-            ) from rejected[0]
+            raise PayloadRejectedError(f"hikari could not consume {event_name}: {rejected[0]!r}") from rejected[0]
 
     async def feed(self, event_name: str, payload: Mapping[str, typing.Any], *, shard_id: int = 0) -> None:
         """Hand one dispatch to the bot, then let its listeners run (`settle()`)."""
@@ -598,9 +590,7 @@ class FakeDiscord:
                 shard_id=shard_id,
             )
         for guild in self.guilds.values():
-            self.feed_now(
-                "GUILD_CREATE", self._guild_create(guild, available=True), shard_id=self._sid(guild.id)
-            )
+            self.feed_now("GUILD_CREATE", self._guild_create(guild, available=True), shard_id=self._sid(guild.id))
         await self.settle()
         return self.session_id
 
@@ -639,9 +629,7 @@ class FakeDiscord:
         )
         self.guilds[gid] = guild
         if self.bot is not None:
-            await self.feed(
-                "GUILD_CREATE", self._guild_create(guild, available=False), shard_id=self._sid(gid)
-            )
+            await self.feed("GUILD_CREATE", self._guild_create(guild, available=False), shard_id=self._sid(gid))
         return guild
 
     def member(self, guild_id: int, user_id: int) -> dict[str, typing.Any]:
@@ -693,9 +681,7 @@ class FakeDiscord:
             shard_id=self._sid(guild_id),
         )
 
-    async def voice_state(
-        self, guild_id: int, user_id: int, channel_id: int | None, **kwargs: typing.Any
-    ) -> None:
+    async def voice_state(self, guild_id: int, user_id: int, channel_id: int | None, **kwargs: typing.Any) -> None:
         """`voice_state_now()` then `settle()`: a user joins (`channel_id`), moves, or leaves (`None`)."""
         self.voice_state_now(guild_id, user_id, channel_id, **kwargs)
         await self.settle()
@@ -721,15 +707,10 @@ class FakeDiscord:
 
     def _guild_create(self, guild: FakeGuild, *, available: bool) -> dict[str, typing.Any]:
         channels = [
-            voice_channel_payload(cid, f"voice-{i}", position=i)
-            for i, cid in enumerate(guild.voice_channel_ids)
+            voice_channel_payload(cid, f"voice-{i}", position=i) for i, cid in enumerate(guild.voice_channel_ids)
         ]
-        channels += [
-            text_channel_payload(cid, f"text-{i}", position=i) for i, cid in enumerate(guild.text_channel_ids)
-        ]
-        members = [self.member(guild.id, self.bot_id)] + [
-            self.member(guild.id, uid) for uid in guild.member_ids
-        ]
+        channels += [text_channel_payload(cid, f"text-{i}", position=i) for i, cid in enumerate(guild.text_channel_ids)]
+        members = [self.member(guild.id, self.bot_id)] + [self.member(guild.id, uid) for uid in guild.member_ids]
         states = [
             voice_state_payload(
                 None, uid, rec.channel_id, rec.session_id, self_mute=rec.self_mute, self_deaf=rec.self_deaf
@@ -761,16 +742,12 @@ class FakeDiscord:
 
     def _require_bot(self) -> hikari.GatewayBot:
         if self.bot is None:
-            raise GatewayOfflineError(
-                "no bot is connected to FakeDiscord; call `await discord.connect(bot)` first"
-            )
+            raise GatewayOfflineError("no bot is connected to FakeDiscord; call `await discord.connect(bot)` first")
         return self.bot
 
     def _require_session(self) -> str:
         if self.session_id is None:
-            raise GatewayOfflineError(
-                "the bot has no gateway session yet; call `await discord.connect(bot)` first"
-            )
+            raise GatewayOfflineError("the bot has no gateway session yet; call `await discord.connect(bot)` first")
         return self.session_id
 
 
@@ -906,11 +883,7 @@ class FakeVoiceGateway:
     async def region_change(self, guild_id: int, *, endpoint: str | None = None) -> str:
         """The voice server changes (region change, failover): a VOICE_SERVER_UPDATE; returns the endpoint."""
         self._bot_record(guild_id, "region change")
-        new = (
-            endpoint
-            if endpoint is not None
-            else f"c-fra{next(self._region_counter):02d}-9f8e7d6c.discord.media:443"
-        )
+        new = endpoint if endpoint is not None else f"c-fra{next(self._region_counter):02d}-9f8e7d6c.discord.media:443"
         self._send_server(guild_id, new)
         await self.discord.settle()
         return new
@@ -959,9 +932,7 @@ class FakeVoiceGateway:
 
     # -- internals --
 
-    async def _answer_later(
-        self, guild_id: int, channel_id: int | None, *, self_mute: bool, self_deaf: bool
-    ) -> None:
+    async def _answer_later(self, guild_id: int, channel_id: int | None, *, self_mute: bool, self_deaf: bool) -> None:
         await asyncio.sleep(self.delay)
         self._answer_now(guild_id, channel_id, self_mute=self_mute, self_deaf=self_deaf)
 
@@ -972,16 +943,12 @@ class FakeVoiceGateway:
                 discord.voice_state_now(guild_id, discord.bot_id, None)
             return
         before = discord.bot_voice(guild_id)
-        rejoin = (
-            before is not None and before.channel_id == channel_id and before.session_id == discord.session_id
-        )
+        rejoin = before is not None and before.channel_id == channel_id and before.session_id == discord.session_id
         send_server = self.send_server and (self.server_on_rejoin or not rejoin)
         if self.server_first and send_server:
             self._join_server(guild_id)
         if self.send_state:
-            discord.voice_state_now(
-                guild_id, discord.bot_id, channel_id, self_mute=self_mute, self_deaf=self_deaf
-            )
+            discord.voice_state_now(guild_id, discord.bot_id, channel_id, self_mute=self_mute, self_deaf=self_deaf)
         else:  # Discord's view changes even if the bot never hears of it
             discord.guild(guild_id).voice[discord.bot_id] = VoiceRecord(
                 channel_id=channel_id,
@@ -1004,7 +971,5 @@ class FakeVoiceGateway:
     def _bot_record(self, guild_id: int, what: str) -> VoiceRecord:
         record = self.discord.bot_voice(guild_id)
         if record is None:
-            raise GatewayOfflineError(
-                f"cannot simulate a {what} in guild {guild_id}: the bot is not in voice there"
-            )
+            raise GatewayOfflineError(f"cannot simulate a {what} in guild {guild_id}: the bot is not in voice there")
         return record

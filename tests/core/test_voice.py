@@ -262,9 +262,7 @@ async def test_joins_in_different_guilds_are_independent(
 
     assert (first_info.guild_id, first_info.channel_id) == (guild.id, guild.voice_channel_ids[0])
     assert (second_info.guild_id, second_info.channel_id) == (second.id, second.voice_channel_ids[0])
-    assert (
-        first_info.token == fake_voice.tokens[guild.id] != second_info.token == fake_voice.tokens[second.id]
-    )
+    assert first_info.token == fake_voice.tokens[guild.id] != second_info.token == fake_voice.tokens[second.id]
 
 
 async def test_a_second_join_for_the_same_guild_supersedes_the_first(
@@ -577,14 +575,10 @@ async def test_a_payload_hikari_cannot_read_fails_loudly(guild: FakeGuild, disco
     if not HIKARI_CONSUMES_INLINE:
         pytest.skip("hikari 2.1 consumes raw events in a task")
     with pytest.raises(PayloadRejectedError, match="VOICE_STATE_UPDATE"):
-        discord.feed_now(
-            "VOICE_STATE_UPDATE", {"guild_id": str(guild.id), "user_id": "1", "channel_id": None}
-        )
+        discord.feed_now("VOICE_STATE_UPDATE", {"guild_id": str(guild.id), "user_id": "1", "channel_id": None})
 
 
-async def test_nothing_can_leave_the_machine(
-    bot: hikari.GatewayBot, guild: FakeGuild, discord: FakeDiscord
-) -> None:
+async def test_nothing_can_leave_the_machine(bot: hikari.GatewayBot, guild: FakeGuild, discord: FakeDiscord) -> None:
     with pytest.raises(hikari.ComponentStateConflictError):
         await bot.rest.fetch_my_user()
     with pytest.raises(hikari.ComponentStateConflictError):
