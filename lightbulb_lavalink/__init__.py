@@ -1,7 +1,157 @@
-"""Lavalink v4 for hikari bots, shipped as a hikari-lightbulb extension, with complete session resuming."""
+"""Lavalink v4 for hikari bots, shipped as a hikari-lightbulb extension, with complete session resuming.
+
+```python
+# lightbulb 3
+await client.load_extensions("lightbulb_lavalink")
+# lightbulb 2
+bot.load_extensions("lightbulb_lavalink")
+```
+
+The extension entry points (`loader` for lightbulb 3, `load`/`unload` for lightbulb 2) are chosen on
+``lightbulb.__version__`` when first looked up, so importing this package never imports lightbulb.
+"""
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+import typing
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.errors import (
+    AuthenticationError,
+    LavalinkError,
+    NodeUnavailable,
+    PlayerNotFoundError,
+    ProtocolError,
+    RequestTimeoutError,
+    RestError,
+    SessionExpired,
+    SessionNotFoundError,
+    SettingsError,
+    StoreError,
+    TrackDecodeError,
+    VoiceTimeoutError,
+)
+from lightbulb_lavalink.events import (
+    LavalinkEvent,
+    NodeDisconnectedEvent,
+    NodeReadyEvent,
+    NodeStatsEvent,
+    PlayerEvent,
+    PlayerUpdateEvent,
+    QueueEndEvent,
+    SessionRecoveredEvent,
+    SessionResumedEvent,
+    TrackEndEvent,
+    TrackExceptionEvent,
+    TrackStartEvent,
+    TrackStuckEvent,
+    VoiceClosedEvent,
+)
+from lightbulb_lavalink.node import Node, NodeState
+from lightbulb_lavalink.player import Player
+from lightbulb_lavalink.protocol.codec import decode_track, encode_track
+from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.messages import TrackEndReason
+from lightbulb_lavalink.protocol.tracks import LoadResult, LoadType, Playlist, Track, TrackInfo
+from lightbulb_lavalink.queue import GuildQueue, LoopMode
+from lightbulb_lavalink.resume import SyncReport
+from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
+from lightbulb_lavalink.stores import SessionStore, StoreKey, open_store
+
+__all__ = [
+    "AuthenticationError",
+    "Filters",
+    "GuildQueue",
+    "GuildSnapshot",
+    "LavalinkClient",
+    "LavalinkError",
+    "LavalinkEvent",
+    "LavalinkSettings",
+    "LoadResult",
+    "LoadType",
+    "LoopMode",
+    "Node",
+    "NodeDisconnectedEvent",
+    "NodeReadyEvent",
+    "NodeSettings",
+    "NodeState",
+    "NodeStatsEvent",
+    "NodeUnavailable",
+    "Player",
+    "PlayerEvent",
+    "PlayerNotFoundError",
+    "PlayerUpdateEvent",
+    "Playlist",
+    "ProtocolError",
+    "QueueEndEvent",
+    "QueueSnapshot",
+    "RequestTimeoutError",
+    "RestError",
+    "SessionExpired",
+    "SessionNotFoundError",
+    "SessionRecoveredEvent",
+    "SessionResumedEvent",
+    "SessionStore",
+    "SettingsError",
+    "StoreError",
+    "StoreKey",
+    "SyncReport",
+    "Track",
+    "TrackDecodeError",
+    "TrackEndEvent",
+    "TrackEndReason",
+    "TrackExceptionEvent",
+    "TrackInfo",
+    "TrackSnapshot",
+    "TrackStartEvent",
+    "TrackStuckEvent",
+    "VoiceClosedEvent",
+    "VoiceTimeoutError",
+    "__version__",
+    "decode_track",
+    "encode_track",
+    "events",
+    "open_store",
+]
 
 __version__ = "0.1.0"
+
+# The names each lightbulb major looks for when it loads this package as an extension.
+_LIGHTBULB3_NAMES = ("loader",)
+_LIGHTBULB2_NAMES = ("load", "unload")
+
+
+def _lightbulb_major() -> int | None:
+    try:
+        import lightbulb
+    except ImportError:
+        return None
+    return int(str(lightbulb.__version__).split(".", 1)[0])
+
+
+def __getattr__(name: str) -> typing.Any:
+    """The extension entry points, imported on first use for the installed lightbulb major."""
+    if name in _LIGHTBULB3_NAMES or name in _LIGHTBULB2_NAMES:
+        major = _lightbulb_major()
+        if major is None:
+            raise AttributeError(
+                f"lightbulb_lavalink.{name} needs hikari-lightbulb: pip install 'lightbulb-lavalink[lightbulb]'"
+            )
+        if major >= 3 and name in _LIGHTBULB3_NAMES:
+            from lightbulb_lavalink.ext import lightbulb3
+
+            return getattr(lightbulb3, name)
+        if major == 2 and name in _LIGHTBULB2_NAMES:
+            from lightbulb_lavalink.ext import lightbulb2
+
+            return getattr(lightbulb2, name)
+    raise AttributeError(f"module 'lightbulb_lavalink' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Public names, plus the extension entry point of the installed lightbulb major (lightbulb 3 scans `dir`)."""
+    major = _lightbulb_major()
+    extra = _LIGHTBULB3_NAMES if major is not None and major >= 3 else _LIGHTBULB2_NAMES if major == 2 else ()
+    return sorted({*globals(), *extra})

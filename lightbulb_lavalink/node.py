@@ -12,6 +12,7 @@ import attrs
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import NodeUnavailable
 from lightbulb_lavalink.pool import stats_penalty
+from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import (
     PlayerUpdateMessage,
     ReadyMessage,
@@ -151,6 +152,7 @@ class Node:
             session=session,
             handler=self,
             session_id=session_id,
+            backoff=Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay),
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()

@@ -98,6 +98,8 @@ class Player:
         self._last_position_save = 0.0
         self._destroyed = False
         self._frozen = False
+        # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
+        self.queue.on_change = self._save
 
     def __repr__(self) -> str:
         title = self.track.info.title if self.track else None
@@ -143,7 +145,6 @@ class Player:
                 return None
         elif not replace and self.track is not None:
             self.queue.add(track)
-            self._save()
             return self.track
         update = PlayerUpdate(
             track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
