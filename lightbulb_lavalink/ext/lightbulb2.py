@@ -40,12 +40,15 @@ if typing.TYPE_CHECKING:
 else:
     import lightbulb
 
-__all__ = ["CLIENT_KEY", "PLUGIN_NAME", "SETTINGS_KEY", "load", "unload", "wait_closed"]
+__all__ = ["CLIENT_KEY", "PLUGIN_NAME", "SETTINGS_KEY", "VOICE_GATEWAY_KEY", "load", "unload", "wait_closed"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.lightbulb2")
 
 SETTINGS_KEY: typing.Final[str] = "lavalink_settings"
 """``bot.d.lavalink_settings``: the `LavalinkSettings` (or a mapping) the bot wants; optional."""
+VOICE_GATEWAY_KEY: typing.Final[str] = "lavalink_voice_gateway"
+"""``bot.d.lavalink_voice_gateway``: a `VoiceGateway` replacing the bot's own voice state updates; optional
+(tests put `lightbulb_lavalink.testing.gateway.FakeVoiceGateway` here)."""
 CLIENT_KEY: typing.Final[str] = "lavalink"
 """``bot.d.lavalink``: the `LavalinkClient` while the extension is loaded."""
 PLUGIN_NAME: typing.Final[str] = "lavalink"
@@ -57,9 +60,7 @@ _CLOSING_KEY: typing.Final[str] = "_lightbulb_lavalink_closing"
 def _datastore(bot: hikari.GatewayBot) -> typing.Any:
     datastore = getattr(bot, "d", None)
     if datastore is None:
-        raise LavalinkError(
-            f"lightbulb_lavalink.ext.lightbulb2 needs a lightbulb.BotApp, not {type(bot).__name__}"
-        )
+        raise LavalinkError(f"lightbulb_lavalink.ext.lightbulb2 needs a lightbulb.BotApp, not {type(bot).__name__}")
     return datastore
 
 
@@ -80,7 +81,7 @@ def load(bot: hikari.GatewayBot) -> None:
     owner_ids: Callable[[], Awaitable[typing.Any]] = typing.cast("typing.Any", bot).fetch_owner_ids
     runtime = ExtensionRuntime(
         bot,
-        LavalinkClient(bot, resolved.settings),
+        LavalinkClient(bot, resolved.settings, voice_gateway=datastore.get(VOICE_GATEWAY_KEY)),
         settings_source=resolved.source,
         fetch_owner_ids=owner_ids,
         after=datastore.pop(_CLOSING_KEY, None),
@@ -133,9 +134,7 @@ def _build_plugin(bot: hikari.GatewayBot, runtime: ExtensionRuntime) -> typing.A
 
     plugin.remove_hook(on_remove)
 
-    async def answer(
-        ctx: typing.Any, make: Callable[[], Awaitable[hikari.Embed]], *, defer: bool = False
-    ) -> None:
+    async def answer(ctx: typing.Any, make: Callable[[], Awaitable[hikari.Embed]], *, defer: bool = False) -> None:
         ephemeral = hikari.MessageFlag.EPHEMERAL
         member = ctx.interaction.member
         if not await runtime.is_allowed(ctx.author.id, member.permissions if member is not None else None):
@@ -153,9 +152,7 @@ def _build_plugin(bot: hikari.GatewayBot, runtime: ExtensionRuntime) -> typing.A
     async def group_callback(ctx: typing.Any) -> None:
         """``/lavalink``: only its subcommands are invoked."""
 
-    group = _command(
-        group_callback, "lavalink", "Lavalink nodes, saved sessions and session resuming", group=True
-    )
+    group = _command(group_callback, "lavalink", "Lavalink nodes, saved sessions and session resuming", group=True)
 
     async def status(ctx: typing.Any) -> None:
         await answer(ctx, runtime.status_embed)
@@ -179,9 +176,7 @@ def _build_plugin(bot: hikari.GatewayBot, runtime: ExtensionRuntime) -> typing.A
             resume_info,
             "resume-info",
             "One guild's saved snapshot and live player",
-            options=[
-                lightbulb.option("guild", "The guild id (default: this guild)", required=False, default=None)
-            ],
+            options=[lightbulb.option("guild", "The guild id (default: this guild)", required=False, default=None)],
         )
     )
     group.child(_command(nodes, "nodes", "Lavalink version, sources, filters and plugins of each node"))

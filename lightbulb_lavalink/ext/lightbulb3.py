@@ -11,8 +11,11 @@ class Play(lightbulb.SlashCommand, name="play", description="..."):
 ```
 
 Settings: a `LavalinkSettings` (or a mapping) registered in the DEFAULT DI context, else the ``LAVALINK_*``
-environment variables, else the defaults. Everything the extension sets up in a client is kept in that
-client's DI (`LavalinkClient` and the `LavalinkExtension` runtime), so two bots in one process share nothing.
+environment variables, else the defaults. A `VoiceGateway` registered there replaces the bot's own voice
+state updates (tests pass `lightbulb_lavalink.testing.gateway.FakeVoiceGateway`).
+
+Everything the extension sets up in a client is kept in that client's DI (`LavalinkClient` and the
+`LavalinkExtension` runtime), so two bots in one process share nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from lightbulb_lavalink.ext import _di, presentation
 from lightbulb_lavalink.ext.config import resolve_settings
 from lightbulb_lavalink.ext.runtime import ExtensionRuntime
 from lightbulb_lavalink.settings import LavalinkSettings
+from lightbulb_lavalink.voice import VoiceGateway
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -72,7 +76,8 @@ class LavalinkLoadable(lightbulb.Loadable):
         except LavalinkError as exc:
             _LOGGER.error("lightbulb-lavalink was not loaded: %s", exc)
             raise
-        lavalink = LavalinkClient(app, resolved.settings)
+        voice_gateway = await _di.lookup(manager, VoiceGateway)  # type: ignore[type-abstract]
+        lavalink = LavalinkClient(app, resolved.settings, voice_gateway=voice_gateway)
         runtime = LavalinkExtension(app, lavalink, settings_source=resolved.source)
         _di.provide(manager, LavalinkExtension, runtime)
         _di.provide(manager, LavalinkClient, runtime.client)
@@ -124,9 +129,7 @@ lavalink_group = lightbulb.Group("lavalink", "Lavalink nodes, saved sessions and
 
 
 @lavalink_group.register
-class Status(
-    lightbulb.SlashCommand, name="status", description="Each node: connection, session, last resume and load"
-):
+class Status(lightbulb.SlashCommand, name="status", description="Each node: connection, session, last resume and load"):
     """``/lavalink status``."""
 
     @lightbulb.invoke
@@ -136,9 +139,7 @@ class Status(
 
 
 @lavalink_group.register
-class Sessions(
-    lightbulb.SlashCommand, name="sessions", description="What the session store holds, per node and guild"
-):
+class Sessions(lightbulb.SlashCommand, name="sessions", description="What the session store holds, per node and guild"):
     """``/lavalink sessions``."""
 
     @lightbulb.invoke
@@ -148,9 +149,7 @@ class Sessions(
 
 
 @lavalink_group.register
-class ResumeInfo(
-    lightbulb.SlashCommand, name="resume-info", description="One guild's saved snapshot and live player"
-):
+class ResumeInfo(lightbulb.SlashCommand, name="resume-info", description="One guild's saved snapshot and live player"):
     """``/lavalink resume-info [guild]``."""
 
     guild = lightbulb.string("guild", "The guild id (default: this guild)", default=None)

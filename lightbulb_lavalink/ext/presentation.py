@@ -192,8 +192,7 @@ def _sync_line(sync: SyncView) -> str:
     when = discord_time(sync.at)
     if sync.kind == "resumed":
         line = (
-            f"**Resumed** {when}: {_plural(sync.players_synced, 'player')} synced "
-            f"in {format_duration(sync.duration)}"
+            f"**Resumed** {when}: {_plural(sync.players_synced, 'player')} synced in {format_duration(sync.duration)}"
         )
         if sync.replayed_events:
             line += f", {_plural(sync.replayed_events, 'replayed event')}"
@@ -327,8 +326,7 @@ def _snapshot_lines(snapshot: StoredGuildView) -> list[str]:
             f" / {format_ms(snapshot.track_length)}"
         )
     lines.append(
-        f"Volume {snapshot.volume} · loop {snapshot.loop} · {snapshot.queued} queued"
-        f" · {snapshot.history} in history"
+        f"Volume {snapshot.volume} · loop {snapshot.loop} · {snapshot.queued} queued · {snapshot.history} in history"
     )
     if snapshot.filters:
         lines.append("Filters: " + ", ".join(snapshot.filters))

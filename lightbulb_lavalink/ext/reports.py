@@ -196,8 +196,7 @@ async def _stored_session(client: LavalinkClient, key: StoreKey) -> StoredSessio
         cluster=key.cluster,
         session_id=session_id,
         guilds=tuple(
-            stored_guild_view(guilds[guild_id], guild_name=_guild_name(client, guild_id))
-            for guild_id in sorted(guilds)
+            stored_guild_view(guilds[guild_id], guild_name=_guild_name(client, guild_id)) for guild_id in sorted(guilds)
         ),
     )
 

@@ -75,9 +75,7 @@ class Answer:
 class FakeDiscordRest:
     """Discord's REST API for interaction answers and the application lookup, recording every request."""
 
-    def __init__(
-        self, *, application_id: int, owner_id: int, team_member_ids: typing.Sequence[int] = ()
-    ) -> None:
+    def __init__(self, *, application_id: int, owner_id: int, team_member_ids: typing.Sequence[int] = ()) -> None:
         self.application_id = application_id
         self.owner_id = owner_id
         self.team_member_ids = list(team_member_ids)
@@ -142,22 +140,13 @@ class FakeDiscordRest:
             else:
                 body = await request.text()
         path = request.path[len(API_PREFIX) :]
-        self.requests.append(
-            RecordedRequest(method=request.method, path=path, query=dict(request.query), body=body)
-        )
+        self.requests.append(RecordedRequest(method=request.method, path=path, query=dict(request.query), body=body))
         parts = path.strip("/").split("/")
         try:
             if request.method == "GET" and path == "/oauth2/applications/@me":
                 return web.json_response(self.application_payload())
-            if (
-                request.method == "POST"
-                and len(parts) == 4
-                and parts[0] == "interactions"
-                and parts[3] == "callback"
-            ):
-                return await self._callback(
-                    parts[1], parts[2], body, with_response="with_response" in request.query
-                )
+            if request.method == "POST" and len(parts) == 4 and parts[0] == "interactions" and parts[3] == "callback":
+                return await self._callback(parts[1], parts[2], body, with_response="with_response" in request.query)
             if parts[0] == "webhooks" and len(parts) >= 3:
                 return await self._webhook(request.method, parts, body)
         finally:

@@ -151,9 +151,7 @@ class TestStatus:
 
     def test_some_nodes_down_is_amber(self) -> None:
         down = NodeStatusView(name="b", address="b:1", state="connecting", connected=False)
-        embed = presentation.status_embed(
-            StatusView(nodes=(ready_node(), down), started=True, resume_timeout=60)
-        )
+        embed = presentation.status_embed(StatusView(nodes=(ready_node(), down), started=True, resume_timeout=60))
         assert embed.colour == presentation.AMBER
         assert "1 of 2 nodes connected" in (embed.description or "")
 
@@ -209,16 +207,12 @@ class TestSessions:
         assert "Nothing saved yet" in (embed.description or "")
 
     def test_a_store_that_cannot_be_listed_is_an_error(self) -> None:
-        embed = presentation.sessions_embed(
-            SessionsView(store="postgresql://db", sessions=(), error="refused")
-        )
+        embed = presentation.sessions_embed(SessionsView(store="postgresql://db", sessions=(), error="refused"))
         assert embed.colour == presentation.RED
         assert "refused" in (embed.description or "")
 
     def test_many_guilds_are_summarised(self) -> None:
-        guilds = tuple(
-            StoredGuildView(guild_id=index, node="main", track_title="t" * 200) for index in range(30)
-        )
+        guilds = tuple(StoredGuildView(guild_id=index, node="main", track_title="t" * 200) for index in range(30))
         view = SessionsView(store="memory://", sessions=(StoredSessionView(node="main", guilds=guilds),))
         embed = presentation.sessions_embed(view)
         assert_within_discord_limits(embed)
