@@ -21,9 +21,7 @@ __all__ = ["BOT_ID", "PASSWORD", "TOKEN", "Counter", "emit", "main", "rss_bytes"
 BOT_ID: typing.Final = 1_000_000_000_000_000_001
 """The bot user id every subject connects as."""
 PASSWORD: typing.Final = "youshallnotpass"
-TOKEN: typing.Final = (
-    base64.b64encode(str(BOT_ID).encode()).decode().rstrip("=") + ".GbEnCh.benchmark-token-never-used"
-)
+TOKEN: typing.Final = base64.b64encode(str(BOT_ID).encode()).decode().rstrip("=") + ".GbEnCh.benchmark-token-never-used"
 """A well-formed bot token for a `hikari.GatewayBot` that is never started."""
 
 
@@ -64,9 +62,7 @@ async def timed_push(port: int, counter: Counter, count: int, *, limit: float = 
         try:
             await asyncio.wait_for(done, limit)
         except TimeoutError:
-            raise RuntimeError(
-                f"only {counter.count} of {count} messages reached user code in {limit} s"
-            ) from None
+            raise RuntimeError(f"only {counter.count} of {count} messages reached user code in {limit} s") from None
         return time.perf_counter() - start
 
 

@@ -15,6 +15,8 @@ __all__ = [
     "PROTOCOL_VECTORS",
     "bare_decode",
     "decode_vectors",
+    "distinct_playlist_text",
+    "fast_encoded",
     "long_title_vectors",
     "playlist_text",
     "reference_decode",
@@ -180,8 +182,9 @@ def _bare_text(b: bytes, o: int) -> tuple[str, int]:
     raw = b[o : o + n]
     try:
         return raw.decode(), o + n
-    except UnicodeDecodeError:  # NUL or a surrogate pair: only then the slow modified UTF-8 path
-        return _read_utf(b, o - 2)
+    except UnicodeDecodeError:  # modified UTF-8: NUL as C0 80, supplementary characters as two surrogates
+        text = raw.replace(b"\xc0\x80", b"\x00").decode("utf-8", "surrogatepass")
+        return text.encode("utf-16-be", "surrogatepass").decode("utf-16-be"), o + n
 
 
 def bare_decode(encoded: str) -> tuple[typing.Any, ...]:
@@ -321,6 +324,64 @@ def playlist_text(pool: typing.Sequence[str], start: int, count: int) -> str:
     )
 
 
+_PACK_H = struct.Struct(">H").pack
+_PACK_Q = struct.Struct(">q").pack
+
+
+def _ascii_utf(s: str) -> bytes:
+    b = s.encode("ascii")
+    return _PACK_H(len(b)) + b
+
+
+def fast_encoded(identifier: str, title: str, author: str, length: int) -> str:
+    """A youtube track blob from a fast ASCII-only path, byte-equal to what §6.2's encoder gives."""
+    body = b"".join(
+        (
+            b"\x03",
+            _ascii_utf(title),
+            _ascii_utf(author),
+            _PACK_Q(length),
+            _ascii_utf(identifier),
+            b"\x00\x01",
+            _ascii_utf(f"https://www.youtube.com/watch?v={identifier}"),
+            b"\x01",
+            _ascii_utf(f"https://i.ytimg.com/vi/{identifier}/maxresdefault.jpg"),
+            b"\x00",
+            _ascii_utf("youtube"),
+            _PACK_Q(0),
+        )
+    )
+    return base64.b64encode(struct.pack(">I", len(body) | (1 << 30)) + body).decode()
+
+
+def _fast_track_json(identifier: str, title: str, author: str, length: int) -> str:
+    uri = f"https://www.youtube.com/watch?v={identifier}"
+    artwork = f"https://i.ytimg.com/vi/{identifier}/maxresdefault.jpg"
+    encoded = fast_encoded(identifier, title, author, length)
+    return (
+        f'{{"encoded":"{encoded}","info":{{"identifier":"{identifier}","isSeekable":true,"author":"{author}",'
+        f'"length":{length},"isStream":false,"position":0,"title":"{title}","uri":"{uri}",'
+        f'"sourceName":"youtube","artworkUrl":"{artwork}","isrc":null}},"pluginInfo":{{}},"userData":{{}}}}'
+    )
+
+
+def distinct_playlist_text(guild: int, count: int) -> str:
+    """The JSON text of a playlist result of `count` tracks found in no other guild's playlist."""
+    tracks = ",".join(
+        _fast_track_json(
+            f"g{guild:05d}t{i:04d}",
+            f"Track {i} of guild {guild} - Some Artist feat. Another (Official Video)",
+            f"Some Artist {(guild + i) % 97}",
+            120_000 + ((guild * 131 + i) * 7919) % 240_000,
+        )
+        for i in range(count)
+    )
+    return (
+        f'{{"loadType":"playlist","data":{{"info":{{"name":"Playlist of {guild}","selectedTrack":-1}},'
+        f'"pluginInfo":{{}},"tracks":[{tracks}]}}}}'
+    )
+
+
 def _self_check() -> None:
     for vector in PROTOCOL_VECTORS:
         d = reference_decode(vector)
@@ -331,6 +392,20 @@ def _self_check() -> None:
         assert again == vector, vector
         bare = bare_decode(vector)
         assert bare[0] == d["title"] and bare[-1] == d["position"] and bare[-2] == d["sourceExtra"], vector
+    for track in json.loads(distinct_playlist_text(3, 5))["data"]["tracks"]:
+        i = track["info"]
+        expected = reference_encode(
+            i["title"],
+            i["author"],
+            i["length"],
+            i["identifier"],
+            False,
+            i["uri"],
+            i["artworkUrl"],
+            None,
+            "youtube",
+        )
+        assert track["encoded"] == expected
     for vector in long_title_vectors():
         assert bare_decode(vector)[0] == reference_decode(vector)["title"]
 

@@ -19,7 +19,7 @@ from ongaku.abc.session import SessionStatus
 
 from benchmarks._drive import BOT_ID, PASSWORD, TOKEN, Counter, main, rss_bytes, timed_push
 from benchmarks._pushserver import guild_ids
-from benchmarks._vectors import playlist_text, track_pool
+from benchmarks._vectors import distinct_playlist_text
 
 
 def _bot() -> hikari.GatewayBot:
@@ -66,12 +66,11 @@ async def memory(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     session = client.create_session("bench", host="127.0.0.1", port=1, password=PASSWORD)
     players = [ongaku.Player(session, gid) for gid in guild_ids(guilds)]
     builder = client.entity_builder
-    pool = track_pool(params.get("pool", 1000))
     gc.collect()
     before = rss_bytes()
     start = time.perf_counter()
     for g, player in enumerate(players):
-        response = json.loads(playlist_text(pool, g * 7, per_guild))
+        response = json.loads(distinct_playlist_text(g, per_guild))
         player.add(builder.build_playlist(response["data"]))
     elapsed = time.perf_counter() - start
     gc.collect()

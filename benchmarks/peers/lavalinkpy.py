@@ -17,7 +17,7 @@ import lavalink
 
 from benchmarks._drive import BOT_ID, PASSWORD, Counter, main, rss_bytes, time_calls, timed_push
 from benchmarks._pushserver import guild_ids
-from benchmarks._vectors import playlist_text, track_payload, track_pool
+from benchmarks._vectors import distinct_playlist_text, track_payload
 
 
 async def _connect(
@@ -79,12 +79,11 @@ async def memory(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     client: lavalink.Client[lavalink.DefaultPlayer] = lavalink.Client(BOT_ID)
     node = client.add_node("127.0.0.1", 1, PASSWORD, "eu", "bench", connect=False)
     players = [client.player_manager.create(gid, node=node) for gid in guild_ids(guilds)]
-    pool = track_pool(params.get("pool", 1000))
     gc.collect()
     before = rss_bytes()
     start = time.perf_counter()
     for g, player in enumerate(players):
-        result = lavalink.LoadResult.from_dict(json.loads(playlist_text(pool, g * 7, per_guild)))
+        result = lavalink.LoadResult.from_dict(json.loads(distinct_playlist_text(g, per_guild)))
         for track in result.tracks:
             player.add(track)
     elapsed = time.perf_counter() - start
