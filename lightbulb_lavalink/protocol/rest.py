@@ -99,9 +99,7 @@ class RestClient:
     ) -> None:
         url = yarl.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            raise SettingsError(
-                "base_url", f"expected an http:// or https:// URL with a host, got {base_url!r}"
-            )
+            raise SettingsError("base_url", f"expected an http:// or https:// URL with a host, got {base_url!r}")
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
         self._base_url = str(url).rstrip("/")
@@ -140,6 +138,12 @@ class RestClient:
         session, self._session = self._session, None
         if session is not None and self._owns_session:
             await session.close()
+
+    async def __aenter__(self) -> typing.Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     # ------------------------------------------------------------------ tracks
 
@@ -196,7 +200,7 @@ class RestClient:
     # ------------------------------------------------------------------ session
 
     async def update_session(
-        self, session_id: str, *, resuming: bool | None = None, timeout: int | None = None  # noqa: ASYNC109 - seconds of resume timeout
+        self, session_id: str, *, resuming: bool | None = None, timeout: int | None = None
     ) -> SessionInfo:
         """``PATCH /v4/sessions/{id}``: enable/disable resuming and set its timeout in **seconds**.
 
@@ -273,9 +277,7 @@ class RestClient:
             # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
             _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
         try:
-            async with session.request(
-                method, url, headers=headers, data=data, timeout=self._timeout
-            ) as resp:
+            async with session.request(method, url, headers=headers, data=data, timeout=self._timeout) as resp:
                 payload = await resp.read()
                 status = resp.status
                 if status >= 400:
@@ -284,9 +286,7 @@ class RestClient:
                     _LOGGER.debug("%s %s -> %d (%d bytes)", method, path, status, len(payload))
         except TimeoutError as exc:
             total = self._timeout.total
-            raise RequestTimeoutError(
-                f"{method} {path} on {self._base_url} got no answer within {total:g} s"
-            ) from exc
+            raise RequestTimeoutError(f"{method} {path} on {self._base_url} got no answer within {total:g} s") from exc
         except aiohttp.ClientConnectorError as exc:
             raise NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {exc}") from exc
         except aiohttp.ClientError as exc:
@@ -299,9 +299,7 @@ class RestClient:
         try:
             return json.loads(payload)
         except ValueError as exc:
-            raise ProtocolError(
-                "", f"{method} {path} answered {status} with a body that is not JSON: {exc}"
-            ) from exc
+            raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
     @staticmethod
     def _error(method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:

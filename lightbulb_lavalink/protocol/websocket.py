@@ -182,9 +182,7 @@ class WebSocketSession:
         self._fatal = None
         self._attempt = 0
         self._ready_event.clear()
-        self._task = asyncio.get_running_loop().create_task(
-            self._run(), name=f"lavalink websocket {self._url}"
-        )
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"lavalink websocket {self._url}")
 
     async def close(self) -> None:
         """Close the socket with code 1000 and await the task. Idempotent; the session stays resumable.
@@ -217,7 +215,7 @@ class WebSocketSession:
             task.cancel()
             raise
 
-    async def wait_ready(self, timeout: float | None = None) -> ReadyMessage:  # noqa: ASYNC109
+    async def wait_ready(self, timeout: float | None = None) -> ReadyMessage:
         """Wait for the current connection's ``ready`` (after the handler processed it) and return it.
 
         Raises `RequestTimeoutError` after `timeout` seconds, the fatal error if the node refused the
@@ -280,9 +278,9 @@ class WebSocketSession:
         finally:
             self._phase = _Phase.IDLE
             self._ready = None
-            ws, self._ws = self._ws, None
-            if ws is not None and not ws.closed:
-                await ws.close(code=aiohttp.WSCloseCode.OK)
+            last, self._ws = self._ws, None
+            if last is not None and not last.closed:
+                await last.close(code=aiohttp.WSCloseCode.OK)
 
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
         headers = {
@@ -296,9 +294,7 @@ class WebSocketSession:
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
         try:
             async with asyncio.timeout(self._connect_timeout):
-                ws = await self._http.ws_connect(
-                    self._url, headers=headers, heartbeat=self._heartbeat, autoping=True
-                )
+                ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
         except TimeoutError:
             raise RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s") from None
         except aiohttp.WSServerHandshakeError as exc:
@@ -311,9 +307,7 @@ class WebSocketSession:
                 )
                 raise _FatalHandshake(error) from exc
             if exc.status == 400:
-                error = RestError(
-                    400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=exc.message
-                )
+                error = RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=exc.message)
                 raise _FatalHandshake(error) from exc
             raise NodeUnavailable(f"handshake answered {exc.status} {exc.message}") from exc
         except aiohttp.ClientError as exc:
@@ -346,9 +340,7 @@ class WebSocketSession:
                 try:
                     await handler.on_message(message)
                 except Exception:
-                    logger.exception(
-                        "websocket %s: the handler failed on %s", self._url, type(message).__name__
-                    )
+                    logger.exception("websocket %s: the handler failed on %s", self._url, type(message).__name__)
                 continue
             if kind is aiohttp.WSMsgType.CLOSE:
                 reason = msg.extra or ""
@@ -413,9 +405,7 @@ class WebSocketSession:
         _LOGGER.error("websocket %s: %s; giving up", self._url, error)
         await self._call_handler(self._handler.on_fatal, error)
 
-    async def _call_handler(
-        self, method: typing.Callable[..., typing.Awaitable[None]], *args: object
-    ) -> None:
+    async def _call_handler(self, method: typing.Callable[..., typing.Awaitable[None]], *args: object) -> None:
         try:
             await method(*args)
         except Exception:
