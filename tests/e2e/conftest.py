@@ -47,7 +47,8 @@ class BotProcess:
                 if predicate(event):
                     return event
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no {kind.__name__} matching within {timeout}s; saw {self.seen!r}")
+                kinds = sorted({type(e).__name__ for e in self.seen})
+                raise AssertionError(f"no {kind.__name__} matching within {timeout}s; saw only {kinds}")
             await asyncio.sleep(0.01)
 
 
@@ -61,6 +62,7 @@ class World:
     guilds: list[FakeGuild]
     processes: list[BotProcess] = attrs.field(factory=list)
     resume_timeout: int = 60
+    voice_timeout: float = 10.0
 
     def settings(self) -> LavalinkSettings:
         return LavalinkSettings(
@@ -68,6 +70,7 @@ class World:
                 NodeSettings(name="main", host="127.0.0.1", port=self.lavalink.port, password=self.lavalink.password),
             ),
             resume_timeout=self.resume_timeout,
+            voice_timeout=self.voice_timeout,
             store=self.store_url,
             snapshot_interval=0.05,
             position_save_interval=0.2,
