@@ -82,6 +82,8 @@ class FakeDiscordRest:
         self.requests: list[RecordedRequest] = []
         self._answers: dict[str, list[Answer]] = {}
         self._tokens: dict[str, str] = {}
+        self.commands: dict[str, list[dict[str, typing.Any]]] = {}
+        """Application commands set, by scope (``applications/<id>`` or ``applications/<id>/guilds/<id>``)."""
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1_300_000_000_000_000_000)
         self._runner: web.AppRunner | None = None
@@ -147,6 +149,8 @@ class FakeDiscordRest:
                 return web.json_response(self.application_payload())
             if request.method == "POST" and len(parts) == 4 and parts[0] == "interactions" and parts[3] == "callback":
                 return await self._callback(parts[1], parts[2], body, with_response="with_response" in request.query)
+            if parts[0] == "applications" and parts[-1] == "commands":
+                return self._commands(request.method, "/".join(parts[:-1]), body)
             if parts[0] == "webhooks" and len(parts) >= 3:
                 return await self._webhook(request.method, parts, body)
         finally:
@@ -177,6 +181,34 @@ class FakeDiscordRest:
             "resource": {"type": response_type, "message": message},
         }
         return web.json_response(payload)
+
+    def _commands(self, method: str, scope: str, body: typing.Any) -> web.StreamResponse:
+        guild = scope.split("/")[3] if "/guilds/" in scope else None
+
+        def declared(command: dict[str, typing.Any]) -> dict[str, typing.Any]:
+            return {
+                "id": str(next(self._ids)),
+                "application_id": str(self.application_id),
+                "type": 1,
+                "version": str(next(self._ids)),
+                "default_member_permissions": None,
+                "dm_permission": True,
+                "nsfw": False,
+                "options": [],
+                "description": "",
+                **command,
+                **({"guild_id": guild} if guild else {}),
+            }
+
+        if method == "PUT":  # bulk overwrite (lightbulb 3, and lightbulb 2 for guilds)
+            self.commands[scope] = [declared(command) for command in body or []]
+        elif method == "POST":  # one command (lightbulb 2, global)
+            created = declared(body)
+            self.commands.setdefault(scope, []).append(created)
+            return web.json_response(created, status=201)
+        elif method != "GET":
+            return web.json_response({"message": "405: Method Not Allowed", "code": 0}, status=405)
+        return web.json_response(self.commands.get(scope, []))
 
     async def _webhook(self, method: str, parts: list[str], body: typing.Any) -> web.StreamResponse:
         token = parts[2]

@@ -18,7 +18,7 @@ import attrs
 import hikari
 import lightbulb
 import pytest
-from conftest import NODE_PASSWORD, OWNER_ID, TEAM_MEMBER_ID, World, listener_counts, open_sockets, settle
+from harness import NODE_PASSWORD, OWNER_ID, TEAM_MEMBER_ID, World, listener_counts, open_sockets, settle
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.ext import presentation
