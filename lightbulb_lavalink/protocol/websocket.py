@@ -195,6 +195,10 @@ class WebSocketSession:
         task = self._task
         if task is None:
             return
+        if task is asyncio.current_task():  # called by the handler: the loop ends once this message is done
+            if self._ws is not None and not self._ws.closed:
+                await self._ws.close(code=aiohttp.WSCloseCode.OK)
+            return
         if self._phase is _Phase.CONNECTING and not task.done():
             task.cancel()  # a handshake in flight has nothing to finish
         ws = self._ws
@@ -226,7 +230,7 @@ class WebSocketSession:
                 while True:
                     await self._ready_event.wait()
                     if self._fatal is not None:
-                        raise self._fatal
+                        raise self._fatal.with_traceback(None)
                     if self._closing:
                         raise NodeUnavailable(f"the websocket session to {self._url} is closed")
                     if self._ready is not None:
@@ -244,6 +248,7 @@ class WebSocketSession:
                 try:
                     ws = await self._connect()
                 except _FatalHandshake as exc:
+                    self._phase = _Phase.IDLE
                     await self._set_fatal(exc.error)
                     return
                 except LavalinkError as exc:
@@ -402,7 +407,7 @@ class WebSocketSession:
     async def _set_fatal(self, error: LavalinkError) -> None:
         self._fatal = error
         self._ready_event.set()
-        _LOGGER.error("websocket %s: %s; giving up", self._url, error)
+        _LOGGER.debug("websocket %s: %s; giving up (the handler reports it)", self._url, error)
         await self._call_handler(self._handler.on_fatal, error)
 
     async def _call_handler(self, method: typing.Callable[..., typing.Awaitable[None]], *args: object) -> None:

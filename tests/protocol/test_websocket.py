@@ -24,8 +24,20 @@ from lightbulb_lavalink.errors import (
     SettingsError,
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
-from lightbulb_lavalink.protocol.messages import Message, PlayerUpdateMessage, ReadyMessage, StatsMessage
+from lightbulb_lavalink.protocol.messages import (
+    Message,
+    PlayerUpdateMessage,
+    ReadyMessage,
+    StatsMessage,
+    TrackEndMessage,
+    TrackEndReason,
+    TrackStartMessage,
+    parse_message,
+)
+from lightbulb_lavalink.protocol.player import PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.websocket import WebSocketSession, websocket_url
+from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 
 PASSWORD = "s3cret-pass"
 USER_ID = 123456789012345678
@@ -105,10 +117,13 @@ class ScriptedNode:
         self.close_codes: list[int | None] = []
         self.status: int | None = None  # answer the handshake with this HTTP status instead of upgrading
         self.upgrades = 0
+        self.upgrade_gate: asyncio.Event | None = None  # hold every handshake until it is set
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.handshakes.append(dict(request.headers))
+        if self.upgrade_gate is not None:
+            await self.upgrade_gate.wait()
         if self.status is not None:
             return web.Response(status=self.status)
         index, self.upgrades = self.upgrades, self.upgrades + 1
@@ -377,6 +392,61 @@ async def test_close_lets_a_slow_handler_finish_its_message(http: aiohttp.Client
         assert not ws.running
 
 
+async def test_close_during_a_handshake(http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture) -> None:
+    handler = Recorder()
+    node = ScriptedNode()
+    node.upgrade_gate = asyncio.Event()
+    async with serve(node):
+        ws = WebSocketSession(node.url, PASSWORD, USER_ID, session=http, handler=handler, backoff=FAST)
+        await ws.start()
+        await asyncio.wait_for(_until(lambda: bool(node.handshakes)), 5)
+        await ws.close()
+        assert not ws.running and not lavalink_tasks()
+        node.upgrade_gate.set()
+    assert handler.messages == [] and handler.disconnects == []
+    assert not [r for r in caplog.records if "still busy" in r.getMessage()]
+
+
+async def test_close_from_inside_the_handler(http: aiohttp.ClientSession) -> None:
+    class Closer(Recorder):
+        session: WebSocketSession
+
+        async def on_message(self, message: Message) -> None:
+            await super().on_message(message)
+            await self.session.close()
+
+    handler = Closer()
+    async with serve(ScriptedNode()) as node:
+        node.scripts.append(frames(ready("abc"), STATS))
+        handler.session = ws = WebSocketSession(node.url, PASSWORD, USER_ID, session=http, handler=handler)
+        await ws.start()
+        await handler.until(lambda: bool(handler.disconnects))
+        await ws.close()
+        assert not ws.running
+        await handler.until(lambda: bool(node.close_codes))
+    assert handler.disconnects == [(1000, "closed by the client", False)]
+    assert node.close_codes == [1000]
+    assert [type(m) for m in handler.messages] == [ReadyMessage]  # nothing after close
+
+
+async def test_a_cancelled_close_still_stops_the_session(http: aiohttp.ClientSession) -> None:
+    handler = Recorder()
+    handler.gate = asyncio.Event()
+    async with serve(ScriptedNode()) as node:
+        node.scripts.append(frames(ready("abc"), STATS))
+        ws = WebSocketSession(node.url, PASSWORD, USER_ID, session=http, handler=handler, backoff=FAST)
+        await ws.start()
+        await asyncio.wait_for(handler.entered.wait(), 5)
+        closing = asyncio.create_task(ws.close())
+        await asyncio.sleep(0)
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        await asyncio.wait_for(_until(lambda: not ws.running), 5)
+        assert not lavalink_tasks() and ws.closed
+        await ws.close()  # still fine afterwards
+
+
 async def test_wait_ready_times_out_without_ready(http: aiohttp.ClientSession) -> None:
     handler = Recorder()
     async with serve(ScriptedNode()) as node:
@@ -443,3 +513,130 @@ def _retry_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 async def _until(predicate: typing.Callable[[], bool]) -> None:
     while not predicate():  # noqa: ASYNC110 - polls state that has no event (server requests, log records)
         await asyncio.sleep(0.01)
+
+
+# ---------------------------------------------------------------------------------------------------- FakeLavalink
+
+
+@pytest.fixture
+async def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def lavalink(clock: ManualClock) -> typing.AsyncIterator[FakeLavalink]:
+    async with FakeLavalink(password=PASSWORD, clock=clock) as node:
+        yield node
+
+
+@pytest.fixture
+async def rest(lavalink: FakeLavalink) -> typing.AsyncIterator[RestClient]:
+    async with RestClient(lavalink.url, PASSWORD) as client:
+        yield client
+
+
+async def _play(lavalink: FakeLavalink, rest: RestClient, session_id: str, guild: int, length: int) -> None:
+    track = lavalink.add_track(title=f"Track of {guild}", identifier=f"t-{guild}", length=length)
+    await rest.update_player(session_id, guild, PlayerUpdate(track=TrackUpdate(encoded=track.encoded)))
+
+
+async def test_fake_lavalink_connect_ready_then_stats(lavalink: FakeLavalink, http: aiohttp.ClientSession) -> None:
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler) as ws:
+        got = await ws.wait_ready(5)
+        assert not got.resumed and len(got.session_id) == 16
+        assert ws.session_id == got.session_id and ws.session_resumed_header is False
+        assert lavalink.connected_session(got.session_id) is not None
+        await handler.until(lambda: bool(handler.of(StatsMessage)))
+    ops = [type(m) for m in handler.messages]
+    assert ReadyMessage in ops and ops.index(StatsMessage) > ops.index(ReadyMessage)
+
+
+async def test_fake_lavalink_resume_replays_queued_events_in_order(
+    lavalink: FakeLavalink, clock: ManualClock, rest: RestClient, http: aiohttp.ClientSession
+) -> None:
+    first = Recorder()
+    async with websocket(lavalink.url, http, first) as ws:
+        sid = (await ws.wait_ready(5)).session_id
+        await rest.update_session(sid, resuming=True, timeout=60)
+        for guild, length in ((1, 5_000), (2, 8_000)):
+            await _play(lavalink, rest, sid, guild, length)
+        await first.until(lambda: len(first.of(TrackStartMessage)) == 2)
+    session = lavalink.sessions[sid]
+    await asyncio.wait_for(_until(lambda: session.paused), 5)
+    clock.advance(10)  # both tracks end while nobody listens
+    queued = [parse_message(text) for text in session.queued]
+    assert [(m.guild_id, m.reason) for m in queued if isinstance(m, TrackEndMessage)] == [
+        (1, TrackEndReason.FINISHED),
+        (2, TrackEndReason.FINISHED),
+    ]
+
+    second = Recorder()
+    async with websocket(lavalink.url, http, second, session_id=sid) as ws:
+        ready_message = await ws.wait_ready(5)
+        assert ready_message == ReadyMessage(resumed=True, session_id=sid)
+        assert ws.session_id == sid and ws.session_resumed_header is True
+        await second.until(lambda: len(second.of(PlayerUpdateMessage)) == 2)
+    assert second.messages[0] == ready_message
+    assert second.messages[1 : 1 + len(queued)] == queued  # replayed in the order they happened
+    assert {m.guild_id for m in second.of(PlayerUpdateMessage)} == {1, 2}
+
+
+async def test_fake_lavalink_dropped_connection_resumes_the_same_session(
+    lavalink: FakeLavalink, rest: RestClient, http: aiohttp.ClientSession
+) -> None:
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler) as ws:
+        sid = (await ws.wait_ready(5)).session_id
+        await rest.update_session(sid, resuming=True, timeout=60)
+        await _play(lavalink, rest, sid, 7, 60_000)
+        await lavalink.drop_connections()
+        await handler.until(lambda: len(handler.of(ReadyMessage)) == 2)
+        assert handler.disconnects[0][2] is True  # will reconnect
+        assert handler.of(ReadyMessage)[1] == ReadyMessage(resumed=True, session_id=sid)
+        assert (await ws.wait_ready(5)).resumed
+        assert ws.session_id == sid and ws.connected
+        assert set(lavalink.players_of(sid)) == {7}
+        assert lavalink.connected_session(sid) is not None
+
+
+async def test_fake_lavalink_expired_session_gives_a_new_id(
+    lavalink: FakeLavalink, clock: ManualClock, rest: RestClient, http: aiohttp.ClientSession
+) -> None:
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler) as ws:
+        old = (await ws.wait_ready(5)).session_id
+        await rest.update_session(old, resuming=True, timeout=5)
+    await asyncio.wait_for(_until(lambda: lavalink.sessions[old].paused), 5)
+    clock.advance(6)  # the resume timeout passes
+    assert old not in lavalink.sessions
+
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler, session_id=old) as ws:
+        got = await ws.wait_ready(5)
+        assert not got.resumed and got.session_id != old
+        assert ws.session_id == got.session_id
+        assert ws.session_resumed_header is False
+
+
+async def test_fake_lavalink_wrong_password_stops_retrying(
+    lavalink: FakeLavalink, http: aiohttp.ClientSession
+) -> None:
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler, password="wrong") as ws:
+        with pytest.raises(AuthenticationError) as raised:
+            await ws.wait_ready(5)
+        await handler.until(lambda: bool(handler.fatal))
+        assert not ws.running
+    assert raised.value.status == 401 and "wrong" not in str(raised.value)
+    assert handler.fatal == [raised.value] and handler.disconnects == []
+    assert not lavalink.sessions
+
+
+async def test_fake_lavalink_bad_user_id_is_fatal(lavalink: FakeLavalink, http: aiohttp.ClientSession) -> None:
+    handler = Recorder()
+    async with websocket(lavalink.url, http, handler, user_id=0) as ws:
+        with pytest.raises(RestError) as raised:
+            await ws.wait_ready(5)
+        assert not ws.running
+    assert raised.value.status == 400 and not isinstance(raised.value, AuthenticationError)
