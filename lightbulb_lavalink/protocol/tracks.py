@@ -8,7 +8,7 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.errors import ProtocolError, TrackDecodeError
 from lightbulb_lavalink.protocol._parse import (
     EMPTY_MAPPING,
     at,
@@ -116,24 +116,37 @@ class TrackInfo:
         }
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True, weakref_slot=False, eq=False, repr=False)
 class Track:
     """A playable track: the base64 blob Lavalink understands, what it is, and data attached to it.
 
-    `plugin_info` and `user_data` read as an empty read-only mapping when there is none (no dict is
-    allocated per track); give a track user data with ``Track(..., user_data={...})`` or `with_user_data`.
+    Memory per queued track is kept low: `plugin_info` and `user_data` read as one shared, empty, read-only
+    mapping when there is none, and a track parsed from JSON whose blob says exactly what its `info` says
+    keeps only the blob; its `info` is decoded from it on first access (then kept). Give a track user data
+    with ``Track(..., user_data={...})`` or `with_user_data`.
     """
 
     encoded: str
     """The base64 track blob (send this to Lavalink to play the track)."""
-    info: TrackInfo
-    """What the track is."""
+    _info: TrackInfo | None = attrs.field(default=None, alias="info")
+    # Use `info`: ``None`` here means "decode it from `encoded` when asked".
     _plugin_info: typing.Mapping[str, typing.Any] | None = attrs.field(
-        default=None, alias="plugin_info", converter=_none_if_empty, hash=False
+        default=None, alias="plugin_info", converter=_none_if_empty
     )
     _user_data: typing.Mapping[str, typing.Any] | None = attrs.field(
-        default=None, alias="user_data", converter=_none_if_empty, hash=False
+        default=None, alias="user_data", converter=_none_if_empty
     )
+
+    @property
+    def info(self) -> TrackInfo:
+        """What the track is; for a track built without one, decoded from `encoded` (`TrackDecodeError`)."""
+        info = self._info
+        if info is None:
+            from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
+
+            info = decode_track(self.encoded).info
+            object.__setattr__(self, "_info", info)  # a cache: the value was already determined by `encoded`
+        return info
 
     @property
     def plugin_info(self) -> typing.Mapping[str, typing.Any]:
@@ -152,13 +165,42 @@ class Track:
         """
         merged = dict(self.user_data if data is None else data)
         merged.update(values)
-        return Track(encoded=self.encoded, info=self.info, plugin_info=self._plugin_info, user_data=merged)
+        return Track(encoded=self.encoded, info=self._info, plugin_info=self._plugin_info, user_data=merged)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Track)
+        if self.encoded != other.encoded:
+            return False
+        if (self._info is not None or other._info is not None) and self.info != other.info:
+            return False
+        return self.plugin_info == other.plugin_info and self.user_data == other.user_data
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self.encoded)
+
+    def __repr__(self) -> str:
+        info = self._info
+        described = repr(info) if info is not None else "<decoded on access>"
+        return (
+            f"Track(encoded={self.encoded!r}, info={described}, plugin_info={dict(self.plugin_info)!r}, "
+            f"user_data={dict(self.user_data)!r})"
+        )
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse a wire Track; a missing `pluginInfo`/`userData` (Lavalink 4.0.1) reads as empty."""
+        """Parse a wire Track; a missing `pluginInfo`/`userData` (Lavalink 4.0.1) reads as empty.
+
+        When the blob decodes to exactly the `info` sent, only the blob is kept (`info` is decoded again on
+        first access), which is what makes a queued track small.
+        """
         if cls is Track:
-            track = fast_track(data)
+            track = compact_track(data)
             if track is not None:
                 return typing.cast("typing.Self", track)
         d = require_object(data, where)
@@ -225,14 +267,17 @@ def new_track_info(
 
 def new_track(
     encoded: str,
-    info: TrackInfo,
+    info: TrackInfo | None,
     plugin_info: dict[str, typing.Any] | None = None,
     user_data: dict[str, typing.Any] | None = None,
 ) -> Track:
-    """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``."""
+    """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``.
+
+    `info` ``None`` makes a compact track: only do that when `encoded` is known to decode to the right info.
+    """
     track = _object_new(_TrackTwin)
     track.encoded = encoded
-    track.info = info
+    track._info = info
     track._plugin_info = plugin_info
     track._user_data = user_data
     track.__class__ = Track
@@ -298,6 +343,27 @@ def fast_track(data: typing.Any) -> Track | None:
         plugin_info or None,
         user_data or None,
     )
+
+
+def compact_track(data: typing.Any) -> Track | None:
+    """A well-formed wire Track, compact (only its blob kept) when the blob decodes to exactly its `info`.
+
+    ``None`` lets `Track.from_payload` say what is wrong.
+    """
+    track = fast_track(data)
+    if track is None:
+        return None
+    info = track._info
+    assert info is not None
+    from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
+
+    try:
+        decoded = decode_track(track.encoded)._info
+    except TrackDecodeError:
+        return track
+    if decoded == info:
+        object.__setattr__(track, "_info", None)
+    return track
 
 
 def _parse_tracks(data: typing.Any, where: str) -> list[Track]:
