@@ -62,6 +62,7 @@ class SnapshotWriter:
     """
 
     __slots__ = (
+        "_batch_size",
         "_close_timeout",
         "_closed",
         "_closing",
@@ -94,18 +95,21 @@ class SnapshotWriter:
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
         close_timeout: float = 10.0,
+        batch_size: int = 250,
     ) -> None:
         """Write to `store` (which the caller opens and closes).
 
-        `close_timeout` bounds how long `close()` keeps retrying a failing store before giving up.
+        `close_timeout` bounds how long `close()` keeps retrying a failing store before giving up;
+        `batch_size` is the most snapshots handed to one `put_guilds` call (the event loop runs between them).
         """
-        if min_interval < 0 or retry_initial <= 0 or retry_max < retry_initial:
-            raise ValueError("need min_interval >= 0 and 0 < retry_initial <= retry_max")
+        if min_interval < 0 or retry_initial <= 0 or retry_max < retry_initial or batch_size < 1:
+            raise ValueError("need min_interval >= 0, 0 < retry_initial <= retry_max and batch_size >= 1")
         self._store = store
         self._min_interval = min_interval
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self._close_timeout = close_timeout
+        self._batch_size = batch_size
         self._pending: dict[_Slot, _Pending] = {}
         self._sessions: dict[StoreKey, str | None] = {}
         self._last_write: dict[_Slot, float] = {}
@@ -235,17 +239,19 @@ class SnapshotWriter:
                 await asyncio.sleep(self._retry_initial)
 
     def _next_due(self) -> float:
-        if self._sessions:
-            due = -math.inf
-        else:
-            due = min((entry.due for entry in self._pending.values()), default=math.inf)
-        return max(due, self._retry_at) if due != math.inf else due
+        if not self._sessions and not self._pending:
+            return math.inf
+        due = -math.inf if self._sessions else min(entry.due for entry in self._pending.values())
+        return max(due, self._retry_at)
 
     def _take(self, until: float) -> _Batch:
         sessions, self._sessions = self._sessions, {}
         taken = [(slot, entry.value) for slot, entry in self._pending.items() if entry.due <= until]
+        now = time.monotonic()
         for slot, _ in taken:
             del self._pending[slot]
+            # A change arriving while this write is in flight waits a full interval from now.
+            self._last_write[slot] = now
         return sessions, taken
 
     # -- writing -----------------------------------------------------------------------------------------
@@ -292,20 +298,20 @@ class SnapshotWriter:
                     continue
                 if built is not None:
                     snapshots.append(built)
-        if snapshots:
+        for start in range(0, len(snapshots), self._batch_size):
+            if start:
+                await asyncio.sleep(0)  # let the bot run between chunks: encoding them takes CPU
+            chunk = snapshots[start : start + self._batch_size]
             try:
-                await self._store.put_guilds(key, snapshots)
+                await self._store.put_guilds(key, chunk)
             except StoreError:
-                good = [s for s in snapshots if _encodable(s)]
-                if len(good) == len(snapshots):
+                good = [s for s in chunk if _encodable(s)]
+                if len(good) == len(chunk):
                     raise
                 if good:  # the store is fine; a snapshot was not: save the others
                     await self._store.put_guilds(key, good)
         for guild_id in deletions:
             await self._store.delete_guild(key, guild_id)
-        now = time.monotonic()
-        for slot, _ in group:
-            self._last_write[slot] = now
         self.written += len(snapshots) + len(deletions)
 
     def _requeue(

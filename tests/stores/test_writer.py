@@ -106,6 +106,43 @@ async def test_guilds_due_together_share_one_store_call(backend: Backend) -> Non
     await writer.close()
 
 
+async def test_large_batches_are_split_into_chunks(backend: Backend) -> None:
+    store = CountingStore(await backend.opened())
+    writer = SnapshotWriter(store, min_interval=3600, batch_size=30)
+    for gid in range(1, 101):
+        writer.schedule(KEY, snapshot(gid))
+    await writer.flush()
+    assert store.put_calls == 4  # 30 + 30 + 30 + 10
+    assert len(await store.get_guilds(KEY)) == 100
+    await writer.close()
+
+
+async def test_a_change_during_an_in_flight_write_waits_a_full_interval() -> None:
+    gate = asyncio.Event()
+
+    class SlowStore(MemoryStore):
+        async def put_guilds(self, key: StoreKey, snapshots: collections.abc.Iterable[GuildSnapshot]) -> None:
+            await gate.wait()
+            await super().put_guilds(key, snapshots)
+
+    store = CountingStore(SlowStore())
+    writer = SnapshotWriter(store, min_interval=3600)
+    writer.schedule(KEY, snapshot(1, position=1))
+    await asyncio.sleep(0.01)  # the first write is now in flight, held by the gate
+    writer.schedule(KEY, snapshot(1, position=2))
+    gate.set()
+
+    async def first_done() -> bool:
+        return writer.written >= 1
+
+    await eventually(first_done, "the in-flight write finishing")
+    await asyncio.sleep(0.05)
+    assert store.writes == {1: 1}  # the second change is held back by min_interval, not written at once
+    assert writer.pending == 1
+    await writer.close()
+    assert store.writes == {1: 2} and await _stored_position(store, 1) == 2
+
+
 async def test_producer_is_called_at_write_time(backend: Backend) -> None:
     store = await backend.opened()
     writer = SnapshotWriter(store, min_interval=3600)
