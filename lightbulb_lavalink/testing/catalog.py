@@ -108,9 +108,7 @@ class LoadOutcome:
         return {"loadType": self.load_type, "data": data}
 
 
-def exception_json(
-    message: str, severity: str, version: EmulatedVersion, *, load_error: bool
-) -> dict[str, object]:
+def exception_json(message: str, severity: str, version: EmulatedVersion, *, load_error: bool) -> dict[str, object]:
     """An Exception object (``message, severity, cause[, causeStackTrace]``) as Lavalink writes it.
 
     A load error's cause is the FriendlyException itself; a playback error's is its root cause.
@@ -226,9 +224,7 @@ class Catalog:
         self._playback[(source_name, ident)] = playback
         return track
 
-    def add_playlist(
-        self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1
-    ) -> None:
+    def add_playlist(self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1) -> None:
         """Register a playlist: loading `url` returns these tracks under `name`."""
         self._playlists[url] = (name, tuple(tracks), selected_track)
 
@@ -250,9 +246,7 @@ class Catalog:
             return LoadOutcome(load_type="track", tracks=(self._tracks[identifier],))
         if identifier in self._playlists:
             name, tracks, selected = self._playlists[identifier]
-            return LoadOutcome(
-                load_type="playlist", tracks=tracks, playlist_name=name, selected_track=selected
-            )
+            return LoadOutcome(load_type="playlist", tracks=tracks, playlist_name=name, selected_track=selected)
         lowered = identifier.lower()
         if "error" in lowered:
             return LoadOutcome(
@@ -332,9 +326,7 @@ class Catalog:
         count = 4 + digest[5] % 5
         soundcloud = "soundcloud.com" in url.lower()
         tracks = tuple(
-            self._soundcloud(f"{url}#{i}")
-            if soundcloud
-            else self._youtube(_video_id(f"{url}#{i}"), f"{url}#{i}")
+            self._soundcloud(f"{url}#{i}") if soundcloud else self._youtube(_video_id(f"{url}#{i}"), f"{url}#{i}")
             for i in range(count)
         )
         name = f"{_pick(_ADJECTIVES, digest, 6)} {_pick(_NOUNS, digest, 7)} Mix"

@@ -124,9 +124,7 @@ def parse_filters(raw: object) -> FilterSet:
             for index, entry in enumerate(item):
                 band_obj = read_object(entry, f"{where}[{index}]")
                 if "band" not in band_obj:
-                    raise HttpError(
-                        400, f"Failed to read request: missing field 'band' at '{where}[{index}]'"
-                    )
+                    raise HttpError(400, f"Failed to read request: missing field 'band' at '{where}[{index}]'")
                 band = read_int(band_obj["band"], f"{where}[{index}].band", bits=32)
                 gain = read_float(band_obj["gain"], f"{where}[{index}].gain") if "gain" in band_obj else 1.0
                 bands.append((band, gain))

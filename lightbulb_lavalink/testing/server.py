@@ -16,11 +16,10 @@ from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog, Playbac
 from lightbulb_lavalink.testing.clock import ScaledClock
 from lightbulb_lavalink.testing.context import NodeContext
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
-from lightbulb_lavalink.testing.routes import add_routes
+from lightbulb_lavalink.testing.routes import add_routes, api_version_header, make_middleware
 from lightbulb_lavalink.testing.session import Connection, FakeSession
 from lightbulb_lavalink.testing.stats import info_json, stats_json
 from lightbulb_lavalink.testing.versions import EmulatedVersion
-from lightbulb_lavalink.testing.wire import HttpError, error_response
 
 if typing.TYPE_CHECKING:
     import types
@@ -96,6 +95,7 @@ class FakeLavalink:
         self._connections: set[Connection] = set()
         self._handlers: set[asyncio.Task[typing.Any]] = set()
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self._started_at = 0.0
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -115,23 +115,27 @@ class FakeLavalink:
                 track_stuck_threshold_ms=threshold,
             )
         self._started_at = self._context.clock.now()
-        app = web.Application(middlewares=[self._middleware])
-        app.on_response_prepare.append(_api_version_header)
+        app = web.Application(middlewares=[make_middleware(self)])
+        app.on_response_prepare.append(api_version_header)
         app.router.add_get("/v4/websocket", self._websocket)
         add_routes(app, self)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port, reuse_address=True)
         try:
-            await site.start()
+            await self._listen(runner)
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
+        _LOGGER.info("fake Lavalink %s listening on %s", self._version.semver, self.url)
+
+    async def _listen(self, runner: web.AppRunner) -> None:
+        site = web.TCPSite(runner, self.host, self._port, reuse_address=True)
+        await site.start()
+        self._site = site
         server = getattr(site, "_server", None)
         if self._port == 0 and server is not None and server.sockets:
             self._port = int(server.sockets[0].getsockname()[1])
-        _LOGGER.info("fake Lavalink %s listening on %s", self._version.semver, self.url)
 
     async def close(self) -> None:
         """Shut down as a real node does: sockets closed (1001 from 4.0.8), every session lost."""
@@ -139,6 +143,7 @@ class FakeLavalink:
             return
         await self._close_sockets()
         runner, self._runner = self._runner, None
+        self._site = None
         await runner.cleanup()
         _LOGGER.info("fake Lavalink on %s stopped", self.url)
 
@@ -163,14 +168,30 @@ class FakeLavalink:
         self._started_at = self.context.clock.now()
         _LOGGER.info("fake Lavalink on %s restarted", self.url)
 
-    async def drop_connections(self) -> None:
-        """Cut every websocket without a close handshake (a network failure); resumable sessions pause."""
+    async def drop_connections(self, *, refuse_new: bool = False) -> None:
+        """Cut every websocket without a close handshake (a network failure); resumable sessions pause.
+
+        With `refuse_new`, the node also drops its HTTP connections and stops listening (clients get
+        "connection refused") until `accept_connections()`: a cut that lasts exactly as long as the test wants.
+        """
+        if refuse_new and self._site is not None:
+            await self._site.stop()
+            self._site = None
         for connection in list(self._connections):
             for session in list(self._sessions.values()):
                 if session.connection is connection:
                     self._detach(session, connection)
             connection.abort()
+        server = self._runner.server if refuse_new and self._runner is not None else None
+        for protocol in server.connections if server is not None else ():  # keep-alive REST connections too
+            if protocol.transport is not None:
+                protocol.transport.abort()
         await self._wait_handlers()
+
+    async def accept_connections(self) -> None:
+        """Listen again on the same port after ``drop_connections(refuse_new=True)`` (no-op otherwise)."""
+        if self._runner is not None and self._site is None:
+            await self._listen(self._runner)
 
     async def _close_sockets(self) -> None:
         sessions = list(self._sessions.values())
@@ -279,9 +300,7 @@ class FakeLavalink:
             playback=playback,
         )
 
-    def add_playlist(
-        self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1
-    ) -> None:
+    def add_playlist(self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1) -> None:
         """Register a playlist: loading `url` returns these tracks under `name`."""
         self.catalog.add_playlist(url, name, tracks, selected_track=selected_track)
 
@@ -324,31 +343,6 @@ class FakeLavalink:
             del self._sessions[session.id]
 
     # --- HTTP plumbing -----------------------------------------------------------------------------------
-
-    @web.middleware
-    async def _middleware(
-        self,
-        request: web.Request,
-        handler: typing.Callable[[web.Request], typing.Awaitable[web.StreamResponse]],
-    ) -> web.StreamResponse:
-        now_ms = self.context.clock.time_ms()
-        http_exception = request.match_info.http_exception
-        if http_exception is not None:
-            if http_exception.status == 405:
-                message = f"Request method '{request.method}' is not supported"
-            else:
-                message = f"No static resource {request.path.lstrip('/')}."
-            return error_response(request, http_exception.status, message, now_ms=now_ms)
-        if request.path != "/v4/websocket":
-            authorization = request.headers.get("Authorization")
-            if authorization is None:
-                return web.Response(status=401)
-            if authorization != self.password:
-                return web.Response(status=403)
-        try:
-            return await handler(request)
-        except HttpError as exc:
-            return error_response(request, exc.status, exc.message, exception=exc.exception, now_ms=now_ms)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Authorization") != self.password:
@@ -399,7 +393,3 @@ class FakeLavalink:
                 await connection.stop_writer()
             self._handlers.discard(task)
         return ws
-
-
-async def _api_version_header(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Lavalink-Api-Version"] = "4"

@@ -16,9 +16,7 @@ from lightbulb_lavalink.testing.versions import EmulatedVersion
 
 
 @settings(max_examples=100, deadline=None)
-@given(
-    st.text(min_size=1, max_size=80).filter(lambda s: "error" not in s.lower() and "empty" not in s.lower())
-)
+@given(st.text(min_size=1, max_size=80).filter(lambda s: "error" not in s.lower() and "empty" not in s.lower()))
 def test_any_identifier_loads_the_same_sensible_track_every_time(identifier: str) -> None:
     first, second = Catalog().load(identifier), Catalog().load(identifier)
     assert first == second

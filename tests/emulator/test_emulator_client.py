@@ -41,9 +41,7 @@ async def rest(node: FakeLavalink, http: aiohttp.ClientSession) -> typing.AsyncI
         ("error-result", LoadType.ERROR, 0),
     ],
 )
-async def test_load_results_parse(
-    rest: RestClient, identifier: str, load_type: LoadType, count: int | None
-) -> None:
+async def test_load_results_parse(rest: RestClient, identifier: str, load_type: LoadType, count: int | None) -> None:
     result = await rest.load_tracks(identifier)
     assert result.load_type is load_type
     if count is not None:
@@ -55,9 +53,7 @@ async def test_load_results_parse(
 
 
 async def test_decode_round_trip(node: FakeLavalink, rest: RestClient) -> None:
-    track = node.add_track(
-        title="Ünïcödé 🎵", author="Ärtist", length=90_000, identifier="u-1", isrc="QZ0000000001"
-    )
+    track = node.add_track(title="Ünïcödé 🎵", author="Ärtist", length=90_000, identifier="u-1", isrc="QZ0000000001")
     decoded = await rest.decode_track(track.encoded)
     assert decoded.encoded == track.encoded
     assert decoded.info.title == "Ünïcödé 🎵" and decoded.info.isrc == "QZ0000000001"
@@ -119,9 +115,7 @@ async def test_sessions_and_node_endpoints(node: FakeLavalink, rest: RestClient,
         await rest.get_players("nosuchsession000")
 
 
-async def test_wrong_password_is_an_authentication_error(
-    node: FakeLavalink, http: aiohttp.ClientSession
-) -> None:
+async def test_wrong_password_is_an_authentication_error(node: FakeLavalink, http: aiohttp.ClientSession) -> None:
     client = RestClient(node.url, "wrong", session=http)
     with pytest.raises(AuthenticationError) as error:
         await client.info()

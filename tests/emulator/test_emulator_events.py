@@ -86,9 +86,7 @@ async def test_periodic_updates_continue_while_paused(
     await expect_marker(node, session_id, sock)
 
 
-async def test_playback_failure_before_audio(
-    node: FakeLavalink, api: Api, session: tuple[RawSocket, str]
-) -> None:
+async def test_playback_failure_before_audio(node: FakeLavalink, api: Api, session: tuple[RawSocket, str]) -> None:
     sock, session_id = session
     encoded = add(node, "broken", playback=Playback.FAIL)
     await api.patch_player(session_id, GUILD, {"track": {"encoded": encoded}})
@@ -107,9 +105,7 @@ async def test_unplayable_identifier_fails(api: Api, session: tuple[RawSocket, s
     assert kinds(await sock.recv_many(5))[-2:] == ["TrackExceptionEvent", "TrackEndEvent"]
 
 
-async def test_failure_after_audio_started_ends_finished(
-    make_node: NodeFactory, api: Api, connect: Connect
-) -> None:
+async def test_failure_after_audio_started_ends_finished(make_node: NodeFactory, api: Api, connect: Connect) -> None:
     node = await make_node(version="4.0.8")
     api = Api(node, api.http)
     sock, session_id = await open_session(connect, node)
@@ -159,9 +155,7 @@ async def test_voice_close_event(node: FakeLavalink, api: Api, session: tuple[Ra
         "reason": "Disconnected.", "byRemote": True,
     }  # fmt: skip
     assert update["state"]["connected"] is False and update["state"]["ping"] == -1
-    _, player = await api.patch_player(
-        session_id, GUILD, {"voice": VOICE}
-    )  # same data, but closed: reconnects
+    _, player = await api.patch_player(session_id, GUILD, {"voice": VOICE})  # same data, but closed: reconnects
     assert player["state"]["connected"] is True
 
 
@@ -177,9 +171,7 @@ async def test_filters_send_an_update_and_timescale_speeds_the_track(
     assert node.players_of(session_id)[GUILD].position == 4000
 
 
-async def test_tracks_end_on_their_own_with_a_time_scale(
-    make_node: NodeFactory, api: Api, connect: Connect
-) -> None:
+async def test_tracks_end_on_their_own_with_a_time_scale(make_node: NodeFactory, api: Api, connect: Connect) -> None:
     node = await make_node(time_scale=2000.0, player_update_interval=60)
     api = Api(node, api.http)
     sock, session_id = await open_session(connect, node)

@@ -51,9 +51,7 @@ async def test_rejected_handshakes_have_an_empty_body_and_the_api_version_header
         assert response.headers["Lavalink-Api-Version"] == "4"
 
 
-async def test_non_numeric_user_id_upgrades_then_closes_with_1011(
-    node: FakeLavalink, connect: Connect
-) -> None:
+async def test_non_numeric_user_id_upgrades_then_closes_with_1011(node: FakeLavalink, connect: Connect) -> None:
     sock = await connect(node, user_id="bot")
     closing = await sock.recv_close()
     assert closing.type is aiohttp.WSMsgType.CLOSE
@@ -72,9 +70,7 @@ async def test_new_session_upgrade_headers(node: FakeLavalink, connect: Connect)
     assert sock.headers["Lavalink-Api-Version"] == "4"
 
 
-async def test_ready_comes_first_with_a_16_char_id_then_stats_at_once(
-    node: FakeLavalink, connect: Connect
-) -> None:
+async def test_ready_comes_first_with_a_16_char_id_then_stats_at_once(node: FakeLavalink, connect: Connect) -> None:
     sock = await connect(node)
     ready_text = await sock.recv_raw()
     match = re.fullmatch(r'\{"op":"ready","resumed":false,"sessionId":"([a-z0-9]{16})"\}', ready_text)
@@ -94,9 +90,7 @@ async def test_every_connection_gets_its_own_session(node: FakeLavalink, connect
     assert set(node.sessions) == {first, second}
 
 
-async def test_stats_repeat_every_interval_from_session_creation(
-    make_node: NodeFactory, connect: Connect
-) -> None:
+async def test_stats_repeat_every_interval_from_session_creation(make_node: NodeFactory, connect: Connect) -> None:
     node = await make_node(stats_interval=60.0)
     clock = node.clock
     assert isinstance(clock, ManualClock)
@@ -143,9 +137,7 @@ async def test_shutdown_before_4_0_8_drops_sockets_without_close_frame(
     assert sock.ws.close_code in (None, 1006)
 
 
-async def test_node_can_listen_again_on_the_same_port_after_close(
-    make_node: NodeFactory, connect: Connect
-) -> None:
+async def test_node_can_listen_again_on_the_same_port_after_close(make_node: NodeFactory, connect: Connect) -> None:
     node = await make_node()
     port = node.port
     _, old = await open_session(connect, node)
@@ -157,9 +149,7 @@ async def test_node_can_listen_again_on_the_same_port_after_close(
     assert old not in node.sessions and new in node.sessions
 
 
-async def test_restart_loses_sessions_keeps_port_and_resets_uptime(
-    make_node: NodeFactory, connect: Connect
-) -> None:
+async def test_restart_loses_sessions_keeps_port_and_resets_uptime(make_node: NodeFactory, connect: Connect) -> None:
     node = await make_node()
     clock = node.clock
     assert isinstance(clock, ManualClock)

@@ -156,22 +156,16 @@ async def test_malformed_body_is_400_even_for_an_unknown_session(api: Api) -> No
     assert status == 400
 
 
-async def test_voice_messages_before_4_2(
-    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
-) -> None:
+async def test_voice_messages_before_4_2(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect) -> None:
     node = await make_node(version="4.1.2")
     api = Api(node, http)
     _, session_id = await open_session(connect, node)
-    status, error = await api.patch_player(
-        session_id, 1, {"voice": {"token": "t", "endpoint": "", "sessionId": "s"}}
-    )
+    status, error = await api.patch_player(session_id, 1, {"voice": {"token": "t", "endpoint": "", "sessionId": "s"}})
     assert (status, error["message"]) == (
         400,
         "Partial Lavalink voice state: VoiceState(token=t, endpoint=, sessionId=s)",
     )
-    status, player = await api.patch_player(
-        session_id, 1, {"voice": {"token": "t", "endpoint": "e", "sessionId": "s"}}
-    )
+    status, player = await api.patch_player(session_id, 1, {"voice": {"token": "t", "endpoint": "e", "sessionId": "s"}})
     assert status == 200 and player["state"]["connected"] is True
 
 
@@ -266,9 +260,7 @@ async def test_stop_ends_the_track_as_stopped_and_unpauses(api: Api, session: tu
     await expect_marker(api.node, session_id, sock)  # nothing to stop: no event
 
 
-async def test_no_replace_keeps_the_current_track_but_applies_volume(
-    api: Api, session: tuple[RawSocket, str]
-) -> None:
+async def test_no_replace_keeps_the_current_track_but_applies_volume(api: Api, session: tuple[RawSocket, str]) -> None:
     _, session_id = session
     await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
     _, player = await api.patch_player(
@@ -277,9 +269,7 @@ async def test_no_replace_keeps_the_current_track_but_applies_volume(
     )  # fmt: skip
     assert player["track"]["info"]["identifier"] == "song-one"
     assert player["volume"] == 10 and player["paused"] is False
-    _, idle = await api.patch_player(
-        session_id, 5, {"track": {"encoded": await encoded(api, "x")}}, noReplace="true"
-    )
+    _, idle = await api.patch_player(session_id, 5, {"track": {"encoded": await encoded(api, "x")}}, noReplace="true")
     assert idle["track"]["info"]["identifier"] == "x"
 
 
@@ -312,9 +302,7 @@ async def test_seek_while_paused(
     assert (player["state"]["position"] == 10_000) is moved
 
 
-async def test_start_position_and_user_data_with_a_new_track(
-    api: Api, session: tuple[RawSocket, str]
-) -> None:
+async def test_start_position_and_user_data_with_a_new_track(api: Api, session: tuple[RawSocket, str]) -> None:
     sock, session_id = session
     _, player = await api.patch_player(
         session_id,
@@ -347,9 +335,7 @@ async def test_end_time_ends_the_track_as_finished(
     assert node.players_of(session_id)[GUILD].track is None
 
 
-async def test_end_time_on_the_current_track(
-    clock: ManualClock, api: Api, session: tuple[RawSocket, str]
-) -> None:
+async def test_end_time_on_the_current_track(clock: ManualClock, api: Api, session: tuple[RawSocket, str]) -> None:
     sock, session_id = session
     await api.patch_player(session_id, GUILD, {"track": {"encoded": await encoded(api)}})
     await sock.recv_many(3)
@@ -369,9 +355,7 @@ async def test_end_time_on_the_current_track(
 
 async def test_identifier_loading(api: Api, session: tuple[RawSocket, str]) -> None:
     _, session_id = session
-    _, player = await api.patch_player(
-        session_id, GUILD, {"track": {"identifier": "https://example.com/a.mp3"}}
-    )
+    _, player = await api.patch_player(session_id, GUILD, {"track": {"identifier": "https://example.com/a.mp3"}})
     assert player["track"]["info"]["uri"] == "https://example.com/a.mp3"
     _, player = await api.patch_player(session_id, GUILD, {"identifier": "dQw4w9WgXcQ"})
     assert player["track"]["info"]["identifier"] == "dQw4w9WgXcQ"

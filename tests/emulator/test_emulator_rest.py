@@ -29,9 +29,7 @@ ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-async def test_rest_auth_missing_is_401_wrong_is_403_with_empty_bodies(
-    api: Api, method: str, path: str
-) -> None:
+async def test_rest_auth_missing_is_401_wrong_is_403_with_empty_bodies(api: Api, method: str, path: str) -> None:
     status, body, response = await api.call(method, path, auth=None)
     assert (status, body) == (401, "")
     assert response.headers["Lavalink-Api-Version"] == "4"
@@ -53,9 +51,7 @@ async def test_error_body_shape_and_key_order(api: Api) -> None:
     assert list(body) == ["timestamp", "status", "error", "message", "path"]
 
 
-@pytest.mark.parametrize(
-    ("value", "has_trace"), [("true", True), ("yes", True), ("", True), ("false", False)]
-)
+@pytest.mark.parametrize(("value", "has_trace"), [("true", True), ("yes", True), ("", True), ("false", False)])
 async def test_trace_only_when_requested(api: Api, value: str, has_trace: bool) -> None:
     status, body, _ = await api.call("GET", "/v4/sessions/x/players", params={"trace": value})
     assert status == 404
@@ -140,9 +136,7 @@ async def test_rest_stats_have_no_op_and_no_frame_stats_by_default(api: Api) -> 
     assert list(stats) == ["players", "playingPlayers", "uptime", "memory", "cpu"]
 
 
-async def test_rest_stats_can_write_frame_stats_null(
-    make_node: NodeFactory, http: aiohttp.ClientSession
-) -> None:
+async def test_rest_stats_can_write_frame_stats_null(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
     node = await make_node(rest_frame_stats_null=True)
     _, stats, _ = await Api(node, http).call("GET", "/v4/stats")
     assert next(iter(stats)) == "frameStats" and stats["frameStats"] is None
@@ -244,9 +238,7 @@ async def test_loaded_track_json_shape_matches_its_blob(api: Api) -> None:
     assert decoded.info.to_payload() == info
 
 
-async def test_error_result_has_cause_stack_trace_from_4_1(
-    make_node: NodeFactory, http: aiohttp.ClientSession
-) -> None:
+async def test_error_result_has_cause_stack_trace_from_4_1(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
     for version, expected in (("4.0.8", False), ("4.1.0", True)):
         node = await make_node(version=version)
         data = (await Api(node, http).load("error-me"))["data"]
@@ -256,9 +248,7 @@ async def test_error_result_has_cause_stack_trace_from_4_1(
         assert list(data)[:3] == ["message", "severity", "cause"]
 
 
-async def test_4_0_1_omits_empty_plugin_info_and_user_data(
-    make_node: NodeFactory, http: aiohttp.ClientSession
-) -> None:
+async def test_4_0_1_omits_empty_plugin_info_and_user_data(make_node: NodeFactory, http: aiohttp.ClientSession) -> None:
     node = await make_node(version="4.0.1")
     track = (await Api(node, http).load("abc"))["data"]
     assert "pluginInfo" not in track and "userData" not in track
@@ -285,9 +275,7 @@ async def test_decodetrack_errors(api: Api) -> None:
     assert (status, body["message"]) == (400, "No track to decode provided")
     status, body, _ = await api.call("GET", "/v4/decodetrack", params={"encodedTrack": "!!!not base64"})
     assert status == 500
-    unknown = encode_track(
-        TrackInfo(identifier="x", author="a", length=1000, title="t", source_name="nosuchsource")
-    )
+    unknown = encode_track(TrackInfo(identifier="x", author="a", length=1000, title="t", source_name="nosuchsource"))
     status, body, _ = await api.call("GET", "/v4/decodetrack", params={"encodedTrack": unknown})
     assert status == 500
     assert body["message"] == "Failed to decode track due to a mismatching version or missing source manager"
@@ -316,9 +304,7 @@ async def test_json_body_needs_json_content_type(api: Api) -> None:
 # --- sessions -----------------------------------------------------------------------------------------
 
 
-async def test_session_patch_updates_present_fields_only(
-    node: FakeLavalink, api: Api, connect: Connect
-) -> None:
+async def test_session_patch_updates_present_fields_only(node: FakeLavalink, api: Api, connect: Connect) -> None:
     _, session_id = await open_session(connect, node)
     path = f"/v4/sessions/{session_id}"
     assert (await api.call("PATCH", path, body={}))[:2] == (200, {"resuming": False, "timeout": 60})
@@ -360,8 +346,6 @@ async def test_route_planner_enabled(make_node: NodeFactory, http: aiohttp.Clien
     assert body["details"]["failingAddresses"][0]["failingAddress"] == "2001:db8::5"
     status, body, _ = await api.call("POST", "/v4/routeplanner/free/address", body={"address": "not an ip"})
     assert (status, body["message"]) == (400, "Invalid address: not an ip")
-    assert (await api.call("POST", "/v4/routeplanner/free/address", body={"address": "2001:db8::5"}))[
-        0
-    ] == 204
+    assert (await api.call("POST", "/v4/routeplanner/free/address", body={"address": "2001:db8::5"}))[0] == 204
     assert node.route_planner.failing == {}
     assert (await api.call("POST", "/v4/routeplanner/free/all"))[0] == 204

@@ -40,9 +40,7 @@ async def test_not_resuming_destroys_players_on_close(node: FakeLavalink, api: A
     assert node.players_of(ready["sessionId"]) == {}
 
 
-async def test_clean_close_also_pauses_a_resumable_session(
-    node: FakeLavalink, api: Api, connect: Connect
-) -> None:
+async def test_clean_close_also_pauses_a_resumable_session(node: FakeLavalink, api: Api, connect: Connect) -> None:
     sock, session_id = await open_session(connect, node)
     await api.enable_resuming(session_id)
     await sock.ws.close()
@@ -70,9 +68,7 @@ async def test_full_resume_with_events_while_paused(
     assert session.paused and session.connection is None
     for path in ("", "/players", "/players/1"):
         method = "PATCH" if path == "" else "GET"
-        status, body, _ = await api.call(
-            method, f"/v4/sessions/{session_id}{path}", body={} if path == "" else None
-        )
+        status, body, _ = await api.call(method, f"/v4/sessions/{session_id}{path}", body={} if path == "" else None)
         assert (status, body["message"]) == (404, "Session not found")
     clock.advance(23)  # t=25: "short" ended at 10, stats at 15, "longer" ended at 20, stats at 30 not yet
     node.players_of(session_id)[3].fail("boom")  # an exception while paused is queued too
@@ -218,9 +214,7 @@ async def test_a_failed_resume_handshake_leaves_the_session_resumable(
     assert (await sock.recv())["resumed"] is True
 
 
-async def test_close_cancels_every_timer(
-    make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect
-) -> None:
+async def test_close_cancels_every_timer(make_node: NodeFactory, http: aiohttp.ClientSession, connect: Connect) -> None:
     clock = ManualClock()
     node = await make_node(clock=clock)
     api = Api(node, http)
@@ -236,3 +230,16 @@ async def test_close_cancels_every_timer(
     await node.close()
     assert clock.pending == 0
     assert node.connections == 0
+
+
+async def test_refusing_new_connections_until_accepted(node: FakeLavalink, api: Api, connect: Connect) -> None:
+    _, session_id = await open_session(connect, node)
+    await api.enable_resuming(session_id)
+    port = node.port
+    await node.drop_connections(refuse_new=True)
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await connect(node, session_id=session_id)
+    await node.accept_connections()
+    assert node.port == port
+    sock = await connect(node, session_id=session_id)
+    assert (await sock.recv())["resumed"] is True
