@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import pathlib
@@ -74,10 +75,22 @@ class JSONFileStore:
         return f"JSONFileStore({str(self._path)!r})"
 
     async def open(self) -> None:
-        """Read the file (if any), moving a corrupt one aside."""
+        """Read the file (if any), moving a corrupt one aside, and remove temporary files a killed writer left."""
         self._closed = False
         self._thread.start()
         await self._thread.run(self._load)
+        await self._thread.run(self._sweep)
+
+    def _sweep(self) -> None:
+        # Writers only create temporary files while holding the lock: any found under it is a dead one's.
+        if sys.platform == "win32" or not self._path.parent.is_dir():
+            return
+        try:
+            with self._locked():
+                for stale in self._path.parent.glob(f".{glob.escape(self._path.name)}.*.tmp"):
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # tidiness only
 
     async def close(self) -> None:
         """Stop the thread; every write is already on disk."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -72,7 +73,7 @@ class SQLiteStore:
     moved aside as ``<name>.corrupt-<timestamp>``, reported once in `problems`, and a fresh one started.
     """
 
-    __slots__ = ("_closed", "_conn", "_path", "_problems", "_synchronous", "_thread", "_timeout")
+    __slots__ = ("_closed", "_conn", "_open_lock", "_path", "_problems", "_synchronous", "_thread", "_timeout")
 
     def __init__(
         self, path: str | os.PathLike[str], *, timeout: float = 30.0, synchronous: str = "NORMAL"
@@ -92,6 +93,7 @@ class SQLiteStore:
         self._conn: sqlite3.Connection | None = None
         self._problems = ProblemLog()
         self._closed = False
+        self._open_lock = asyncio.Lock()
 
     @property
     def url(self) -> str:
@@ -116,14 +118,15 @@ class SQLiteStore:
     async def open(self) -> None:
         """Open (creating if needed) the database file and its tables."""
         self._closed = False
-        if self._conn is not None:
-            return
-        self._thread.start()
-        try:
-            self._conn = await self._thread.run(self._open_sync)
-        except BaseException:
-            self._thread.stop()
-            raise
+        async with self._open_lock:
+            if self._conn is not None:
+                return
+            self._thread.start()
+            try:
+                self._conn = await self._thread.run(self._open_sync)
+            except BaseException:
+                self._thread.stop()
+                raise
 
     async def close(self) -> None:
         """Close the database and stop the thread."""

@@ -4,6 +4,7 @@ complete, valid state (every guild of the last committed batch, never half of on
 from __future__ import annotations
 
 import asyncio
+import os
 import pathlib
 import random
 import signal
@@ -78,6 +79,8 @@ async def test_killed_writer_leaves_a_complete_valid_store(kind: str, tmp_path: 
         await store.open()
         try:
             assert store.problems == ()  # nothing was found corrupt
+            leftovers = [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+            assert not leftovers  # a temporary file the kill left behind is swept
             guilds = await store.get_guilds(KEY)
             assert sorted(guilds) == list(range(GUILDS))
             positions = {snapshot.position for snapshot in guilds.values()}
