@@ -354,7 +354,11 @@ class FakeLavalink:
         ws = web.WebSocketResponse(timeout=5.0, autoping=True)
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text='Can "Upgrade" only to "WebSocket".')
-        _LOGGER.debug("websocket from user %s, client %s", user_id, request.headers.get("Client-Name"))
+        client_name = request.headers.get("Client-Name")
+        if client_name is None:  # documented as required, never enforced: Lavalink only warns
+            _LOGGER.warning("websocket from user %s without a Client-Name header", user_id)
+        else:
+            _LOGGER.debug("websocket from user %s, client %s", user_id, client_name)
         requested = request.headers.get("Session-Id") or ""
         paused = self._sessions.get(requested) if requested else None
         resumed = paused is not None and paused.take_for_resume()
