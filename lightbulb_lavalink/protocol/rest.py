@@ -28,7 +28,7 @@ from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 
 __all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
 
-_LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.rest")
+_LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
 _T = typing.TypeVar("_T")
 
@@ -65,6 +65,13 @@ def _parse_list(parse: typing.Callable[[typing.Any], _T], data: typing.Any, what
             where = f"[{index}].{exc.where}" if exc.where else f"[{index}]"
             raise ProtocolError(where, exc.problem) from exc
     return items
+
+
+def _json_default(value: object) -> typing.Any:
+    """Serialize the read-only mappings models hand out (``userData``, ``pluginInfo``) as objects."""
+    if isinstance(value, typing.Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class RestClient:
@@ -272,7 +279,7 @@ class RestClient:
         if body is None:
             headers, data = self._auth_headers, None
         else:
-            headers, data = self._json_headers, json.dumps(body, separators=(",", ":"))
+            headers, data = self._json_headers, json.dumps(body, separators=(",", ":"), default=_json_default)
         if _LOGGER.isEnabledFor(logging.DEBUG):
             # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
             _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
@@ -315,7 +322,7 @@ class RestClient:
             if isinstance(data.get("error"), str):
                 error = data["error"]
         if status in (401, 403):
-            why = "no password was sent" if status == 401 else "the password is wrong"
+            why = "the Authorization header was missing" if status == 401 else "the password is wrong"
             return AuthenticationError(
                 status,
                 f"the node refused the password ({why})",

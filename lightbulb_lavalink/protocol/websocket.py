@@ -28,9 +28,9 @@ if typing.TYPE_CHECKING:
 
     from lightbulb_lavalink.protocol.messages import Message
 
-__all__ = ["Backoff", "WebSocketHandler", "WebSocketSession"]
+__all__ = ["Backoff", "WebSocketHandler", "WebSocketSession", "websocket_url"]
 
-_LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.websocket")
+_LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.websocket")
 
 _WEBSOCKET_PATH: typing.Final = "/v4/websocket"
 _TEXT: typing.Final = aiohttp.WSMsgType.TEXT

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import socket
+import types
 import typing
 
 import aiohttp
@@ -211,7 +212,7 @@ async def test_error_answers_map_to_errors(
     assert str(status) in str(error) and message in str(error)
 
 
-@pytest.mark.parametrize(("status", "why"), [(401, "no password"), (403, "wrong")])
+@pytest.mark.parametrize(("status", "why"), [(401, "header was missing"), (403, "password is wrong")])
 async def test_refused_password(odd: OddNode, rest: RestClient, status: int, why: str) -> None:
     odd.answer = answer(status)
     with pytest.raises(AuthenticationError) as raised:
@@ -374,11 +375,13 @@ async def test_player_lifecycle(lavalink: FakeLavalink, node_rest: RestClient, s
     second = lavalink.add_track(title="Second", identifier="second")
     guild = 987654321987654321
 
+    user_data = types.MappingProxyType({"requester": "42"})  # read-only, as models hand it out
     player = await node_rest.update_player(
-        session_id, guild, PlayerUpdate(track=TrackUpdate(encoded=first.encoded), volume=55)
+        session_id, guild, PlayerUpdate(track=TrackUpdate(encoded=first.encoded, user_data=user_data), volume=55)
     )
     assert player.guild_id == guild and player.volume == 55 and not player.paused
     assert player.track is not None and player.track.info.identifier == "first"
+    assert dict(player.track.user_data) == {"requester": "42"}
 
     kept = await node_rest.update_player(
         session_id, guild, PlayerUpdate(track=TrackUpdate(encoded=second.encoded)), no_replace=True
