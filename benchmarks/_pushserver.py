@@ -43,7 +43,8 @@ def message_stream(guilds: int, count: int) -> list[str]:
     """`count` serialized messages: for each guild in turn, cycles of 20 of which one `TrackStartEvent`,
     18 `playerUpdate` and one `TrackEndEvent` (reason ``replaced``, so nobody's queue advances).
 
-    90% player updates and 10% track events, the mix a busy node sends.
+    90% player updates and 10% track events, the mix a busy node sends; guilds are out of step with each
+    other, so every window of `guilds` messages holds that mix.
     """
     ids = guild_ids(guilds)
     tracks = [json.dumps(track_payload(i), separators=(",", ":")) for i in range(_DISTINCT_TRACKS)]
@@ -51,7 +52,7 @@ def message_stream(guilds: int, count: int) -> list[str]:
     out: list[str] = []
     for i in range(count):
         rnd, g = divmod(i, guilds)
-        phase = rnd % _CYCLE
+        phase = (rnd + g) % _CYCLE  # guilds out of step, so any 1,000 messages hold the same mix
         gid = ids[g]
         if phase == 0 or phase == _CYCLE - 1:
             track = tracks[(g + rnd // _CYCLE) % _DISTINCT_TRACKS]
@@ -131,9 +132,7 @@ class _Server:
     async def session(self, request: web.Request) -> web.Response:
         self._auth(request)
         body = await request.json()
-        return web.json_response(
-            {"resuming": bool(body.get("resuming", False)), "timeout": body.get("timeout", 60)}
-        )
+        return web.json_response({"resuming": bool(body.get("resuming", False)), "timeout": body.get("timeout", 60)})
 
     async def players_list(self, request: web.Request) -> web.Response:
         self._auth(request)

@@ -21,7 +21,7 @@ import time
 import typing
 
 from benchmarks._drive import main, rss_bytes
-from benchmarks._harness import BASELINE, OURS, PEER, CaseResult, Context, run_json
+from benchmarks._harness import BASELINE, INFO, OURS, PEER, CaseResult, Context, run_json
 from benchmarks._pushserver import guild_ids
 from benchmarks._vectors import distinct_playlist_text
 
@@ -62,6 +62,10 @@ def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
         result = LoadResult.from_payload(json.loads(distinct_playlist_text(g, per_guild)))
         player.queue.extend(result.tracks)
     elapsed = time.perf_counter() - start
+    if params.get("read_info"):  # what a /queue listing does: every track's title read once
+        for player in players:
+            for track in player.queue:
+                _ = track.info.title
     gc.collect()
     after = rss_bytes()
     return _result(before, after, sum(len(p.queue) for p in players), elapsed)
@@ -107,11 +111,14 @@ def run(ctx: Context) -> list[CaseResult]:
             (ctx.peer_label("hikari-ongaku", "hikari-ongaku"), PEER, ctx.peers_python,
              "benchmarks.peers.hikari_ongaku", "memory"),
         ]  # fmt: skip
+    subjects.insert(1, ("ours after every track's info was read once", INFO, ctx.main_python,
+                        "benchmarks.bench_memory", "ours_read"))  # fmt: skip
     for label, kind, python, module, op in subjects:
         row = case.row(label, kind)
         ctx.log(f"memory: {label}")
         try:
-            result = run_json(python, module, [op, json.dumps({"guilds": guilds, "tracks": per_guild})], timeout=600)
+            params = {"guilds": guilds, "tracks": per_guild, "read_info": op == "ours_read"}
+            result = run_json(python, module, [op.removesuffix("_read"), json.dumps(params)], timeout=600)
         except RuntimeError as exc:
             ctx.log(f"memory: {label} failed: {exc}")
             row.note = "failed"

@@ -21,6 +21,8 @@ from benchmarks._drive import BOT_ID, PASSWORD, TOKEN, Counter, main, rss_bytes,
 from benchmarks._pushserver import guild_ids
 from benchmarks._vectors import distinct_playlist_text
 
+FIRST_GUILD = 1_150_000_000_000_000_000
+
 
 def _bot() -> hikari.GatewayBot:
     bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
@@ -32,19 +34,30 @@ def _bot() -> hikari.GatewayBot:
     return bot
 
 
+async def _connect(bot: hikari.GatewayBot, port: int) -> ongaku.Client:
+    client = ongaku.Client(bot, logs="WARNING")
+    session = client.create_session("bench", host="127.0.0.1", port=port, password=PASSWORD)
+    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def on_ready(event: ongaku.ReadyEvent) -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    bot.event_manager.subscribe(ongaku.ReadyEvent, on_ready)
+    await client.session_handler.start()
+    await asyncio.wait_for(ready, 10)
+    for _ in range(100):  # the status flips right after the handshake; ready is already here
+        if session.status is SessionStatus.CONNECTED:
+            break
+        await asyncio.sleep(0.001)
+    return client
+
+
 async def websocket(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     """Messages per second from the push server to listeners of ongaku's hikari events."""
     port, guilds, messages, warmup = params["port"], params["guilds"], params["messages"], params["warmup"]
     bot = _bot()
-    client = ongaku.Client(bot, logs="WARNING")
-    session = client.create_session("bench", host="127.0.0.1", port=port, password=PASSWORD)
-    await client.session_handler.start()
-    for _ in range(500):
-        if session.status is SessionStatus.CONNECTED and session.session_id:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise RuntimeError("ongaku did not connect")
+    client = await _connect(bot, port)
     for gid in guild_ids(guilds):
         client.create_player(gid)
     counter = Counter()
@@ -84,5 +97,28 @@ async def memory(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     }
 
 
+async def first_play(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    """Connect, ready, then a player plays the track until `TrackStartEvent` reaches a listener."""
+    bot = _bot()
+    t0 = time.perf_counter()
+    client = await _connect(bot, params["port"])
+    t_ready = time.perf_counter()
+    started: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    async def on_start(event: ongaku.TrackStartEvent) -> None:
+        if not started.done():
+            started.set_result(time.perf_counter())
+
+    bot.event_manager.subscribe(ongaku.TrackStartEvent, on_start)
+    player = client.create_player(FIRST_GUILD)
+    player._channel_id = hikari.Snowflake(FIRST_GUILD + 1)  # as if connected: voice needs Discord
+    track = client.entity_builder.build_track(params["track"])
+    await player.play(track)
+    end = await asyncio.wait_for(started, 10)
+    await client.session_handler.stop()
+    await client._get_client_session().close()
+    return {"connect_ms": (t_ready - t0) * 1000, "ready_to_play_ms": (end - t_ready) * 1000}
+
+
 if __name__ == "__main__":
-    main({"websocket": websocket, "memory": memory})
+    main({"websocket": websocket, "memory": memory, "first_play": first_play})

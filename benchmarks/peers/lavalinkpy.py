@@ -19,6 +19,8 @@ from benchmarks._drive import BOT_ID, PASSWORD, Counter, main, rss_bytes, time_c
 from benchmarks._pushserver import guild_ids
 from benchmarks._vectors import distinct_playlist_text, track_payload
 
+FIRST_GUILD = 1_150_000_000_000_000_000
+
 
 async def _connect(
     port: int,
@@ -99,5 +101,26 @@ async def memory(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     }
 
 
+async def first_play(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
+    """Connect, ready, then a player plays the track until `TrackStartEvent` reaches a hook."""
+    t0 = time.perf_counter()
+    client, node, ready = await _connect(params["port"])
+    await asyncio.wait_for(ready, 10)
+    t_ready = time.perf_counter()
+    started: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    async def on_start(event: lavalink.TrackStartEvent) -> None:
+        if not started.done():
+            started.set_result(time.perf_counter())
+
+    client.add_event_hook(on_start, event=lavalink.TrackStartEvent)
+    player = client.player_manager.create(FIRST_GUILD, node=node)
+    track = lavalink.AudioTrack(params["track"], 0)
+    await player.play(track)
+    end = await asyncio.wait_for(started, 10)
+    await client.close()
+    return {"connect_ms": (t_ready - t0) * 1000, "ready_to_play_ms": (end - t_ready) * 1000}
+
+
 if __name__ == "__main__":
-    main({"websocket": websocket, "decode": decode, "memory": memory})
+    main({"websocket": websocket, "decode": decode, "memory": memory, "first_play": first_play})
