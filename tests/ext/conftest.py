@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import collections.abc
 import pathlib
+import sys
 
 import pytest
 from harness import World, make_world
+
+_ROOT = str(pathlib.Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:  # example_bot lives at the repository root, outside the installed package
+    sys.path.append(_ROOT)
 
 
 @pytest.fixture

@@ -74,14 +74,18 @@ class World:
 
     def payload(
         self,
-        subcommand: str,
+        subcommand: str | None,
         *,
+        command: str = "lavalink",
         user_id: int | None = None,
         permissions: hikari.Permissions = hikari.Permissions.MANAGE_GUILD,
         options: typing.Sequence[dict[str, typing.Any]] = (),
         in_guild: bool = True,
     ) -> tuple[int, dict[str, typing.Any]]:
-        """An INTERACTION_CREATE for ``/lavalink <subcommand>``; returns (interaction id, payload)."""
+        """An INTERACTION_CREATE for ``/command [subcommand]``; returns (interaction id, payload).
+
+        The user defaults to the guild's last member (not its owner, not a bot owner).
+        """
         interaction_id = next(self._ids)
         return interaction_id, slash_command_payload(
             interaction_id=interaction_id,
@@ -90,7 +94,7 @@ class World:
             channel_id=self.guild.text_channel_ids[0],
             user_id=user_id if user_id is not None else self.guild.member_ids[-1],
             permissions=permissions,
-            command="lavalink",
+            command=command,
             subcommand=subcommand,
             options=options,
         )

@@ -8,97 +8,18 @@ state updates go to `FakeVoiceGateway`. Lavalink is `FakeLavalink`.
 from __future__ import annotations
 
 import asyncio
-import collections.abc
-import contextlib
 import json
 import logging
-import typing
 
-import attrs
 import hikari
 import lightbulb
 import pytest
 from harness import NODE_PASSWORD, OWNER_ID, TEAM_MEMBER_ID, World, listener_counts, open_sockets, settle
+from lb3_harness import EXTENSION, has_lavalink_group, play_something, running_bot
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.ext import presentation
 from lightbulb_lavalink.ext.lightbulb3 import LavalinkExtension, LavalinkLoadable
-from lightbulb_lavalink.settings import LavalinkSettings
-from lightbulb_lavalink.voice import VoiceGateway
-
-EXTENSION = "lightbulb_lavalink.ext.lightbulb3"
-
-
-@attrs.define(kw_only=True)
-class Running:
-    bot: hikari.GatewayBot
-    client: lightbulb.Client
-    world: World
-    last_id: int = 0
-
-    async def lavalink(self) -> LavalinkClient | None:
-        """What a command asking for ``lavalink: LavalinkClient`` would get (`None`: not injectable)."""
-
-        @lightbulb.di.with_di
-        async def use(lavalink: LavalinkClient | None = lightbulb.di.INJECTED) -> LavalinkClient | None:
-            return lavalink
-
-        async with self.client.di.enter_context(lightbulb.di.Contexts.DEFAULT):
-            return await use()
-
-    async def started(self) -> None:
-        """What happens when the bot has connected: READY, the guilds, then hikari's StartedEvent."""
-        await self.world.discord.connect(self.bot)
-        await self.bot.event_manager.dispatch(hikari.StartedEvent(app=self.bot), return_tasks=True)
-        await settle()
-
-    async def invoke(self, subcommand: str, **kwargs: typing.Any) -> typing.Any:
-        """Run ``/lavalink <subcommand>`` from a real INTERACTION_CREATE; return what the user sees."""
-        interaction_id, payload = self.world.payload(subcommand, **kwargs)
-        self.last_id = interaction_id
-        await self.world.discord.feed("INTERACTION_CREATE", payload)
-        return await self.world.rest.wait_for_answer(interaction_id)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    world: World,
-    *,
-    settings: LavalinkSettings | typing.Mapping[str, typing.Any] | None = None,
-    default_settings: bool = True,
-    load: bool = True,
-) -> collections.abc.AsyncIterator[Running]:
-    bot = world.new_bot()
-    bot.rest.start()
-    client = lightbulb.client_from_app(bot, sync_commands=False)
-    registry = client.di.registry_for(lightbulb.di.Contexts.DEFAULT)
-    if settings is not None or default_settings:
-        registry.register_value(LavalinkSettings, settings if settings is not None else world.settings())  # type: ignore[arg-type]
-    registry.register_value(VoiceGateway, world.voice)  # type: ignore[type-abstract]
-    running = Running(bot=bot, client=client, world=world)
-    try:
-        if load:
-            await client.load_extensions(EXTENSION)
-        await client.start()
-        yield running
-    finally:
-        await client.unload_extensions(*[ext for ext in (EXTENSION, "lightbulb_lavalink") if ext in client._extensions])
-        await client.stop()
-        await bot.rest.close()
-
-
-def has_lavalink_group(client: lightbulb.Client) -> bool:
-    # By name: lightbulb drops an unloaded extension's module, so a reload builds a new group object.
-    return any(command.name == "lavalink" for command in client.registered_commands)  # type: ignore[union-attr]
-
-
-async def play_something(lavalink: LavalinkClient, world: World) -> None:
-    await lavalink.wait_ready()
-    player = await lavalink.join(world.guild.id, world.guild.voice_channel_ids[0])
-    tracks = (await lavalink.load_tracks("ytsearch:never gonna give you up")).tracks
-    player.queue.extend(tracks[1:3])
-    await player.play(tracks[0])
-
 
 # -- loading ---------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,120 @@
+"""Start the example music bot: check what it needs, say clearly what is missing, then run.
+
+Needs ``DISCORD_TOKEN`` and a Lavalink node (``LAVALINK_NODES`` or ``LAVALINK_HOST``/``LAVALINK_PORT``/
+``LAVALINK_PASSWORD``; a local ``localhost:2333`` node with the default password when unset). Optional:
+``DISCORD_GUILD_IDS`` (comma-separated) registers the commands in those guilds only, which Discord shows at
+once; ``LAVALINK_STORE`` says where sessions are kept (default ``sqlite:///lavalink_sessions.db``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import typing
+
+import hikari
+import lightbulb
+
+from lightbulb_lavalink import AuthenticationError, LavalinkError, LavalinkSettings, NodeUnavailable, SettingsError
+from lightbulb_lavalink.protocol.rest import RestClient
+
+__all__ = ["ConfigError", "build_bot", "check_nodes", "main", "read_config"]
+
+EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
+
+
+class ConfigError(Exception):
+    """Something the bot needs is missing or wrong; the message says what to do."""
+
+
+def read_config(environ: typing.Mapping[str, str]) -> tuple[str, LavalinkSettings, list[int]]:
+    """The token, the Lavalink settings and the guilds to register commands in; `ConfigError` says what is wrong."""
+    problems: list[str] = []
+    token = environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        problems.append(
+            "DISCORD_TOKEN is not set: create a bot at https://discord.com/developers/applications, copy its token "
+            "(Bot > Reset Token) and run `DISCORD_TOKEN=... python -m example_bot`."
+        )
+    settings = LavalinkSettings()
+    try:
+        settings = LavalinkSettings.from_env(environ)
+    except SettingsError as exc:
+        problems.append(f"{exc.field} is wrong: {exc.problem}.")
+    guilds: list[int] = []
+    for part in environ.get("DISCORD_GUILD_IDS", "").replace(",", " ").split():
+        if part.isdigit():
+            guilds.append(int(part))
+        else:
+            problems.append(f"DISCORD_GUILD_IDS must list guild ids (numbers), got {part!r}.")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return token, settings, guilds
+
+
+async def check_nodes(settings: LavalinkSettings) -> list[str]:
+    """Ask every node for its version; return what is wrong with each one that does not answer as it should."""
+    problems: list[str] = []
+    for node in settings.nodes:
+        where = f"Lavalink node {node.name!r} at {node.host}:{node.port}"
+        rest = RestClient(node.url, node.password, timeout=5.0)
+        try:
+            version = await rest.version()
+        except AuthenticationError:
+            problems.append(
+                f"{where} refused the password: set the one from its application.yml "
+                "(LAVALINK_PASSWORD, or LAVALINK_NODES=name=http://PASSWORD@host:port)."
+            )
+        except NodeUnavailable:
+            problems.append(
+                f"{where} cannot be reached: is Lavalink running there? Set LAVALINK_NODES or "
+                "LAVALINK_HOST/LAVALINK_PORT to where it runs."
+            )
+        except LavalinkError as exc:
+            problems.append(f"{where} did not answer as a Lavalink v4 node: {exc}")
+        else:
+            if not version.startswith("4."):
+                problems.append(f"{where} runs Lavalink {version}; this bot needs Lavalink 4.")
+        finally:
+            await rest.close()
+    return problems
+
+
+def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[int] = ()) -> hikari.GatewayBot:
+    """The bot: a lightbulb 3 client with lightbulb-lavalink and the music commands, loaded when it starts."""
+    bot = hikari.GatewayBot(token, intents=hikari.Intents.ALL_UNPRIVILEGED, logs="INFO")
+    client = lightbulb.client_from_app(bot, default_enabled_guilds=guilds)
+    client.di.registry_for(lightbulb.di.Contexts.DEFAULT).register_value(LavalinkSettings, settings)
+
+    async def on_starting(_: hikari.StartingEvent) -> None:
+        await client.load_extensions(*EXTENSIONS)
+
+    bot.subscribe(hikari.StartingEvent, on_starting)
+    bot.subscribe(hikari.StartedEvent, client.start)
+    bot.subscribe(hikari.StoppingEvent, client.stop)
+    return bot
+
+
+def main(environ: typing.Mapping[str, str] | None = None) -> int:
+    """Run the bot; returns the exit status (2: something is missing, said on stderr)."""
+    env = os.environ if environ is None else environ
+    try:
+        token, settings, guilds = read_config(env)
+    except ConfigError as exc:
+        print(f"The bot cannot start:\n{exc}", file=sys.stderr)
+        return 2
+    problems = asyncio.run(check_nodes(settings))
+    if len(problems) == len(settings.nodes):
+        print("The bot cannot start: no Lavalink node is usable.\n" + "\n".join(problems), file=sys.stderr)
+        return 2
+    for problem in problems:
+        logging.getLogger("example_bot").warning("%s (continuing with the other nodes)", problem)
+    bot = build_bot(token, settings, guilds)
+    try:
+        bot.run()
+    except hikari.UnauthorizedError:
+        print("The bot cannot start: Discord refused DISCORD_TOKEN. Reset the token and try again.", file=sys.stderr)
+        return 2
+    return 0
