@@ -16,6 +16,7 @@ from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores.base import encode_snapshot
 
 if typing.TYPE_CHECKING:
+    import collections.abc
     import types
 
     from lightbulb_lavalink.stores.base import SessionStore, StoreKey
@@ -274,12 +275,12 @@ class SnapshotWriter:
                 await self._write_group(key, group)
                 done.extend(slot for slot, _ in group)
         except BaseException as exc:
-            self._requeue(sessions, done_sessions, entries, set(done))
+            self._requeue(sessions, done_sessions, entries, set(done), outage=isinstance(exc, Exception))
             if not isinstance(exc, Exception):
                 raise  # cancelled: what was not written is pending again for `close()`
             self._failed(exc)
             return False
-        self._succeeded(len(entries))
+        self._succeeded(slot for slot, _ in entries)
         return True
 
     async def _write_group(self, key: StoreKey, group: list[tuple[_Slot, _Value]]) -> None:
@@ -320,6 +321,8 @@ class SnapshotWriter:
         done_sessions: list[StoreKey],
         entries: list[tuple[_Slot, _Value]],
         done: set[_Slot],
+        *,
+        outage: bool,
     ) -> None:
         for key, session_id in sessions.items():
             if key not in done_sessions:
@@ -327,7 +330,8 @@ class SnapshotWriter:
         now = time.monotonic()
         for slot, value in entries:
             if slot not in done:
-                self._outage_slots.add(slot)
+                if outage:
+                    self._outage_slots.add(slot)
                 if slot not in self._pending:  # a newer value scheduled meanwhile wins
                     self._pending[slot] = _Pending(value, now)
 
@@ -350,8 +354,9 @@ class SnapshotWriter:
             _LOGGER.debug("session store %s still failing (%s)", self._store.url, reason)
         self._retry_at = time.monotonic() + self._retry_delay * random.uniform(0.8, 1.0)
 
-    def _succeeded(self, count: int) -> None:
+    def _succeeded(self, written: collections.abc.Iterable[_Slot]) -> None:
         if self._outage_since is not None:
+            self._outage_slots.update(written)  # changed during the outage, saved only now
             _LOGGER.info(
                 "session store %s is back: writes were delayed %.1f s (%d failed attempt(s)); %d guild(s) "
                 "had unsaved changes in that window and are now saved",
