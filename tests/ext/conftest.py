@@ -1,4 +1,4 @@
-"""Fixtures for the extension tests: see `harness`."""
+"""Fixtures for the extension tests: see `ext_world`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pathlib
 import sys
 
 import pytest
-from harness import World, make_world
+from ext_world import World, make_world
 
 _ROOT = str(pathlib.Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # example_bot lives at the repository root, outside the installed package

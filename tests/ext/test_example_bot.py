@@ -6,8 +6,8 @@ import typing
 
 import hikari
 import pytest
-from harness import NODE_PASSWORD, World
-from lb3_harness import Running, running_bot
+from ext_lightbulb3 import Running, running_bot
+from ext_world import NODE_PASSWORD, World
 
 from example_bot.bot import ConfigError, check_nodes, main, read_config
 from lightbulb_lavalink.client import LavalinkClient

@@ -21,7 +21,7 @@ if not LIGHTBULB2:
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "ext"))
 
 if LIGHTBULB2:
-    from harness import World, make_world
+    from ext_world import World, make_world
 
     @pytest.fixture
     async def world(tmp_path: pathlib.Path) -> collections.abc.AsyncIterator[World]:

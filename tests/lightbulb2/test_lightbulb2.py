@@ -16,8 +16,8 @@ import attrs
 import hikari
 import lightbulb
 import pytest
-from discord_rest import offline_bot
-from harness import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, settle
+from ext_world import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, settle
+from fake_discord_rest import offline_bot
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import SettingsError

@@ -9,7 +9,7 @@ import typing
 import attrs
 import hikari
 import lightbulb
-from harness import World, settle
+from ext_world import World, settle
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings

@@ -11,7 +11,7 @@ import typing
 
 import attrs
 import hikari
-from discord_rest import FakeDiscordRest, offline_bot, slash_command_payload
+from fake_discord_rest import FakeDiscordRest, offline_bot, slash_command_payload
 
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
