@@ -12,6 +12,7 @@ import socket
 import typing
 
 import aiohttp
+import attrs
 import pytest
 from aiohttp import web
 
@@ -486,6 +487,32 @@ async def test_other_handshake_statuses_are_retried(http: aiohttp.ClientSession)
             node.status = None
             node.scripts.append(frames(ready("late")))
             assert (await ws.wait_ready(5)).session_id == "late"
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class RecordingBackoff(Backoff):
+    """A fast backoff that notes which attempt number each wait was for."""
+
+    attempts: list[int] = attrs.field(factory=list, eq=False)
+
+    def delay(self, attempt: int, *, rng: random.Random | None = None) -> float:
+        self.attempts.append(attempt)
+        return super().delay(attempt, rng=rng)
+
+
+async def test_backoff_restarts_after_a_successful_ready(http: aiohttp.ClientSession) -> None:
+    handler = Recorder()
+    backoff = RecordingBackoff(initial=0.01, maximum=0.05)
+    async with serve(ScriptedNode()) as node:
+        node.status = 503
+        node.scripts += [frames(ready("one"), close=1001), frames(ready("one", resumed=True))]
+        async with websocket(node.url, http, handler, backoff=backoff):
+            await asyncio.wait_for(_until(lambda: len(node.handshakes) >= 3), 5)
+            node.status = None
+            await handler.until(lambda: len(handler.of(ReadyMessage)) == 2)
+        failed = len(node.handshakes) - node.upgrades
+    assert failed >= 3
+    assert backoff.attempts == [*range(failed), 0]  # growing while refused, from 0 again after the ready
 
 
 async def test_unreachable_node_keeps_retrying_with_a_warning_per_attempt(
