@@ -10,8 +10,7 @@ import asyncio
 import datetime
 import logging
 import typing
-
-import attrs
+from collections.abc import Mapping
 
 from lightbulb_lavalink.errors import LavalinkError, TrackDecodeError
 from lightbulb_lavalink.ext.views import (
@@ -26,17 +25,16 @@ from lightbulb_lavalink.ext.views import (
     SyncView,
 )
 from lightbulb_lavalink.protocol.codec import decode_track
-from lightbulb_lavalink.stores import StoreKey
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.filters import Filters
     from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.settings import NodeSettings
     from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores import StoreKey
 
 __all__ = [
     "address_of",
@@ -69,17 +67,13 @@ def track_title(track: Track) -> str:
     return f"{info.author} - {info.title}" if info.author and info.author != "Unknown artist" else info.title
 
 
-def filter_names(filters: object) -> tuple[str, ...]:
-    """The names of the filters in effect, from a `Filters` model or its wire mapping (unset ones omitted)."""
-    if isinstance(filters, dict):
-        items = list(filters.items())
-    elif attrs.has(type(filters)):
-        items = [(field.name, getattr(filters, field.name)) for field in attrs.fields(type(filters))]  # type: ignore[arg-type]
-    else:
-        return ()
+def filter_names(filters: Filters | Mapping[str, typing.Any]) -> tuple[str, ...]:
+    """The wire names of the filters in effect (``timescale``, ``channelMix``), from a `Filters` model or the
+    mapping a snapshot keeps; plugin filters by their own names."""
+    items = list((filters if isinstance(filters, Mapping) else filters.to_payload()).items())
     names: list[str] = []
     for name, value in items:
-        if name in ("plugin_filters", "pluginFilters") and isinstance(value, dict):
+        if name == "pluginFilters" and isinstance(value, dict):
             names.extend(str(key) for key, setting in value.items() if setting not in (None, {}, []))
         elif value not in (None, {}, [], ()):
             names.append(name)
@@ -214,7 +208,7 @@ async def sessions_view(client: LavalinkClient) -> SessionsView:
     ordered = sorted(set(keys) | configured, key=lambda key: (key not in configured, key.cluster, key.node))
     sessions = [await _stored_session(client, key) for key in ordered]
     # Configured nodes with nothing stored are noise; keep them only when nothing else is there.
-    shown = [s for s in sessions if s.session_id or s.guilds or s.error] or []
+    shown = [s for s in sessions if s.session_id or s.guilds or s.error]
     return SessionsView(store=store.url, sessions=tuple(shown))
 
 

@@ -20,6 +20,7 @@ from ext_world import NODE_PASSWORD, OWNER_ID, TEAM_MEMBER_ID, World, listener_c
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.ext import presentation
 from lightbulb_lavalink.ext.lightbulb3 import LavalinkExtension, LavalinkLoadable
+from lightbulb_lavalink.protocol.filters import ChannelMix, Filters, Timescale
 
 # -- loading ---------------------------------------------------------------------------------------------------
 
@@ -219,12 +220,15 @@ async def test_resume_info_shows_the_live_player_and_its_snapshot(world: World) 
         await play_something(lavalink, world)
         player = lavalink.get_player(world.guild.id)
         assert player is not None and player.track is not None
+        await player.set_filters(Filters(timescale=Timescale(speed=1.25), channel_mix=ChannelMix()))
         await lavalink.close()
         await lavalink.start()
         await lavalink.wait_ready()
         answer = await bot.invoke("resume-info")
         assert answer.ephemeral
         fields = answer.fields()
+        assert "Filters: timescale, channelMix" in fields["Live player"]
+        assert "Filters: timescale, channelMix" in fields["Saved snapshot"]
         assert player.track.info.title in fields["Live player"]
         assert f"<#{world.guild.voice_channel_ids[0]}>" in fields["Live player"]
         assert "2 queued" in fields["Saved snapshot"]
