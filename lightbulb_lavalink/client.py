@@ -30,6 +30,7 @@ if typing.TYPE_CHECKING:
 __all__ = ["LavalinkClient"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.client")
+_SERVER_SCHEMES = ("redis://", "rediss://", "postgresql://", "postgres://")
 
 
 class LavalinkClient:
@@ -156,6 +157,10 @@ class LavalinkClient:
         try:
             await self._store.open()
         except StoreError as exc:
+            if self.settings.store.startswith(_SERVER_SCHEMES):
+                # A database server may be down at boot: keep the store, it reconnects and the writer retries.
+                _LOGGER.warning("the session store is unreachable: %s; writes will be retried", exc)
+                return
             _LOGGER.error("cannot open the session store: %s; queues will not survive a restart", exc)
             self._store = MemoryStore()
             await self._store.open()
@@ -279,10 +284,13 @@ class LavalinkClient:
     async def _save_session_id(self, node: Node, session_id: str) -> None:
         if self._store is None or self.bot_id is None:
             return
+        key = self.store_key(node.name)
         try:
-            await self._store.set_session(self.store_key(node.name), session_id)
+            await self._store.set_session(key, session_id)
         except StoreError as exc:
-            _LOGGER.error("node %s: could not save session id %s: %s", node.name, session_id, exc)
+            _LOGGER.warning("node %s: could not save session id %s now (%s); retrying", node.name, session_id, exc)
+            if self._writer is not None:
+                self._writer.schedule_session(key, session_id)
 
     def _take_saved(self, node: str) -> dict[int, GuildSnapshot]:
         return self._saved.pop(node, {})
