@@ -41,11 +41,19 @@ async def test_load_builds_the_client_registers_it_and_starts_it_when_the_bot_st
 async def test_loaded_into_a_running_bot_it_starts_at_once(world: World) -> None:
     async with running_bot(world, load=False) as bot:
         await bot.started()
+        # A bot that has run commands already has its DI container: lightbulb froze the registry.
+        async with bot.client.di.enter_context(lightbulb.di.Contexts.DEFAULT):
+            pass
         await bot.client.load_extensions(EXTENSION)
         lavalink = await bot.lavalink()
         assert lavalink is not None and lavalink.started
         await lavalink.wait_ready()
         assert len(open_sockets(world.node)) == 1
+        answer = await bot.invoke("status")
+        assert "1 of 1 node connected" in answer.text()
+        await bot.client.unload_extensions(EXTENSION)
+        assert await bot.lavalink() is None
+        assert open_sockets(world.node) == []
 
 
 async def test_the_top_level_package_is_the_extension(world: World) -> None:
