@@ -50,14 +50,15 @@ class TrackInfo:
 
     identifier: str
     """The source's own id for the track (a YouTube video id, a URL, ...)."""
-    is_seekable: bool = True
-    """Whether the track supports seeking (not stored in the blob: decoding sets ``not is_stream``)."""
     author: str
     """The track's author or artist."""
     length: int
     """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams."""
     is_stream: bool = False
     """Whether the track is a live stream."""
+    is_seekable: bool = attrs.field(default=attrs.Factory(lambda self: not self.is_stream, takes_self=True))
+    """Whether the track supports seeking; not stored in the blob, so decoding (and the default) says
+    ``not is_stream``, as lavaplayer does for its standard tracks."""
     position: int = 0
     """Playback position in milliseconds at the time the track was encoded or reported."""
     title: str

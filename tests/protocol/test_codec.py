@@ -161,6 +161,9 @@ def test_a_hand_built_info_encodes_as_version_3() -> None:
     assert encode_track(info) == SYNTHETIC_V3_HTTP  # the document's §6.2 output for these arguments
     plain = base64.b64decode(encode_track(_info()))
     assert plain[0] >> 6 == 1 and plain[4] == 3  # versioned flag, version byte 3
+    stream = _info(is_stream=True, length=LONG_MAX)
+    assert not stream.is_seekable  # not in the blob: by default, as decoding says, a stream cannot seek
+    assert decode_track(encode_track(stream)).info == stream
 
 
 def test_encoding_a_track_uses_its_info_not_its_old_blob() -> None:
