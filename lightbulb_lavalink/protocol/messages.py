@@ -307,6 +307,16 @@ class UnknownMessage:
     data: dict[str, typing.Any] = attrs.field(factory=dict, hash=False)
     """The whole message, as decoded JSON."""
 
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Keep any message that has a string `op` (and, for events, a string `type`)."""
+        d = require_object(data, where)
+        op = get_str(d, "op", where)
+        event_type = d.get("type")
+        if op == "event" and type(event_type) is not str:
+            fail(at(where, "type"), "a string", event_type)
+        return cls(op=op, type=event_type if op == "event" else None, data=d)
+
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the message as received."""
         return dict(self.data)

@@ -134,6 +134,7 @@ def test_unknown_ops_and_event_types_are_kept_not_refused() -> None:
     event = parse_message('{"op":"event","type":"SegmentsLoaded","guildId":"1","segments":[]}')
     assert isinstance(event, UnknownMessage) and (event.op, event.type) == ("event", "SegmentsLoaded")
     assert event.data["segments"] == [] and event.to_payload() == event.data
+    assert UnknownMessage.from_payload(event.data) == event and UnknownMessage.from_payload(op.data) == op
 
 
 def test_unknown_keys_are_ignored() -> None:
