@@ -51,20 +51,63 @@ from lightbulb_lavalink.events import (
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.protocol.codec import decode_track, encode_track
-from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.filters import (
+    ChannelMix,
+    Distortion,
+    EqualizerBand,
+    Filters,
+    Karaoke,
+    LowPass,
+    Rotation,
+    Timescale,
+    Tremolo,
+    Vibrato,
+)
+from lightbulb_lavalink.protocol.info import Info
 from lightbulb_lavalink.protocol.messages import TrackEndReason
-from lightbulb_lavalink.protocol.tracks import LoadResult, LoadType, Playlist, Track, TrackInfo
+from lightbulb_lavalink.protocol.player import PlayerState, VoiceState
+from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink.protocol.stats import Stats
+from lightbulb_lavalink.protocol.tracks import (
+    ExceptionInfo,
+    LoadResult,
+    LoadType,
+    Playlist,
+    PlaylistInfo,
+    Severity,
+    Track,
+    TrackInfo,
+)
 from lightbulb_lavalink.queue import GuildQueue, LoopMode
 from lightbulb_lavalink.resume import SyncReport
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
-from lightbulb_lavalink.stores import SessionStore, StoreKey, open_store
+from lightbulb_lavalink.stores import (
+    JSONFileStore,
+    MemoryStore,
+    PostgresStore,
+    RedisStore,
+    SessionStore,
+    SnapshotWriter,
+    SQLiteStore,
+    StoreKey,
+    open_store,
+)
+from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceConnectionInfo, VoiceGateway, VoiceManager
 
 __all__ = [
     "AuthenticationError",
+    "ChannelMix",
+    "Distortion",
+    "EqualizerBand",
+    "ExceptionInfo",
     "Filters",
     "GuildQueue",
     "GuildSnapshot",
+    "HikariVoiceGateway",
+    "Info",
+    "JSONFileStore",
+    "Karaoke",
     "LavalinkClient",
     "LavalinkError",
     "LavalinkEvent",
@@ -72,6 +115,8 @@ __all__ = [
     "LoadResult",
     "LoadType",
     "LoopMode",
+    "LowPass",
+    "MemoryStore",
     "Node",
     "NodeDisconnectedEvent",
     "NodeReadyEvent",
@@ -82,22 +127,33 @@ __all__ = [
     "Player",
     "PlayerEvent",
     "PlayerNotFoundError",
+    "PlayerState",
     "PlayerUpdateEvent",
     "Playlist",
+    "PlaylistInfo",
+    "PostgresStore",
     "ProtocolError",
     "QueueEndEvent",
     "QueueSnapshot",
+    "RedisStore",
     "RequestTimeoutError",
+    "RestClient",
     "RestError",
+    "Rotation",
+    "SQLiteStore",
     "SessionExpired",
     "SessionNotFoundError",
     "SessionRecoveredEvent",
     "SessionResumedEvent",
     "SessionStore",
     "SettingsError",
+    "Severity",
+    "SnapshotWriter",
+    "Stats",
     "StoreError",
     "StoreKey",
     "SyncReport",
+    "Timescale",
     "Track",
     "TrackDecodeError",
     "TrackEndEvent",
@@ -107,7 +163,13 @@ __all__ = [
     "TrackSnapshot",
     "TrackStartEvent",
     "TrackStuckEvent",
+    "Tremolo",
+    "Vibrato",
     "VoiceClosedEvent",
+    "VoiceConnectionInfo",
+    "VoiceGateway",
+    "VoiceManager",
+    "VoiceState",
     "VoiceTimeoutError",
     "__version__",
     "decode_track",

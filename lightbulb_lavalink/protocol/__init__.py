@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.codec import decode_track, encode_track
 from lightbulb_lavalink.protocol.filters import (
     ChannelMix,
@@ -41,6 +42,7 @@ from lightbulb_lavalink.protocol.player import (
     UnsetType,
     VoiceState,
 )
+from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME, RestClient
 from lightbulb_lavalink.protocol.stats import Cpu, FrameStats, Memory, Stats
 from lightbulb_lavalink.protocol.tracks import (
     ExceptionInfo,
@@ -52,8 +54,7 @@ from lightbulb_lavalink.protocol.tracks import (
     Track,
     TrackInfo,
 )
-
-# --- rest.py / websocket.py: their owner adds the imports here and the names to the second list below ---
+from lightbulb_lavalink.protocol.websocket import WebSocketHandler, WebSocketSession, websocket_url
 
 __all__ = [
     "UNSET",
@@ -108,5 +109,11 @@ __all__ = [
     "message_from_payload",
     "parse_message",
 ]
-__all__ += [  # rest.py / websocket.py names
+__all__ += [  # the transports
+    "DEFAULT_CLIENT_NAME",
+    "Backoff",
+    "RestClient",
+    "WebSocketHandler",
+    "WebSocketSession",
+    "websocket_url",
 ]
