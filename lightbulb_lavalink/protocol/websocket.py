@@ -75,8 +75,8 @@ class WebSocketSession:
 
     `start()` spawns the task that connects, hands every message to the handler, and reconnects with
     `backoff` after any disconnect, sending ``Session-Id`` = the id of the latest ``ready`` so the node
-    resumes the session. A refused handshake (401, 400) is fatal: no more attempts, `handler.on_fatal()` is
-    called and `wait_ready()` raises it.
+    resumes the session. A refused handshake (401, 403, 400, or 404: no v4 websocket there) is fatal: no
+    more attempts, `handler.on_fatal()` is called and `wait_ready()` raises it.
     """
 
     def __init__(
@@ -313,6 +313,14 @@ class WebSocketSession:
                 raise _FatalHandshake(error) from exc
             if exc.status == 400:
                 error = RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=exc.message)
+                raise _FatalHandshake(error) from exc
+            if exc.status == 404:
+                error = RestError(
+                    404,
+                    "no Lavalink v4 websocket here: is it a Lavalink v3 server, or the wrong host or port?",
+                    _WEBSOCKET_PATH,
+                    error=exc.message,
+                )
                 raise _FatalHandshake(error) from exc
             raise NodeUnavailable(f"handshake answered {exc.status} {exc.message}") from exc
         except aiohttp.ClientError as exc:

@@ -181,8 +181,9 @@ async def websocket(
 ) -> typing.AsyncIterator[WebSocketSession]:
     kwargs.setdefault("backoff", FAST)
     kwargs.setdefault("client_name", "tests/1.0")
-    ws = WebSocketSession(url, kwargs.pop("password", PASSWORD), kwargs.pop("user_id", USER_ID), session=http,
-                          handler=handler, **kwargs)
+    ws = WebSocketSession(
+        url, kwargs.pop("password", PASSWORD), kwargs.pop("user_id", USER_ID), session=http, handler=handler, **kwargs
+    )
     await ws.start()
     try:
         yield ws
@@ -459,10 +460,10 @@ async def test_wait_ready_times_out_without_ready(http: aiohttp.ClientSession) -
             assert not ws.connected
 
 
-@pytest.mark.parametrize(("status", "kind"), [(401, AuthenticationError), (400, RestError)])
-async def test_refused_handshake_is_fatal(
-    http: aiohttp.ClientSession, status: int, kind: type[RestError]
-) -> None:
+@pytest.mark.parametrize(
+    ("status", "kind"), [(401, AuthenticationError), (403, AuthenticationError), (400, RestError), (404, RestError)]
+)
+async def test_refused_handshake_is_fatal(http: aiohttp.ClientSession, status: int, kind: type[RestError]) -> None:
     handler = Recorder()
     async with serve(ScriptedNode()) as node:
         node.status = status
@@ -646,9 +647,7 @@ async def test_fake_lavalink_expired_session_gives_a_new_id(
         assert ws.session_resumed_header is False
 
 
-async def test_fake_lavalink_wrong_password_stops_retrying(
-    lavalink: FakeLavalink, http: aiohttp.ClientSession
-) -> None:
+async def test_fake_lavalink_wrong_password_stops_retrying(lavalink: FakeLavalink, http: aiohttp.ClientSession) -> None:
     handler = Recorder()
     async with websocket(lavalink.url, http, handler, password="wrong") as ws:
         with pytest.raises(AuthenticationError) as raised:
