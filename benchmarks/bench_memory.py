@@ -48,7 +48,7 @@ def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 
     guilds, per_guild = params["guilds"], params["tracks"]
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     settings = LavalinkSettings(nodes=[NodeSettings(name="bench", host="127.0.0.1", port=1)], store="memory://")
     client = LavalinkClient(bot, settings)
     node = client.nodes["bench"]

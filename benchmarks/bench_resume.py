@@ -62,7 +62,7 @@ async def setup(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
 
     players, control = params["players"], params["control"]
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     client = LavalinkClient(bot, _settings(params["port"], params["store"]))
     await client.start(BOT_ID)
     await client.wait_ready(10)
@@ -112,7 +112,7 @@ async def measure(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     trace.on_request_start.append(on_start)
     trace.on_request_end.append(on_headers)
     http = aiohttp.ClientSession(trace_configs=[trace])
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     client = LavalinkClient(bot, _settings(params["port"], params["store"]), session=http)
     resumed: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
@@ -121,6 +121,12 @@ async def measure(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
             resumed.set_result(time.perf_counter())
 
     bot.event_manager.subscribe(events.SessionResumedEvent, on_resumed)
+    profile = params.get("profile")  # a path: write cProfile stats from start() to the resumed event there
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     start = time.perf_counter()
     await client.start(BOT_ID)
     try:
@@ -128,6 +134,9 @@ async def measure(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     except TimeoutError:
         last = client.nodes[NODE].last_sync
         raise RuntimeError(f"no SessionResumedEvent within 60 s (last sync: {last})") from None
+    if profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     node = client.nodes[NODE]
     report = node.last_sync
     assert report is not None

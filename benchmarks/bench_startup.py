@@ -43,7 +43,7 @@ async def first_play(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     settings = LavalinkSettings(
         nodes=[NodeSettings(name="bench", host="127.0.0.1", port=params["port"], password=PASSWORD)],
         store="memory://",

@@ -41,7 +41,7 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 
     port, guilds, messages, warmup = params["port"], params["guilds"], params["messages"], params["warmup"]
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     settings = LavalinkSettings(
         nodes=[NodeSettings(name="bench", host="127.0.0.1", port=port, password=PASSWORD)], store="memory://"
     )
@@ -59,7 +59,16 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
         bot.event_manager.subscribe(event, counter.ahit)
     if warmup:
         await timed_push(port, counter, warmup)
+    profile = params.get("profile")  # a path: write cProfile stats of the measured push there
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     seconds = await timed_push(port, counter, messages)
+    if profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
     await client.close()
     return {"seconds": seconds, "messages": messages, "rate": messages / seconds}
 
@@ -125,9 +134,7 @@ def run(ctx: Context) -> list[CaseResult]:
             "hikari-ongaku subscribes two listeners per player on the bot's event manager, so every message "
             f"runs ~{GUILDS:,} listener tasks: it gets {slow_messages:,} messages to fit the time budget."
         )
-    with ServerProcess(
-        "benchmarks._pushserver", ["--guilds", str(GUILDS), "--messages", str(messages)]
-    ) as server:
+    with ServerProcess("benchmarks._pushserver", ["--guilds", str(GUILDS), "--messages", str(messages)]) as server:
         for rnd in range(ctx.rounds):
             for label, kind, python, module, count, note in subjects:
                 op = "ours" if kind == OURS else ("baseline" if kind == BASELINE else "websocket")

@@ -25,7 +25,7 @@ FIRST_GUILD = 1_150_000_000_000_000_000
 
 
 def _bot() -> hikari.GatewayBot:
-    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True)
+    bot = hikari.GatewayBot(TOKEN, banner=None, suppress_optimization_warning=True, logs="WARNING")
     me = bot.entity_factory.deserialize_my_user(
         {"id": str(BOT_ID), "username": "bench", "discriminator": "0", "avatar": None, "bot": True,
          "mfa_enabled": False, "flags": 0, "global_name": "bench"}
