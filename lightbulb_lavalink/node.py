@@ -191,9 +191,12 @@ class Node:
             self._replaying = False  # the per-player updates come after the replayed queue
             player = client.players.get(message.guild_id)
             if player is not None and player.node is self:
-                player._on_state(message.state)
+                state = message.state
+                player._on_state(state)
                 client.dispatch(
-                    events.PlayerUpdateEvent(app=client.app, client=client, player=player, state=message.state)
+                    events.PlayerUpdateEvent(
+                        app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
+                    )
                 )
         elif isinstance(message, StatsMessage):
             self.stats = message.stats

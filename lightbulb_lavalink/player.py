@@ -7,6 +7,7 @@ import time
 import typing
 
 import attrs
+import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import NodeUnavailable
@@ -56,6 +57,7 @@ class Player:
         "_destroyed",
         "_frozen",
         "_last_position_save",
+        "_position_save_interval",
         "_state_at",
         "channel_id",
         "connected",
@@ -64,6 +66,7 @@ class Player:
         "node",
         "paused",
         "queue",
+        "snowflake",
         "state",
         "track",
         "voice",
@@ -96,6 +99,9 @@ class Player:
         """The voice state last sent to Lavalink."""
         self._state_at = time.monotonic()
         self._last_position_save = 0.0
+        self._position_save_interval = client.settings.position_save_interval
+        self.snowflake: hikari.Snowflake = hikari.Snowflake(guild_id)
+        """`guild_id` as a hikari snowflake (what events carry)."""
         self._destroyed = False
         self._frozen = False
         # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
@@ -262,13 +268,19 @@ class Player:
             self._save(position=True)
 
     def _on_state(self, state: PlayerState) -> None:
-        """A `playerUpdate` op: remember it and, at most every few seconds, save the position."""
-        self._apply_state(state)
-        if self.track is not None and not self.paused:
-            now = time.monotonic()
-            if now - self._last_position_save >= self._client.settings.position_save_interval:
-                self._last_position_save = now
-                self._save()
+        """A `playerUpdate` op (the hot path): remember it and, at most every few seconds, save the position."""
+        now = time.monotonic()
+        self.state = state
+        self.connected = state.connected
+        self._state_at = now
+        self._frozen = False
+        if (
+            self.track is not None
+            and not self.paused
+            and now - self._last_position_save >= self._position_save_interval
+        ):
+            self._last_position_save = now
+            self._save()
 
     async def _on_event(self, message: EventMessage, *, replayed: bool) -> None:
         client = self._client

@@ -101,6 +101,7 @@ class ResumeCoordinator:
             infos = []
         saved = client._take_saved(node.name)
         rebuilt: list[Player] = []
+        adopted: list[Player] = []
         synced: set[int] = set()
         for info in infos:
             gid = info.guild_id
@@ -117,6 +118,8 @@ class ResumeCoordinator:
                 player.channel_id = snap.channel_id if snap is not None else (int(channel) if channel else None)
                 client._add_player(player)
                 rebuilt.append(player)
+                if snap is None:
+                    adopted.append(player)
                 if snap is not None and info.track is not None and snap.track is not None:
                     # The old process may have started the next track and died before saving: drop it from the
                     # queue rather than play it twice.
@@ -157,8 +160,8 @@ class ResumeCoordinator:
                 duration=duration,
             )
         )
-        for player in rebuilt:
-            client._schedule_snapshot(player)
+        for player in adopted:
+            client._schedule_snapshot(player)  # a player Lavalink had and the store did not: save it once
         if rebuilt or to_recover:
             client._spawn(self._after_sync(node, rebuilt, to_recover), name=f"lavalink-resync-{node.name}")
 
