@@ -115,7 +115,7 @@ class _Server:
         ws = web.WebSocketResponse(compress=False, autoping=True, max_msg_size=0)
         ws.headers["Session-Resumed"] = "false"
         await ws.prepare(request)
-        self.ws, self.transport = ws, typing.cast(asyncio.Transport, request.transport)
+        self.ws, self.transport = ws, request.transport
         await ws.send_str(f'{{"op":"ready","resumed":false,"sessionId":"{SESSION_ID}"}}')
         await ws.send_str(_STATS)
         async for _ in ws:  # clients send nothing in v4; drain until closed
