@@ -199,7 +199,7 @@ def run(ctx: Context) -> list[CaseResult]:
         if ctx.peers_python:
             for case in (sync, wall):
                 case.unsupported[ctx.peer_label("lavalink", "Lavalink.py")] = (
-                    "cannot rebuild after a restart: reconnects with Session-Id but never fetches the players"
+                    "no rebuild after a restart: resumes the Session-Id, never fetches players, saves no queue"
                 )
                 case.unsupported[ctx.peer_label("hikari-ongaku", "hikari-ongaku")] = (
                     "cannot resume: never sends Session-Id when connecting, so a restart gets a new session"
