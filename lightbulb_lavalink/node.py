@@ -188,7 +188,10 @@ class Node:
         """Handle one op from the node, in order."""
         client = self._client
         if isinstance(message, PlayerUpdateMessage):
-            self._replaying = False  # the per-player updates come after the replayed queue
+            if self._replaying:
+                # The per-player updates come after the replayed queue: the replay is over.
+                self._replaying = False
+                await client._resume.after_replay(self)
             player = client.players.get(message.guild_id)
             if player is not None and player.node is self:
                 state = message.state

@@ -24,6 +24,7 @@ import attrs
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import Player, same_track
+from lightbulb_lavalink.protocol.codec import decode_track
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import GuildQueue
@@ -76,6 +77,7 @@ class ResumeCoordinator:
 
     def __init__(self, client: LavalinkClient) -> None:
         self._client = client
+        self._stalled: dict[str, list[tuple[Player, GuildSnapshot, int]]] = {}
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """Handle a node's `ready`; returns once the replayed events can be applied."""
@@ -102,6 +104,7 @@ class ResumeCoordinator:
         saved = client._take_saved(node.name)
         rebuilt: list[Player] = []
         adopted: list[Player] = []
+        stalled: list[tuple[Player, GuildSnapshot, int]] = []
         synced: set[int] = set()
         for info in infos:
             gid = info.guild_id
@@ -128,6 +131,10 @@ class ResumeCoordinator:
                         player.queue.remove(0)
             player._apply_info(info)
             synced.add(gid)
+            if snap is not None and info.track is None and snap.track is not None and not snap.paused:
+                # Idle on Lavalink though the bot believed a track was playing: the track may have ended and
+                # its end been delivered to the old process, which died before starting the next one.
+                stalled.append((player, snap, player.queue.version))
         # Players we hold that the session no longer has, and snapshots without a player: recover them.
         lost = [p.snapshot() for p in client.players.values() if p.node is node and p.guild_id not in synced]
         to_recover = lost + list(saved.values())
@@ -160,10 +167,41 @@ class ResumeCoordinator:
                 duration=duration,
             )
         )
+        self._stalled[node.name] = stalled
         for player in adopted:
             client._schedule_snapshot(player)  # a player Lavalink had and the store did not: save it once
         if rebuilt or to_recover:
             client._spawn(self._after_sync(node, rebuilt, to_recover), name=f"lavalink-resync-{node.name}")
+
+    async def after_replay(self, node: Node) -> None:
+        """The replayed events were applied: start the next track where the replay left a queue stalled."""
+        client = self._client
+        for player, snap, version in self._stalled.pop(node.name, []):
+            if (
+                client.players.get(player.guild_id) is not player
+                or player.track is not None
+                or player.queue.version != version  # a replayed end already moved the queue on
+                or snap.track is None
+            ):
+                continue
+            try:
+                finished = decode_track(snap.track.encoded).with_user_data(snap.track.user_data)
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: cannot read the saved current track: %s", player.guild_id, exc)
+                continue
+            nxt = player.queue.advance(finished)
+            _LOGGER.info(
+                "guild %s: %r had ended before the restart; continuing the queue",
+                player.guild_id,
+                finished.info.title,
+            )
+            if nxt is None:
+                client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=player))
+                continue
+            try:
+                await player.play(nxt)
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: could not start the next track: %s", player.guild_id, exc)
 
     async def _after_sync(self, node: Node, rebuilt: list[Player], to_recover: list[GuildSnapshot]) -> None:
         """Rejoin voice for rebuilt players (new Discord session) and recover snapshots without a player."""

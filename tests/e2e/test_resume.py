@@ -241,3 +241,34 @@ async def test_two_clients_in_one_process_do_not_share_state(world: World) -> No
             assert second.voice.calls == []
         finally:
             await other.stop(second)
+
+
+async def test_a_queue_left_stalled_by_a_crash_between_end_and_next_track_continues(world: World) -> None:
+    first = await world.boot()
+    plan = await play_everywhere(world, first, length=12_000)  # ends 0.3 s after it starts
+    await asyncio.sleep(0.1)  # the snapshots (current track and queue) reach the store
+    session_id = first.client.nodes["main"].session_id
+    assert session_id is not None
+    await world.crash(first)
+    await asyncio.sleep(12_000 / 1000 / TIME_SCALE + 0.1)  # the first tracks end on the node
+    # As if each TrackEndEvent had reached the old process, which died before starting the next track:
+    # nothing is left to replay, and Lavalink's players are idle.
+    world.lavalink.sessions[session_id]._queue.clear()
+    assert all(p.track is None for p in world.lavalink.sessions[session_id].players.values())
+
+    second = await world.boot()
+
+    await second.wait_for(events.SessionResumedEvent)
+    for gid, planned in plan.items():
+        await eventually(
+            lambda gid=gid, planned=planned: (
+                (p := second.client.get_player(gid)) is not None
+                and p.track is not None
+                and p.track.info.identifier == planned[1]
+            ),
+            what=f"guild {gid} continuing with its second track",
+        )
+        player = second.client.get_player(gid)
+        assert player is not None
+        assert ids(player.queue.history) == planned[:1]
+        assert ids(player.queue) == planned[2:]
