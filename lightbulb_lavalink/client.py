@@ -63,6 +63,7 @@ class LavalinkClient:
         self._nodes = {ns.name: Node(self, ns) for ns in self.settings.nodes}
         self._players: dict[int, Player] = {}
         self._saved: dict[str, dict[int, GuildSnapshot]] = {}
+        self._orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._writer: SnapshotWriter | None = None
         self._resume = ResumeCoordinator(self)
@@ -136,6 +137,7 @@ class LavalinkClient:
         self._writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval)
         await self.voice.start(self.bot_id)
         self.started = True
+        await self._load_orphans()
         for node in self._nodes.values():
             key = self.store_key(node.name)
             session_id: str | None = None
@@ -146,6 +148,40 @@ class LavalinkClient:
                 _LOGGER.error("node %s: could not read the saved session: %s; starting fresh", node.name, exc)
                 self._saved[node.name] = {}
             await node.start(self._session, self.bot_id, session_id)
+
+    async def _load_orphans(self) -> None:
+        """Guild snapshots saved under a node no longer configured (renamed or removed): recover them elsewhere."""
+        store = self.store
+        assert self.bot_id is not None
+        try:
+            keys = await store.list_keys(self.bot_id)
+            for key in keys:
+                if key.cluster != self.settings.cluster or key.node in self._nodes:
+                    continue
+                guilds = await store.get_guilds(key)
+                if guilds:
+                    _LOGGER.info(
+                        "%d guilds were saved on node %r, which is no longer configured: moving them",
+                        len(guilds),
+                        key.node,
+                    )
+                self._orphans[key] = guilds
+        except StoreError as exc:
+            _LOGGER.error("could not look for guilds saved under other nodes: %s", exc)
+
+    def _take_orphans(self) -> dict[StoreKey, dict[int, GuildSnapshot]]:
+        orphans, self._orphans = self._orphans, {}
+        return orphans
+
+    async def _forget_orphans(self, key: StoreKey, guild_ids: typing.Iterable[int]) -> None:
+        """Drop what was moved off a node that is no longer configured."""
+        if self._writer is not None:
+            for guild_id in guild_ids:
+                self._writer.delete(key, guild_id)
+        try:
+            await self.store.set_session(key, None)
+        except StoreError as exc:
+            _LOGGER.warning("could not forget the session of node %r: %s", key.node, exc)
 
     async def _open_store(self) -> None:
         if self._store is None:

@@ -37,6 +37,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.protocol.player import VoiceState
     from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores import StoreKey
 
 __all__ = ["ResumeCoordinator", "SyncReport"]
 
@@ -91,6 +92,20 @@ class ResumeCoordinator:
             await self._sync(node, ready, previous, started)
         else:
             await self._fresh(node, ready, previous, started)
+        orphans = client._take_orphans()
+        if orphans:
+            client._spawn(self._adopt_orphans(node, orphans), name=f"lavalink-adopt-{node.name}")
+
+    async def _adopt_orphans(self, node: Node, orphans: dict[StoreKey, dict[int, GuildSnapshot]]) -> None:
+        """Recover onto `node` the guilds saved under nodes that are no longer configured."""
+        client = self._client
+        snapshots = [
+            snap for guilds in orphans.values() for snap in guilds.values() if snap.guild_id not in client.players
+        ]
+        if snapshots:
+            await self._recover(node, snapshots, None, time.perf_counter(), kind_on_done=None)
+        for key, guilds in orphans.items():
+            await client._forget_orphans(key, guilds)
 
     # -- resumed ----------------------------------------------------------------------------------------------
 

@@ -63,11 +63,14 @@ class World:
     processes: list[BotProcess] = attrs.field(factory=list)
     resume_timeout: int = 60
     voice_timeout: float = 10.0
+    node_name: str = "main"
 
     def settings(self) -> LavalinkSettings:
         return LavalinkSettings(
             nodes=(
-                NodeSettings(name="main", host="127.0.0.1", port=self.lavalink.port, password=self.lavalink.password),
+                NodeSettings(
+                    name=self.node_name, host="127.0.0.1", port=self.lavalink.port, password=self.lavalink.password
+                ),
             ),
             resume_timeout=self.resume_timeout,
             voice_timeout=self.voice_timeout,

@@ -12,6 +12,7 @@ import typing
 import pytest
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink
 
 from .conftest import TIME_SCALE, BotProcess, World, make_tracks
@@ -272,3 +273,30 @@ async def test_a_queue_left_stalled_by_a_crash_between_end_and_next_track_contin
         assert player is not None
         assert ids(player.queue.history) == planned[:1]
         assert ids(player.queue) == planned[2:]
+
+
+async def test_guilds_saved_under_a_renamed_node_are_recovered_on_the_configured_one(world: World) -> None:
+    first = await world.boot()
+    plan = await play_everywhere(world, first)
+    await world.stop(first)
+    world.node_name = "renamed"  # the operator renamed the node in the settings
+
+    second = await world.boot()
+
+    recovered = await second.wait_for(events.SessionRecoveredEvent)
+    assert sorted(recovered.guild_ids) == sorted(plan)
+    for gid, planned in plan.items():
+        player = second.client.get_player(gid)
+        assert player is not None and player.node.name == "renamed"
+        assert_queue(player, planned[0], planned[1:])
+    await second.client.close()
+    store = open_store(world.store_url)
+    await store.open()
+    try:
+        old = StoreKey(bot_id=world.discord.bot_id, node="main")
+        new = StoreKey(bot_id=world.discord.bot_id, node="renamed")
+        assert await store.get_guilds(old) == {}
+        assert await store.get_session(old) is None
+        assert sorted(await store.get_guilds(new)) == sorted(plan)
+    finally:
+        await store.close()
