@@ -8,7 +8,7 @@ VENV2 := .venv-lb2
 BIN2 := $(VENV2)/bin
 STAMP2 := $(VENV2)/.installed-stamp
 
-.PHONY: demo test lint types unit test-lb2 bench clean
+.PHONY: demo test lint types unit test-lb2 bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,8 @@ test: lint types unit test-lb2
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --quick
+
 clean:
-	rm -rf $(VENV) $(VENV2) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) benchmarks/.peers .mypy_cache .pytest_cache .ruff_cache
