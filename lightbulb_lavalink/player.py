@@ -10,7 +10,13 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.errors import (
+    NodeUnavailable,
+    RequestTimeoutError,
+    RestError,
+    SessionNotFoundError,
+    TrackDecodeError,
+)
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.messages import (
     TrackEndMessage,
@@ -35,6 +41,14 @@ __all__ = ["Player", "same_track"]
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
 
 
+def _title(track: Track) -> str:
+    """A track's title for a log line, even when its blob cannot be decoded."""
+    try:
+        return repr(track.info.title)
+    except TrackDecodeError:
+        return "<undecodable track>"
+
+
 def same_track(a: Track | None, b: Track | None) -> bool:
     """Whether two track objects stand for the same track.
 
@@ -43,7 +57,12 @@ def same_track(a: Track | None, b: Track | None) -> bool:
     """
     if a is None or b is None:
         return a is b
-    return a.info.identifier == b.info.identifier and a.info.source_name == b.info.source_name
+    if a.encoded == b.encoded:
+        return True
+    try:
+        return a.info.identifier == b.info.identifier and a.info.source_name == b.info.source_name
+    except TrackDecodeError:
+        return False
 
 
 class Player:
@@ -108,8 +127,8 @@ class Player:
         self.queue.on_change = self._save
 
     def __repr__(self) -> str:
-        title = self.track.info.title if self.track else None
-        return f"Player(guild_id={self.guild_id}, node={self.node.name!r}, track={title!r}, queued={len(self.queue)})"
+        title = _title(self.track) if self.track else None
+        return f"Player(guild_id={self.guild_id}, node={self.node.name!r}, track={title}, queued={len(self.queue)})"
 
     @property
     def position(self) -> int:
@@ -349,19 +368,28 @@ class Player:
             return
         if not still_current:
             # Another track is playing already (started while this event was in flight): never skip it.
-            _LOGGER.debug("guild %s: ignoring end of %r, another track is playing", self.guild_id, ended.info.title)
+            _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, _title(ended))
             return
-        nxt = self.queue.advance(ended)
-        if nxt is None:
-            self._save(position=True)
-            client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=self))
-            return
-        try:
-            await self.play(nxt)
-        except Exception as exc:  # a REST failure must not kill the websocket reader
-            _LOGGER.warning("guild %s: could not start the next track %r: %s", self.guild_id, nxt.info.title, exc)
-            self.queue.insert(0, nxt)
-            self._save()
+        await self._play_next(self.queue.advance(ended))
+
+    async def _play_next(self, nxt: Track | None) -> None:
+        """Start `nxt` (the queue's next track); skip tracks the node refuses; `QueueEndEvent` when none is left."""
+        client = self._client
+        while nxt is not None:
+            try:
+                await self.play(nxt)
+                return
+            except (SessionNotFoundError, NodeUnavailable, RequestTimeoutError) as exc:
+                # The node is away, not the track's fault: keep it first in line for when the node is back.
+                _LOGGER.warning("guild %s: could not start the next track %s: %s", self.guild_id, _title(nxt), exc)
+                self.queue.insert(0, nxt)
+                return
+            except (RestError, TrackDecodeError) as exc:
+                # The node refused this track (cannot decode it, no such source...): drop it, try the next one.
+                _LOGGER.warning("guild %s: skipping %s, the node refused it: %s", self.guild_id, _title(nxt), exc)
+                nxt = self.queue.advance(None)
+        self._save(position=True)
+        client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=self))
 
     def _save(self, *, position: bool = False) -> None:
         if position:

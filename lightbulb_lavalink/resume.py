@@ -204,19 +204,8 @@ class ResumeCoordinator:
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: cannot read the saved current track: %s", player.guild_id, exc)
                 continue
-            nxt = player.queue.advance(finished)
-            _LOGGER.info(
-                "guild %s: %r had ended before the restart; continuing the queue",
-                player.guild_id,
-                finished.info.title,
-            )
-            if nxt is None:
-                client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=player))
-                continue
-            try:
-                await player.play(nxt)
-            except LavalinkError as exc:
-                _LOGGER.warning("guild %s: could not start the next track: %s", player.guild_id, exc)
+            _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", player.guild_id)
+            await player._play_next(player.queue.advance(finished))
 
     async def _after_sync(self, node: Node, rebuilt: list[Player], to_recover: list[GuildSnapshot]) -> None:
         """Rejoin voice for rebuilt players (new Discord session) and recover snapshots without a player."""

@@ -239,3 +239,36 @@ async def test_an_empty_channel_is_not_rejoined_after_recovery(world: World) -> 
     assert recovered.guild_ids == (busy.id,)
     assert "no listeners" in recovered.failed[lonely.id]
     assert second.client.get_player(lonely.id) is None
+
+
+async def test_a_queued_track_the_node_refuses_is_skipped_not_stalling_the_queue(world: World) -> None:
+    from lightbulb_lavalink.protocol.codec import decode_track, encode_track
+    from lightbulb_lavalink.protocol.tracks import TrackInfo
+
+    process = await world.boot()
+    player = await joined(world, process)
+    first, good = make_tracks(world.lavalink, "refused", 2, length=4_000)
+    alien = decode_track(
+        encode_track(
+            TrackInfo(
+                identifier="x1",
+                author="?",
+                length=60_000,
+                is_stream=False,
+                position=0,
+                title="Alien",
+                uri=None,
+                source_name="no-such-source",
+                artwork_url=None,
+                isrc=None,
+            )
+        )
+    )
+    player.queue.extend([alien, good])
+    await player.play(first)
+    await eventually(
+        lambda: player.track is not None and player.track.info.identifier == good.info.identifier,
+        what="the good track playing after the refused one",
+    )
+    assert ids(player.queue.history) == [first.info.identifier]
+    assert ids(player.queue) == []
