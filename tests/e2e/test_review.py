@@ -1,0 +1,217 @@
+"""Review findings: each test shows a bug in the core that a bot author would notice.
+
+Every test is marked ``xfail(strict=True)`` with the bug in its reason, so the suite stays green until the fix
+lands; the fix turns the test into a pass (and strict xfail then fails the run until the mark is removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing
+
+import pytest
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink.testing.gateway import FakeVoiceGateway, make_bot
+
+from .conftest import BotProcess, World, make_tracks
+from .test_resume import eventually, ids, lavalink_players
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.tracks import Track
+
+
+async def joined(world: World, process: BotProcess, n: int = 0) -> Player:
+    guild = world.guilds[n]
+    await world.seat_listener(guild)
+    return await process.client.join(guild.id, guild.voice_channel_ids[0])
+
+
+async def node_down(world: World, process: BotProcess) -> None:
+    """Cut the network to the node and keep it cut until `world.lavalink.accept_connections()`."""
+    node = process.client.nodes["main"]
+    await world.lavalink.drop_connections(refuse_new=True)
+    await eventually(lambda: not node.connected, what="the client seeing the node down")
+
+
+def identifier(track: Track | None) -> str | None:
+    return None if track is None else track.info.identifier
+
+
+# -- the node is down during user commands ------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="play()/skip() take tracks off the queue before the REST call; NodeUnavailable loses them",
+)
+async def test_play_and_skip_while_the_node_is_down_lose_no_queued_track(world: World) -> None:
+    process = await world.boot()
+    player = await joined(world, process)
+    tracks = make_tracks(world.lavalink, "down", 4)
+    await player.play(tracks[0])
+    player.queue.extend(tracks[1:])
+    await node_down(world, process)
+
+    with pytest.raises(NodeUnavailable):
+        await player.skip()  # "try again once it is back", says the error
+    with pytest.raises(NodeUnavailable):
+        await player.play()
+
+    await world.lavalink.accept_connections()
+    # Nothing happened on the node, so nothing may have happened to the queue either.
+    assert identifier(player.track) == tracks[0].info.identifier
+    assert ids(player.queue) == ids(tracks[1:])
+    assert ids(player.queue.history) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="leave() while the node is down skips the DELETE; the resumed sync adopts the player and rejoins voice",
+)
+async def test_leave_while_the_node_is_down_stays_left_after_the_resume(world: World) -> None:
+    process = await world.boot()
+    player = await joined(world, process)
+    guild = world.guilds[0]
+    await player.play(make_tracks(world.lavalink, "left", 1)[0])
+    await node_down(world, process)
+
+    await process.client.leave(guild.id)  # no error: the user believes the bot left
+    await process.voice.wait_idle()
+    assert process.client.get_player(guild.id) is None
+    assert world.discord.bot_voice(guild.id) is None
+
+    await world.lavalink.accept_connections()
+    await process.wait_for(events.SessionResumedEvent)
+    await process.voice.wait_idle()
+    await asyncio.sleep(0.2)  # the background voice re-sync after the resume
+
+    assert process.client.get_player(guild.id) is None, "the guild the user left came back"
+    assert guild.id not in lavalink_players(world, process), "its player still plays on Lavalink"
+    assert world.discord.bot_voice(guild.id) is None, "the bot rejoined the voice channel it was told to leave"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a voice server change while the node is down is dropped (_on_voice_update) and never sent after resume",
+)
+async def test_a_voice_server_change_during_a_node_outage_reaches_lavalink_after_the_resume(world: World) -> None:
+    process = await world.boot()
+    player = await joined(world, process)
+    guild = world.guilds[0]
+    await player.play(make_tracks(world.lavalink, "region", 1)[0])
+    await node_down(world, process)
+
+    new_endpoint = await process.voice.region_change(guild.id)  # Discord moved the voice server meanwhile
+    await world.lavalink.accept_connections()
+    await process.wait_for(events.SessionResumedEvent)
+
+    await eventually(
+        lambda: (v := lavalink_players(world, process)[guild.id].voice) is not None and v.endpoint == new_endpoint,
+        timeout=2,
+        what="Lavalink getting the new voice server",
+    )
+
+
+# -- REST answers racing websocket events ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Player._update applies a REST answer's track after newer TrackStart events; the next TrackEnd is "
+    "then ignored as 'another track is playing' and the queue stalls",
+)
+async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process = await world.boot()
+    player = await joined(world, process)
+    first, second = make_tracks(world.lavalink, "short", 2, length=8_000)  # 0.2 s each
+    third = make_tracks(world.lavalink, "long", 1)[0]
+
+    # The answer to one PATCH is held in transit (the HTTP response and the websocket are separate connections,
+    # so nothing orders them): Lavalink applied it while `first` was playing.
+    original = RestClient.update_player
+    release = asyncio.Event()
+    hold_next = False
+
+    async def slow_answer(self: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        nonlocal hold_next
+        held, hold_next = hold_next, False
+        info = await original(self, *args, **kwargs)
+        if held:
+            await release.wait()
+        return info
+
+    monkeypatch.setattr(RestClient, "update_player", slow_answer)
+
+    await player.play(first)
+    player.queue.extend([second, third])
+    hold_next = True
+    volume = asyncio.create_task(player.set_volume(50))
+    # `first` ends, the queue advances on its own and `second` starts while the answer is in transit.
+    await eventually(lambda: identifier(player.track) == second.info.identifier, what="second track started")
+    release.set()
+    await volume
+
+    assert identifier(player.track) == second.info.identifier, "now playing shows the track that already ended"
+    await eventually(
+        lambda: identifier(lavalink_players(world, process)[player.guild_id].track) == third.info.identifier,
+        timeout=2,
+        what="the queue moving on to the third track",
+    )
+
+
+# -- recovery racing a user's command -------------------------------------------------------------------------------
+
+
+async def boot_with_slow_voice(world: World, delay: float) -> BotProcess:
+    """`World.boot`, with Discord taking `delay` seconds to answer a voice join."""
+    bot = make_bot(bot_id=world.discord.bot_id)
+    await world.discord.connect(bot)
+    voice = FakeVoiceGateway(world.discord, delay=delay)
+    client = LavalinkClient(bot, world.settings(), voice_gateway=voice)
+    seen: list[typing.Any] = []
+
+    async def record(event: events.LavalinkEvent) -> None:
+        seen.append(event)
+
+    bot.event_manager.subscribe(events.LavalinkEvent, record)
+    await client.start()
+    await client.wait_ready(5)
+    process = BotProcess(bot=bot, client=client, voice=voice, seen=seen)
+    world.processes.append(process)
+    return process
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_recover_guild PATCHes the snapshot's track over whatever the user played during the recovery",
+)
+async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -> None:
+    world.resume_timeout = 1
+    first = await world.boot()
+    player = await joined(world, first)
+    guild = world.guilds[0]
+    before = make_tracks(world.lavalink, "before", 1)[0]
+    await player.play(before)
+    await world.stop(first)
+    await asyncio.sleep(0.2)  # the session expires: the next boot recovers from the snapshot
+
+    second = await boot_with_slow_voice(world, delay=0.3)
+    # A /play right after the restart: the guild's player exists (recovery is rejoining voice), nothing plays.
+    await eventually(lambda: second.client.get_player(guild.id) is not None, what="the recovery creating the player")
+    recovering = second.client.get_player(guild.id)
+    assert recovering is not None and recovering.track is None
+    wanted = make_tracks(world.lavalink, "wanted", 1)[0]
+    await recovering.play(wanted)
+    await second.wait_for(events.SessionRecoveredEvent)
+
+    now = second.client.get_player(guild.id)
+    assert now is not None
+    kept = [identifier(now.track), *ids(now.queue)]
+    assert wanted.info.identifier in kept, f"the user's track vanished: playing/queued {kept}"
