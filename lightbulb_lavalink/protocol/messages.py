@@ -23,9 +23,10 @@ from lightbulb_lavalink.protocol._parse import (
     make_twin,
     require_object,
 )
+from lightbulb_lavalink.protocol.loading import ExceptionInfo
 from lightbulb_lavalink.protocol.player import PlayerState
 from lightbulb_lavalink.protocol.stats import Stats, fast_stats
-from lightbulb_lavalink.protocol.tracks import ExceptionInfo, Track, fast_track
+from lightbulb_lavalink.protocol.track import Track, fast_track
 
 __all__ = [
     "EventMessage",
@@ -423,7 +424,7 @@ def parse_message(raw: str | bytes) -> Message:
         raise ProtocolError("", f"invalid JSON: {exc}") from None
     # Fast paths, checked without building error paths: `playerUpdate` (one per playing guild every few
     # seconds) inline, track start/end events and stats. Objects are built as slot-identical twins and then
-    # given their class (see `tracks.new_track_info`). Anything unusual falls through to
+    # given their class (see `track.new_track_info`). Anything unusual falls through to
     # `message_from_payload`, which says exactly what is wrong.
     if type(data) is dict:
         op = data.get("op")

@@ -1,0 +1,356 @@
+"""A playable track: `TrackInfo`, `Track`, and the fast builders the codec and the event parser use."""
+
+from __future__ import annotations
+
+import sys
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import TrackDecodeError
+from lightbulb_lavalink.protocol._parse import (
+    EMPTY_MAPPING,
+    at,
+    get_bool,
+    get_int,
+    get_object,
+    get_str,
+    make_twin,
+    opt_object,
+    opt_str,
+    require_object,
+)
+
+__all__ = ["STREAM_LENGTH", "Track", "TrackInfo"]
+
+STREAM_LENGTH: typing.Final[int] = 0x7FFF_FFFF_FFFF_FFFF
+"""The `length` Lavalink reports for streams and tracks of unknown length (Java ``Long.MAX_VALUE``)."""
+
+_intern = sys.intern
+
+
+def _none_if_empty(value: typing.Mapping[str, typing.Any] | None) -> typing.Mapping[str, typing.Any] | None:
+    return value or None
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class TrackInfo:
+    """What a track is: the `info` object of a Lavalink track, plus how its blob was encoded."""
+
+    identifier: str
+    """The source's own id for the track (a YouTube video id, a URL, ...)."""
+    author: str
+    """The track's author or artist."""
+    length: int
+    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams."""
+    is_stream: bool = False
+    """Whether the track is a live stream."""
+    is_seekable: bool = attrs.field(default=attrs.Factory(lambda self: not self.is_stream, takes_self=True))
+    """Whether the track supports seeking; not stored in the blob, so decoding (and the default) says
+    ``not is_stream``, as lavaplayer does for its standard tracks."""
+    position: int = 0
+    """Playback position in milliseconds at the time the track was encoded or reported."""
+    title: str
+    """The track's title."""
+    uri: str | None = None
+    """The track's URL, ``None`` when it has none (and for version 1 blobs)."""
+    source_name: str
+    """The source manager that loaded it (``"youtube"``, ``"http"``, ...)."""
+    artwork_url: str | None = None
+    """The artwork's URL, if any (always ``None`` for blobs older than version 3)."""
+    isrc: str | None = None
+    """The International Standard Recording Code, if known (``None`` for blobs older than version 3)."""
+    version: int = 3
+    """The track blob version this info was decoded from (1, 2 or 3); hand-built infos encode as 3.
+
+    Not part of the JSON payload: it only lets `encode_track` reproduce a decoded blob byte for byte.
+    """
+    source_extra: bytes = b""
+    """Opaque source-specific bytes found between `source_name` and the position in a decoded blob.
+
+    Not part of the JSON payload (e.g. ``b"\\x00\\x03mp3"`` for an ``http`` track).
+    """
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:
+        """Parse the wire `info` object; raise `ProtocolError` naming the bad field."""
+        d = require_object(data, where)
+        return cls(
+            identifier=get_str(d, "identifier", where),
+            is_seekable=get_bool(d, "isSeekable", where),
+            author=get_str(d, "author", where),
+            length=get_int(d, "length", where),
+            is_stream=get_bool(d, "isStream", where),
+            position=get_int(d, "position", where),
+            title=get_str(d, "title", where),
+            uri=opt_str(d, "uri", where),
+            source_name=_intern(get_str(d, "sourceName", where)),
+            artwork_url=opt_str(d, "artworkUrl", where),
+            isrc=opt_str(d, "isrc", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire `info` object, in Lavalink's key order (`version`, `source_extra` are not sent)."""
+        return {
+            "identifier": self.identifier,
+            "isSeekable": self.is_seekable,
+            "author": self.author,
+            "length": self.length,
+            "isStream": self.is_stream,
+            "position": self.position,
+            "title": self.title,
+            "uri": self.uri,
+            "sourceName": self.source_name,
+            "artworkUrl": self.artwork_url,
+            "isrc": self.isrc,
+        }
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False, eq=False, repr=False)
+class Track:
+    """A playable track: the base64 blob Lavalink understands, what it is, and data attached to it.
+
+    Memory per queued track is kept low: `plugin_info` and `user_data` read as one shared, empty, read-only
+    mapping when there is none, and a track parsed from JSON whose blob says exactly what its `info` says
+    keeps only the blob; its `info` is decoded from it on first access (then kept). Give a track user data
+    with ``Track(..., user_data={...})`` or `with_user_data`.
+    """
+
+    encoded: str
+    """The base64 track blob (send this to Lavalink to play the track)."""
+    _info: TrackInfo | None = attrs.field(default=None, alias="info")
+    # Use `info`: ``None`` here means "decode it from `encoded` when asked".
+    _plugin_info: typing.Mapping[str, typing.Any] | None = attrs.field(
+        default=None, alias="plugin_info", converter=_none_if_empty
+    )
+    _user_data: typing.Mapping[str, typing.Any] | None = attrs.field(
+        default=None, alias="user_data", converter=_none_if_empty
+    )
+
+    @property
+    def info(self) -> TrackInfo:
+        """What the track is; for a track built without one, decoded from `encoded` (`TrackDecodeError`)."""
+        info = self._info
+        if info is None:
+            from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
+
+            info = decode_track(self.encoded).info
+            object.__setattr__(self, "_info", info)  # a cache: the value was already determined by `encoded`
+        return info
+
+    @property
+    def plugin_info(self) -> typing.Mapping[str, typing.Any]:
+        """Extra information a Lavalink plugin attached to the track (raw JSON, read-only)."""
+        return self._plugin_info or EMPTY_MAPPING
+
+    @property
+    def user_data(self) -> typing.Mapping[str, typing.Any]:
+        """The bot's own JSON-safe data attached to the track (e.g. who requested it); kept by Lavalink."""
+        return self._user_data or EMPTY_MAPPING
+
+    def with_user_data(self, data: typing.Mapping[str, typing.Any] | None = None, /, **values: typing.Any) -> Track:
+        """Return a copy of this track whose user data is `data` (or the current one) updated with `values`.
+
+        ``track.with_user_data(requester=123)`` adds a key; ``track.with_user_data({})`` clears it.
+        """
+        merged = dict(self.user_data if data is None else data)
+        merged.update(values)
+        return Track(encoded=self.encoded, info=self._info, plugin_info=self._plugin_info, user_data=merged)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Track)
+        if self.encoded != other.encoded:
+            return False
+        if (self._info is not None or other._info is not None) and self.info != other.info:
+            return False
+        return self.plugin_info == other.plugin_info and self.user_data == other.user_data
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self.encoded)
+
+    def __repr__(self) -> str:
+        info = self._info
+        described = repr(info) if info is not None else "<decoded on access>"
+        return (
+            f"Track(encoded={self.encoded!r}, info={described}, plugin_info={dict(self.plugin_info)!r}, "
+            f"user_data={dict(self.user_data)!r})"
+        )
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse a wire Track; a missing `pluginInfo`/`userData` (Lavalink 4.0.1) reads as empty.
+
+        When the blob decodes to exactly the `info` sent, only the blob is kept (`info` is decoded again on
+        first access), which is what makes a queued track small.
+        """
+        if cls is Track:
+            track = compact_track(data)
+            if track is not None:
+                return typing.cast("typing.Self", track)
+        d = require_object(data, where)
+        return cls(
+            encoded=get_str(d, "encoded", where),
+            info=TrackInfo.from_payload(get_object(d, "info", where), at(where, "info")),
+            plugin_info=opt_object(d, "pluginInfo", where),
+            user_data=opt_object(d, "userData", where),
+        )
+
+    def to_payload(self) -> dict[str, typing.Any]:
+        """Return the wire Track (``pluginInfo`` and ``userData`` always present, ``{}`` when empty)."""
+        return {
+            "encoded": self.encoded,
+            "info": self.info.to_payload(),
+            "pluginInfo": dict(self._plugin_info or ()),
+            "userData": dict(self._user_data or ()),
+        }
+
+
+# Fast construction for the hot paths (decoding blobs, parsing events). The classes stay frozen for users,
+# but a frozen attrs ``__init__`` (or a slot descriptor call) costs ~50 ns per field. Instead the object is
+# built as an instance of a plain twin class with the very same slots, filled with ordinary attribute stores,
+# then given its real class: CPython allows ``__class__`` assignment between classes of identical layout.
+# No converters run, so callers pass `plugin_info`/`user_data` already normalised (a non-empty dict or None).
+_object_new = object.__new__
+_TrackInfoTwin = make_twin(TrackInfo)
+_TrackTwin = make_twin(Track)
+
+
+def new_track_info(
+    identifier: str,
+    is_seekable: bool,
+    author: str,
+    length: int,
+    is_stream: bool,
+    position: int,
+    title: str,
+    uri: str | None,
+    source_name: str,
+    artwork_url: str | None,
+    isrc: str | None,
+    version: int,
+    source_extra: bytes,
+) -> TrackInfo:
+    """Build a `TrackInfo` from already validated values, fast (private to the protocol package)."""
+    info = _object_new(_TrackInfoTwin)
+    info.identifier = identifier
+    info.is_seekable = is_seekable
+    info.author = author
+    info.length = length
+    info.is_stream = is_stream
+    info.position = position
+    info.title = title
+    info.uri = uri
+    info.source_name = source_name
+    info.artwork_url = artwork_url
+    info.isrc = isrc
+    info.version = version
+    info.source_extra = source_extra
+    info.__class__ = TrackInfo
+    return info  # type: ignore[no-any-return]
+
+
+def new_track(
+    encoded: str,
+    info: TrackInfo | None,
+    plugin_info: dict[str, typing.Any] | None = None,
+    user_data: dict[str, typing.Any] | None = None,
+) -> Track:
+    """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``.
+
+    `info` ``None`` makes a compact track: only do that when `encoded` is known to decode to the right info.
+    """
+    track = _object_new(_TrackTwin)
+    track.encoded = encoded
+    track._info = info
+    track._plugin_info = plugin_info
+    track._user_data = user_data
+    track.__class__ = Track
+    return track  # type: ignore[no-any-return]
+
+
+def fast_track(data: typing.Any) -> Track | None:
+    """Build a `Track` from a well-formed wire Track; ``None`` lets `Track.from_payload` say what is wrong."""
+    try:
+        encoded = data["encoded"]
+        info = data["info"]
+        identifier = info["identifier"]
+        is_seekable = info["isSeekable"]
+        author = info["author"]
+        length = info["length"]
+        is_stream = info["isStream"]
+        position = info["position"]
+        title = info["title"]
+        source_name = info["sourceName"]
+        uri = info.get("uri")
+        artwork_url = info.get("artworkUrl")
+        isrc = info.get("isrc")
+        plugin_info = data.get("pluginInfo")
+        user_data = data.get("userData")
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return None
+    if (
+        type(data) is not dict
+        or type(info) is not dict
+        or type(encoded) is not str
+        or type(identifier) is not str
+        or type(author) is not str
+        or type(title) is not str
+        or type(source_name) is not str
+        or type(length) is not int
+        or type(position) is not int
+        or type(is_seekable) is not bool
+        or type(is_stream) is not bool
+        or (uri is not None and type(uri) is not str)
+        or (artwork_url is not None and type(artwork_url) is not str)
+        or (isrc is not None and type(isrc) is not str)
+        or (plugin_info is not None and type(plugin_info) is not dict)
+        or (user_data is not None and type(user_data) is not dict)
+    ):
+        return None
+    return new_track(
+        encoded,
+        new_track_info(
+            identifier,
+            is_seekable,
+            author,
+            length,
+            is_stream,
+            position,
+            title,
+            uri,
+            _intern(source_name),
+            artwork_url,
+            isrc,
+            3,
+            b"",
+        ),
+        plugin_info or None,
+        user_data or None,
+    )
+
+
+def compact_track(data: typing.Any) -> Track | None:
+    """A well-formed wire Track, compact (only its blob kept) when the blob decodes to exactly its `info`.
+
+    ``None`` lets `Track.from_payload` say what is wrong.
+    """
+    track = fast_track(data)
+    if track is None:
+        return None
+    info = track._info
+    assert info is not None
+    from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
+
+    try:
+        decoded = decode_track(track.encoded)._info
+    except TrackDecodeError:
+        return track
+    if decoded == info:
+        object.__setattr__(track, "_info", None)
+    return track
