@@ -7,13 +7,23 @@ Every text is clipped to Discord's embed limits.
 
 from __future__ import annotations
 
-import datetime
 import typing
 
 import hikari
 
+from lightbulb_lavalink.ext.embed_limits import DESCRIPTION_LIMIT, FIELD_LIMIT, add_fields, clip, join_lines
+from lightbulb_lavalink.ext.formatting import (
+    discord_time,
+    format_bytes,
+    format_duration,
+    format_ms,
+    format_uptime,
+    plural,
+    short_id,
+)
+
 if typing.TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from lightbulb_lavalink.ext.views import (
         LivePlayerView,
@@ -54,14 +64,7 @@ RED: typing.Final = hikari.Color(0xE74C3C)
 GREY: typing.Final = hikari.Color(0x95A5A6)
 BLUE: typing.Final = hikari.Color(0x3498DB)
 
-_FIELD_LIMIT: typing.Final[int] = 1024
-_DESCRIPTION_LIMIT: typing.Final[int] = 4096
-_MAX_FIELDS: typing.Final[int] = 25
-_EMBED_LIMIT: typing.Final[int] = 6000
-_FOOTER_RESERVE: typing.Final[int] = 100
-_MORE_RESERVE: typing.Final[int] = 80
 _GUILD_LINES: typing.Final[int] = 8
-_LINE_LIMIT: typing.Final[int] = 300
 
 _STATE_DOTS: typing.Final[typing.Mapping[str, str]] = {
     "ready": "🟢",
@@ -70,111 +73,6 @@ _STATE_DOTS: typing.Final[typing.Mapping[str, str]] = {
     "failed": "🔴",
 }
 
-# -- small formatters --------------------------------------------------------------------------------------
-
-
-def short_id(session_id: str | None, length: int = 8) -> str:
-    """The first `length` characters of a session id (with an ellipsis), or ``none``."""
-    if not session_id:
-        return "none"
-    return session_id if len(session_id) <= length else session_id[:length] + "…"
-
-
-def format_ms(ms: int | None) -> str:
-    """A track position or length: ``3:07`` or ``1:02:03``; ``live`` for `None`."""
-    if ms is None:
-        return "live"
-    seconds = max(0, int(ms)) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-def format_duration(seconds: float) -> str:
-    """A short duration: ``340 ms``, ``2.5 s``, ``3 min 20 s``."""
-    if seconds < 1:
-        return f"{max(0.0, seconds) * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes} min {secs} s"
-
-
-def format_uptime(ms: int) -> str:
-    """An uptime from milliseconds, two largest units: ``3d 4h``, ``2h 5m``, ``5m 3s``, ``12s``."""
-    seconds = max(0, int(ms)) // 1000
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
-    while len(parts) > 1 and parts[0][0] == 0:
-        parts.pop(0)
-    return " ".join(f"{value}{unit}" for value, unit in parts[:2])
-
-
-def format_bytes(count: int) -> str:
-    """A byte count in binary units: ``512 MiB``, ``1.5 GiB``."""
-    value = float(max(0, count))
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit in ("B", "KiB", "MiB") else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
-def discord_time(when: datetime.datetime, style: str = "R") -> str:
-    """A Discord timestamp (``<t:1700000000:R>``), shown to each reader in their own time zone."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return f"<t:{int(when.timestamp())}:{style}>"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _join_lines(lines: Iterable[str], limit: int) -> str:
-    """Join `lines` within `limit` characters; when some do not fit, the last line says how many were cut."""
-    lines = [_clip(line, _LINE_LIMIT) for line in lines]
-    out: list[str] = []
-    used = 0
-    for index, line in enumerate(lines):
-        after = len(lines) - index - 1
-        reserve = len(f"\n… ({after} more lines)") if after else 0
-        needed = len(line) + (1 if out else 0)
-        if used + needed + reserve > limit:
-            out.append(f"… ({len(lines) - index} more lines)")
-            break
-        out.append(line)
-        used += needed
-    return "\n".join(out) or "\u200b"
-
-
-def _embed_size(embed: hikari.Embed) -> int:
-    """Characters Discord counts against an embed's 6000 (title, description, fields, footer)."""
-    size = len(embed.title or "") + len(embed.description or "")
-    size += sum(len(field.name) + len(field.value) for field in embed.fields)
-    return size + (len(embed.footer.text or "") if embed.footer is not None else 0)
-
-
-def _add_fields(embed: hikari.Embed, fields: Sequence[tuple[str, str]], *, what: str) -> None:
-    """Add fields within Discord's limits (25 fields, 6000 characters); a last one counts those left out."""
-    budget = _EMBED_LIMIT - _FOOTER_RESERVE - _embed_size(embed)
-    clipped = [(_clip(name, 256), _clip(value, _FIELD_LIMIT) or "\u200b") for name, value in fields]
-    for index, (name, value) in enumerate(clipped):
-        left = len(clipped) - index
-        cost = len(name) + len(value)
-        last_slot = len(embed.fields) == _MAX_FIELDS - 1
-        if (left > 1 and (last_slot or cost + _MORE_RESERVE > budget)) or cost > budget:
-            embed.add_field(f"… and {left} more {what}", "Not shown: they do not fit in one message.")
-            return
-        embed.add_field(name, value)
-        budget -= cost
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
 
 def _guild_label(guild_id: int, name: str | None) -> str:
     return f"**{name}** (`{guild_id}`)" if name else f"guild `{guild_id}`"
@@ -182,7 +80,7 @@ def _guild_label(guild_id: int, name: str | None) -> str:
 
 def error_embed(title: str, message: str) -> hikari.Embed:
     """An embed saying something went wrong, in words."""
-    return hikari.Embed(title=_clip(title, 256), description=_clip(message, _DESCRIPTION_LIMIT), colour=RED)
+    return hikari.Embed(title=clip(title, 256), description=clip(message, DESCRIPTION_LIMIT), colour=RED)
 
 
 # -- /lavalink status --------------------------------------------------------------------------------------
@@ -191,20 +89,18 @@ def error_embed(title: str, message: str) -> hikari.Embed:
 def _sync_line(sync: SyncView) -> str:
     when = discord_time(sync.at)
     if sync.kind == "resumed":
-        line = (
-            f"**Resumed** {when}: {_plural(sync.players_synced, 'player')} synced in {format_duration(sync.duration)}"
-        )
+        line = f"**Resumed** {when}: {plural(sync.players_synced, 'player')} synced in {format_duration(sync.duration)}"
         if sync.replayed_events:
-            line += f", {_plural(sync.replayed_events, 'replayed event')}"
+            line += f", {plural(sync.replayed_events, 'replayed event')}"
     elif sync.kind == "recovered":
         line = (
             f"**Recovered** {when}: session {short_id(sync.previous_session_id)} was lost; "
-            f"{_plural(sync.guilds_recovered, 'guild')} rebuilt in {format_duration(sync.duration)}"
+            f"{plural(sync.guilds_recovered, 'guild')} rebuilt in {format_duration(sync.duration)}"
         )
     else:
         line = f"**Fresh session** {when}"
     if sync.guilds_failed:
-        line += f"\n⚠️ {_plural(len(sync.guilds_failed), 'guild')} could not be brought back: " + ", ".join(
+        line += f"\n⚠️ {plural(len(sync.guilds_failed), 'guild')} could not be brought back: " + ", ".join(
             f"`{guild_id}` ({reason})" for guild_id, reason in sorted(sync.guilds_failed.items())[:3]
         )
         if len(sync.guilds_failed) > 3:
@@ -230,7 +126,7 @@ def _node_status_lines(node: NodeStatusView) -> list[str]:
         if node.lavalink_load is not None:
             cpu += f" (Lavalink {node.lavalink_load:.0%})"
         if node.cpu_cores:
-            cpu += f" of {_plural(node.cpu_cores, 'core')}"
+            cpu += f" of {plural(node.cpu_cores, 'core')}"
         if node.memory_used is not None:
             cpu += f" · memory {format_bytes(node.memory_used)}"
             if node.memory_reservable:
@@ -254,21 +150,21 @@ def status_embed(view: StatusView) -> hikari.Embed:
         colour = AMBER
     else:
         colour = RED
-    summary = f"{connected} of {_plural(len(view.nodes), 'node')} connected"
+    summary = f"{connected} of {plural(len(view.nodes), 'node')} connected"
     if not view.started:
         summary = "The Lavalink client is not started (it starts when the bot is ready)."
     description = [summary, f"Resume timeout: {view.resume_timeout} s"]
     if view.store:
         description.append(f"Store: `{view.store}`")
     embed = hikari.Embed(
-        title="Lavalink status", description=_clip("\n".join(description), _DESCRIPTION_LIMIT), colour=colour
+        title="Lavalink status", description=clip("\n".join(description), DESCRIPTION_LIMIT), colour=colour
     )
     fields = []
     for node in view.nodes:
         dot = _STATE_DOTS.get(node.state, "⚪")
         name = f"{dot} {node.name}" + (f" ({node.region})" if node.region else "")
-        fields.append((name, _join_lines(_node_status_lines(node), _FIELD_LIMIT)))
-    _add_fields(embed, fields, what="nodes")
+        fields.append((name, join_lines(_node_status_lines(node), FIELD_LIMIT)))
+    add_fields(embed, fields, what="nodes")
     return embed
 
 
@@ -281,7 +177,7 @@ def _stored_guild_line(guild: StoredGuildView) -> str:
         now = "idle"
     else:
         sign = "⏸" if guild.paused else "▶"
-        now = f"{sign} {_clip(guild.track_title, 60)} at {format_ms(guild.position)}"
+        now = f"{sign} {clip(guild.track_title, 60)} at {format_ms(guild.position)}"
     line = f"{label} {now} · {guild.queued} queued"
     if guild.updated_at is not None:
         line += f" · saved {discord_time(guild.updated_at)}"
@@ -292,11 +188,11 @@ def _stored_session_field(session: StoredSessionView) -> tuple[str, str]:
     name = session.node + (f" (cluster {session.cluster})" if session.cluster else "")
     if session.error is not None:
         return name, f"⚠️ could not read: {session.error}"
-    head = f"Session `{short_id(session.session_id)}` · {_plural(len(session.guilds), 'guild')}"
+    head = f"Session `{short_id(session.session_id)}` · {plural(len(session.guilds), 'guild')}"
     lines = [head, *(_stored_guild_line(guild) for guild in session.guilds[:_GUILD_LINES])]
     if len(session.guilds) > _GUILD_LINES:
         lines.append(f"… and {len(session.guilds) - _GUILD_LINES} more")
-    return name, _join_lines(lines, _FIELD_LIMIT)
+    return name, join_lines(lines, FIELD_LIMIT)
 
 
 def sessions_embed(view: SessionsView) -> hikari.Embed:
@@ -307,7 +203,7 @@ def sessions_embed(view: SessionsView) -> hikari.Embed:
     if not view.sessions:
         description += "\nNothing saved yet: sessions and guilds appear here once a player is created."
     embed = hikari.Embed(title="Saved sessions", description=description, colour=BLUE)
-    _add_fields(embed, [_stored_session_field(session) for session in view.sessions], what="keys")
+    add_fields(embed, [_stored_session_field(session) for session in view.sessions], what="keys")
     return embed
 
 
@@ -322,7 +218,7 @@ def _snapshot_lines(snapshot: StoredGuildView) -> list[str]:
     else:
         state = "paused" if snapshot.paused else "playing"
         lines.append(
-            f"{_clip(snapshot.track_title, 100)} ({state}) at {format_ms(snapshot.position)}"
+            f"{clip(snapshot.track_title, 100)} ({state}) at {format_ms(snapshot.position)}"
             f" / {format_ms(snapshot.track_length)}"
         )
     lines.append(
@@ -342,13 +238,13 @@ def _live_lines(live: LivePlayerView) -> list[str]:
     if live.track_title is None:
         lines.append("Nothing playing")
     else:
-        title = f"[{_clip(live.track_title, 100)}]({live.track_uri})" if live.track_uri else live.track_title
+        title = f"[{clip(live.track_title, 100)}]({live.track_uri})" if live.track_uri else live.track_title
         state = "paused" if live.paused else "playing"
         lines.append(f"{title} ({state}) at {format_ms(live.position)} / {format_ms(live.track_length)}")
     lines.append(f"Volume {live.volume} · loop {live.loop} · {live.queued} queued")
     if live.filters:
         lines.append("Filters: " + ", ".join(live.filters))
-    lines.extend(f"{index}. {_clip(title, 80)}" for index, title in enumerate(live.next_titles, start=1))
+    lines.extend(f"{index}. {clip(title, 80)}" for index, title in enumerate(live.next_titles, start=1))
     return lines
 
 
@@ -370,13 +266,13 @@ def resume_info_embed(view: ResumeInfoView) -> hikari.Embed:
         summary += f"\nSession to resume: `{short_id(view.session_id)}`"
     if view.error is not None:
         summary += f"\n⚠️ The store could not be read: {view.error}"
-    title = _clip(f"Resume info for {view.guild_name or view.guild_id}", 256)
+    title = clip(f"Resume info for {view.guild_name or view.guild_id}", 256)
     embed = hikari.Embed(title=title, description=summary, colour=colour)
     embed.set_footer(f"Guild {view.guild_id}")
     if view.live is not None:
-        embed.add_field("Live player", _join_lines(_live_lines(view.live), _FIELD_LIMIT))
+        embed.add_field("Live player", join_lines(_live_lines(view.live), FIELD_LIMIT))
     if view.snapshot is not None:
-        embed.add_field("Saved snapshot", _join_lines(_snapshot_lines(view.snapshot), _FIELD_LIMIT))
+        embed.add_field("Saved snapshot", join_lines(_snapshot_lines(view.snapshot), FIELD_LIMIT))
     return embed
 
 
@@ -393,7 +289,7 @@ def nodes_embed(nodes: Sequence[NodeInfoView]) -> hikari.Embed:
     colour = GREEN if not failing else (AMBER if failing < len(nodes) else RED)
     embed = hikari.Embed(
         title="Lavalink nodes",
-        description=f"{_plural(len(nodes), 'node')} configured" if nodes else "No node is configured.",
+        description=f"{plural(len(nodes), 'node')} configured" if nodes else "No node is configured.",
         colour=colour,
     )
     fields = []
@@ -412,6 +308,6 @@ def nodes_embed(nodes: Sequence[NodeInfoView]) -> hikari.Embed:
         lines.append("Sources: " + _list_or_none(node.source_managers))
         lines.append("Filters: " + _list_or_none(node.filters))
         lines.append("Plugins: " + _list_or_none([f"{name} {version}" for name, version in node.plugins]))
-        fields.append((f"🟢 {node.name}", _join_lines(lines, _FIELD_LIMIT)))
-    _add_fields(embed, fields, what="nodes")
+        fields.append((f"🟢 {node.name}", join_lines(lines, FIELD_LIMIT)))
+    add_fields(embed, fields, what="nodes")
     return embed
