@@ -64,11 +64,15 @@ def to_query(text: str) -> str:
     return f"ytsearch:{text}"
 
 
-async def current_player(ctx: lightbulb.Context, lavalink: LavalinkClient) -> Player | None:
-    """The guild's player, or `None` after telling the user nothing is playing."""
+class NothingPlaying(Exception):
+    """A command that needs the guild's player ran where there is none (`on_error` tells the user)."""
+
+
+def current_player(ctx: lightbulb.Context, lavalink: LavalinkClient) -> Player:
+    """The guild's player; `NothingPlaying` when there is none."""
     player = lavalink.get_player(ctx.guild_id) if ctx.guild_id is not None else None
     if player is None:
-        await ctx.respond("Nothing is playing here. Start with `/play`.", ephemeral=True)
+        raise NothingPlaying
     return player
 
 
@@ -127,9 +131,7 @@ class Play(
 class Skip(lightbulb.SlashCommand, name="skip", description="Skip the current song", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         skipped = player.track
         nxt = await player.skip()
         what = f"Skipped {title(skipped)}." if skipped is not None else "Skipped."
@@ -140,9 +142,7 @@ class Skip(lightbulb.SlashCommand, name="skip", description="Skip the current so
 class Pause(lightbulb.SlashCommand, name="pause", description="Pause the music", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         if player.paused:
             await ctx.respond("Already paused. `/resume` to continue.", ephemeral=True)
             return
@@ -154,9 +154,7 @@ class Pause(lightbulb.SlashCommand, name="pause", description="Pause the music",
 class Resume(lightbulb.SlashCommand, name="resume", description="Resume the music", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         if not player.paused:
             await ctx.respond("Not paused.", ephemeral=True)
             return
@@ -170,9 +168,7 @@ class Volume(lightbulb.SlashCommand, name="volume", description="Set the volume 
 
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         await player.set_volume(self.level)
         await ctx.respond(f"🔊 Volume {self.level}.")
 
@@ -181,9 +177,7 @@ class Volume(lightbulb.SlashCommand, name="volume", description="Set the volume 
 class Leave(lightbulb.SlashCommand, name="leave", description="Stop, clear the queue and leave", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         await lavalink.leave(player.guild_id)
         await ctx.respond("👋 Left the voice channel.")
 
@@ -195,9 +189,7 @@ class Leave(lightbulb.SlashCommand, name="leave", description="Stop, clear the q
 class NowPlaying(lightbulb.SlashCommand, name="nowplaying", description="What is playing", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         track = player.track
         if track is None:
             await ctx.respond("Nothing is playing. `/play` something!", ephemeral=True)
@@ -223,9 +215,7 @@ class NowPlaying(lightbulb.SlashCommand, name="nowplaying", description="What is
 class Queue(lightbulb.SlashCommand, name="queue", description="The songs coming up", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         upcoming = player.queue.upcoming
         lines = [f"**Now:** {title(player.track)}" if player.track else "**Now:** nothing"]
         lines += [
@@ -258,9 +248,7 @@ class Loop(
 
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         player.queue.loop = LoopMode(self.mode)
         words = {"off": "Loop off.", "track": "🔂 Repeating this song.", "queue": "🔁 Repeating the queue."}
         await ctx.respond(words[self.mode])
@@ -270,9 +258,7 @@ class Loop(
 class Shuffle(lightbulb.SlashCommand, name="shuffle", description="Shuffle the queue", contexts=GUILD_ONLY):
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, lavalink: LavalinkClient) -> None:
-        player = await current_player(ctx, lavalink)
-        if player is None:
-            return
+        player = current_player(ctx, lavalink)
         if len(player.queue) < 2:
             await ctx.respond("Nothing to shuffle: fewer than two songs are queued.", ephemeral=True)
             return
@@ -282,8 +268,11 @@ class Shuffle(lightbulb.SlashCommand, name="shuffle", description="Shuffle the q
 
 @loader.error_handler
 async def on_error(exc: lightbulb.exceptions.ExecutionPipelineFailedException) -> bool:
-    """A Lavalink failure in any command becomes a short answer instead of an interaction that never replies."""
+    """No player, or a Lavalink failure, in any command becomes a short answer instead of no reply at all."""
     cause = exc.causes[0] if exc.causes else None
+    if isinstance(cause, NothingPlaying):
+        await exc.context.respond("Nothing is playing here. Start with `/play`.", ephemeral=True)
+        return True
     if not isinstance(cause, LavalinkError):
         return False
     _LOGGER.warning("/%s failed: %s", exc.context.command_data.name, cause)
