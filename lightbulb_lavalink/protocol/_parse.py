@@ -12,6 +12,7 @@ __all__ = [
     "at",
     "fail",
     "get_bool",
+    "get_choice",
     "get_float",
     "get_guild_id",
     "get_int",
@@ -122,6 +123,20 @@ def get_bool(data: dict[str, typing.Any], key: str, where: str) -> bool:
     if type(value) is not bool:
         fail(at(where, key), "a boolean", value)
     return value
+
+
+_Choice = typing.TypeVar("_Choice")
+
+
+def get_choice(
+    data: dict[str, typing.Any], key: str, where: str, choices: typing.Mapping[str, _Choice], what: str
+) -> _Choice:
+    """Return the member of `choices` (an enum's values, say) that the required string `data[key]` names."""
+    value = get_str(data, key, where)
+    try:
+        return choices[value]
+    except KeyError:
+        raise ProtocolError(at(where, key), f"unknown {what} {value[:40]!r}") from None
 
 
 def get_object(data: dict[str, typing.Any], key: str, where: str) -> dict[str, typing.Any]:

@@ -7,10 +7,10 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol._parse import (
     at,
     get_bool,
+    get_choice,
     get_guild_id,
     get_int,
     get_object,
@@ -104,12 +104,8 @@ class TrackEndMessage:
         """Parse the event."""
         d, guild_id = _event_head(data, where)
         track = _event_track(d, where)
-        reason = get_str(d, "reason", where)
-        try:
-            parsed_reason = _END_REASONS[reason]
-        except KeyError:
-            raise ProtocolError(at(where, "reason"), f"unknown track end reason {reason[:40]!r}") from None
-        return cls(guild_id=guild_id, track=track, reason=parsed_reason)
+        reason = get_choice(d, "reason", where, _END_REASONS, "track end reason")
+        return cls(guild_id=guild_id, track=track, reason=reason)
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire event."""

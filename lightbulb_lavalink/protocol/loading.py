@@ -11,6 +11,7 @@ from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol._parse import (
     at,
     fail,
+    get_choice,
     get_int,
     get_object,
     get_str,
@@ -119,16 +120,12 @@ class ExceptionInfo:
     def from_payload(cls, data: typing.Any, where: str = "exception") -> typing.Self:
         """Parse the wire Exception; a missing `causeStackTrace` (Lavalink 4.0) reads as ``None``."""
         d = require_object(data, where)
-        severity = get_str(d, "severity", where)
-        try:
-            parsed_severity = _SEVERITIES[severity]
-        except KeyError:
-            raise ProtocolError(at(where, "severity"), f"unknown severity {severity[:40]!r}") from None
+        severity = get_choice(d, "severity", where, _SEVERITIES, "severity")
         if "message" not in d:
             raise ProtocolError(at(where, "message"), "missing")
         return cls(
             message=opt_str(d, "message", where),
-            severity=parsed_severity,
+            severity=severity,
             cause=get_str(d, "cause", where),
             cause_stack_trace=opt_str(d, "causeStackTrace", where),
         )
@@ -198,11 +195,7 @@ class LoadResult:
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
         """Parse a wire LoadResult; `empty` accepts ``"data": null``, ``{}`` or no `data` at all."""
         d = require_object(data, where)
-        raw_type = get_str(d, "loadType", where)
-        try:
-            load_type = _LOAD_TYPES[raw_type]
-        except KeyError:
-            raise ProtocolError(at(where, "loadType"), f"unknown load type {raw_type[:40]!r}") from None
+        load_type = get_choice(d, "loadType", where, _LOAD_TYPES, "load type")
         body = d.get("data")
         data_where = at(where, "data")
         if load_type is LoadType.EMPTY:
