@@ -243,7 +243,10 @@ class LavalinkClient:
                 except LavalinkError as exc:
                     _LOGGER.warning("node %s: could not disable resuming: %s", node.name, exc)
             if self._store is not None and self.bot_id is not None:
-                await self._store.set_session(self.store_key(node.name), None)
+                try:
+                    await self._store.set_session(self.store_key(node.name), None)
+                except StoreError as exc:
+                    _LOGGER.warning("node %s: could not forget the session in the store: %s", node.name, exc)
         await self.close()
 
     # -- commands -----------------------------------------------------------------------------------------------
@@ -263,6 +266,9 @@ class LavalinkClient:
         """Join a voice channel (or move to it) and return the guild's player, created on the best node."""
         gid, cid = int(guild_id), int(channel_id)
         player = self._players.get(gid)
+        if player is not None and not player._ready.is_set():
+            await player._ready.wait()  # the guild is being recovered: move it once it is back
+            player = self._players.get(gid)
         created = player is None
         if player is None:
             target = self._nodes[node] if node is not None else self.best_node()

@@ -85,6 +85,8 @@ class Node:
         """The session we hoped to resume at the last connection (from the store, or the previous one)."""
         self.pending_players = 0
         """Players assigned to this node and not yet counted by a stats op (fair load balancing)."""
+        self.pending_destroys: set[int] = set()
+        """Guilds whose player was destroyed while the node was away: destroyed on Lavalink once it is back."""
         self._rest: RestClient | None = None
         self._ws: WebSocketSession | None = None
         self._replaying = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import typing
@@ -75,9 +76,14 @@ class Player:
         "_client",
         "_destroyed",
         "_frozen",
+        "_last_ended",
         "_last_position_save",
+        "_pending",
         "_position_save_interval",
+        "_ready",
         "_state_at",
+        "_superseded",
+        "_track_events",
         "channel_id",
         "connected",
         "filters",
@@ -123,6 +129,12 @@ class Player:
         """`guild_id` as a hikari snowflake (what events carry)."""
         self._destroyed = False
         self._frozen = False
+        self._pending: Track | None = None  # should be playing, but the node was away when it was started
+        self._ready = asyncio.Event()  # cleared while the guild is being recovered: commands wait
+        self._ready.set()
+        self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
+        self._track_events = 0  # bumped by every track event, to tell stale REST answers
+        self._last_ended: Track | None = None
         # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
         self.queue.on_change = self._save
 
@@ -160,35 +172,36 @@ class Player:
         """Play `track` now (or, with no track, the next one from the queue); return what plays.
 
         `start`/`end` are milliseconds. With `replace=False` an already playing track is kept and `track` is
-        queued instead. Returns `None` when there was nothing to play.
+        queued instead. Returns `None` when there was nothing to play. If the node cannot be reached the error
+        is raised and the queue is left as it was.
         """
+        await self._prepare()
+        if track is not None and not replace and self.track is not None:
+            self.queue.add(track)
+            return self.track
+        checkpoint = self.queue.checkpoint()
         if track is None:
             if self.track is not None and not replace:
                 return self.track
             track = self.queue.advance(None)
             if track is None:
                 return None
-        elif not replace and self.track is not None:
-            self.queue.add(track)
-            return self.track
-        update = PlayerUpdate(
-            track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
-            position=start if start else UNSET,
-            end_time=end if end is not None else UNSET,
-            paused=paused if paused is not None else UNSET,
-        )
-        await self._update(update)
-        self.track = track if self.track is None or not same_track(self.track, track) else self.track
-        self._save(position=True)
+        try:
+            await self._switch_to(track, start=start, end=end, paused=paused)
+        except BaseException:
+            self.queue.rollback(checkpoint)
+            raise
         return track
 
     async def pause(self) -> None:
         """Pause playback."""
+        await self._prepare()
         await self._update(PlayerUpdate(paused=True))
         self._save(position=True)
 
     async def resume(self) -> None:
         """Resume paused playback."""
+        await self._prepare()
         await self._update(PlayerUpdate(paused=False))
         self._save(position=True)
 
@@ -200,6 +213,7 @@ class Player:
         """Jump to `position` milliseconds in the current track."""
         if position < 0:
             raise ValueError("position must be >= 0")
+        await self._prepare()
         await self._update(PlayerUpdate(position=position))
         self._save(position=True)
 
@@ -207,46 +221,63 @@ class Player:
         """Set the volume, 0 to 1000 (100 is unchanged)."""
         if not 0 <= volume <= 1000:
             raise ValueError("volume must be between 0 and 1000")
+        await self._prepare()
         await self._update(PlayerUpdate(volume=volume))
         self._save()
 
     async def set_filters(self, filters: Filters) -> None:
         """Replace every audio filter with `filters`."""
+        await self._prepare()
         await self._update(PlayerUpdate(filters=filters))
         self._save()
 
     async def skip(self) -> Track | None:
-        """Skip the current track and play the next one from the queue; return it (`None`: queue ended)."""
+        """Skip the current track and play the next one from the queue; return it (`None`: queue ended).
+
+        If the node cannot be reached the error is raised and the queue is left as it was.
+        """
+        await self._prepare()
+        checkpoint = self.queue.checkpoint()
         nxt = self.queue.skip(self.track)
+        try:
+            if nxt is None:
+                await self._stop()
+            else:
+                await self._switch_to(nxt)
+        except BaseException:
+            self.queue.rollback(checkpoint)
+            raise
         if nxt is None:
-            await self.stop()
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
-            return None
-        await self.play(nxt)
         return nxt
 
     async def stop(self) -> None:
         """Stop the current track; the queue is kept."""
-        await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
-        self.track = None
-        self._save(position=True)
+        await self._prepare()
+        await self._stop()
 
     async def destroy(self) -> None:
-        """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`."""
+        """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.
+
+        When the node is away the player is destroyed as soon as its session is back.
+        """
         self._destroyed = True
+        self._ready.set()
         session_id = self.node.session_id
         if session_id is not None and self.node.connected:
             await self.node.rest.destroy_player(session_id, self.guild_id)
+        else:
+            self.node.pending_destroys.add(self.guild_id)
 
     def snapshot(self) -> GuildSnapshot:
         """The plain-data form of this guild's playback and queue, for the session store."""
-        track = self.track
+        track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
             guild_id=self.guild_id,
             node=self.node.name,
             channel_id=self.channel_id,
             track=None if track is None else TrackSnapshot(encoded=track.encoded, user_data=dict(track.user_data)),
-            position=self.position,
+            position=self.position if self.track is not None else 0,
             paused=self.paused,
             volume=self.volume,
             filters=self.filters.to_payload(),
@@ -254,22 +285,66 @@ class Player:
             updated_at=time.time(),
         )
 
+    async def _prepare(self) -> None:
+        """Before a command: wait for this guild's recovery, and fail before changing anything if the node is away."""
+        if not self._ready.is_set():
+            await self._ready.wait()
+        if self.node.session_id is None or not self.node.connected:
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+
+    async def _switch_to(
+        self, track: Track, *, start: int = 0, end: int | None = None, paused: bool | None = None
+    ) -> None:
+        """Replace whatever plays by `track`; the end of the replaced track never advances the queue."""
+        superseded, self._superseded = self._superseded, self.track
+        update = PlayerUpdate(
+            track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
+            position=start if start else UNSET,
+            end_time=end if end is not None else UNSET,
+            paused=paused if paused is not None else UNSET,
+        )
+        try:
+            await self._update(update)
+        except BaseException:
+            self._superseded = superseded
+            raise
+        self._pending = None
+        self._save(position=True)
+
+    async def _stop(self) -> None:
+        superseded, self._superseded = self._superseded, self.track
+        try:
+            await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
+        except BaseException:
+            self._superseded = superseded
+            raise
+        self.track = None
+        self._pending = None
+        self._save(position=True)
+
     # -- driven by the node and the resume coordinator --------------------------------------------------------
 
     async def _update(self, update: PlayerUpdate, *, no_replace: bool = False) -> None:
         session_id = self.node.session_id
         if session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+        generation = self._track_events
         info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
-        self._apply_info(info)
+        # The answer travels apart from the websocket. If track events arrived meanwhile, the answer's track is
+        # stale unless this update started that track itself (and it has not been seen ending since).
+        fresh = generation == self._track_events
+        if not fresh and info.track is not None and isinstance(update.track, TrackUpdate):
+            fresh = not (self._last_ended is not None and same_track(self._last_ended, info.track))
+        self._apply_info(info, track=fresh)
 
-    def _apply_info(self, info: PlayerInfo) -> None:
-        """Take Lavalink's view of the player (a REST answer) as the truth."""
-        self.track = info.track
+    def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
+        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state."""
+        if track:
+            self.track = info.track
+            self._apply_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
         self.filters = info.filters
-        self._apply_state(info.state)
         if info.voice.session_id:
             self.voice = info.voice
 
@@ -305,6 +380,7 @@ class Player:
         client = self._client
         app = client.app
         if isinstance(message, TrackStartMessage):
+            self._track_events += 1
             self.track = message.track
             client.dispatch(
                 events.TrackStartEvent(app=app, client=client, player=self, track=message.track, replayed=replayed)
@@ -350,9 +426,16 @@ class Player:
     async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
         client = self._client
         ended = message.track
-        still_current = self.track is None or same_track(self.track, ended)
-        if still_current:
+        self._track_events += 1
+        self._last_ended = ended
+        superseded = self._superseded is not None and same_track(self._superseded, ended)
+        if superseded:
+            self._superseded = None  # one end per replaced or stopped track
+        if self.track is not None and same_track(self.track, ended):
             self.track = None
+            still_current = True
+        else:
+            still_current = self.track is None
         client.dispatch(
             events.TrackEndEvent(
                 app=client.app,
@@ -364,7 +447,7 @@ class Player:
                 replayed=replayed,
             )
         )
-        if not message.reason.may_start_next or self._destroyed:
+        if not message.reason.may_start_next or self._destroyed or superseded:
             return
         if not still_current:
             # Another track is playing already (started while this event was in flight): never skip it.
@@ -377,12 +460,14 @@ class Player:
         client = self._client
         while nxt is not None:
             try:
-                await self.play(nxt)
+                await self._switch_to(nxt)
                 return
             except (SessionNotFoundError, NodeUnavailable, RequestTimeoutError) as exc:
-                # The node is away, not the track's fault: keep it first in line for when the node is back.
+                # The node is away, not the track's fault: it is what should be playing, and starts once the
+                # session is back (resumed or recovered).
                 _LOGGER.warning("guild %s: could not start the next track %s: %s", self.guild_id, _title(nxt), exc)
-                self.queue.insert(0, nxt)
+                self._pending = nxt
+                self._save()
                 return
             except (RestError, TrackDecodeError) as exc:
                 # The node refused this track (cannot decode it, no such source...): drop it, try the next one.

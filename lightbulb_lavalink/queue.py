@@ -9,6 +9,8 @@ import logging
 import random
 import typing
 
+import attrs
+
 from lightbulb_lavalink.errors import TrackDecodeError
 from lightbulb_lavalink.protocol.tracks import Track
 from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
@@ -16,7 +18,7 @@ from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode"]
+__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.queue")
 
@@ -45,6 +47,16 @@ def _check_int(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
     return value
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class QueueCheckpoint:
+    """The upcoming tracks and history of a queue at one moment (see `GuildQueue.checkpoint`)."""
+
+    tracks: tuple[Track, ...]
+    """The upcoming tracks."""
+    history: tuple[Track, ...] | None
+    """The history, `None` when empty."""
 
 
 class GuildQueue:
@@ -390,15 +402,25 @@ class GuildQueue:
         if not -size <= index < size:
             if not size:
                 raise IndexError(f"{what} {index} is out of range: the queue is empty")
-            raise IndexError(
-                f"{what} {index} is out of range: the queue has {size} track(s) (0 to {size - 1})"
-            )
+            raise IndexError(f"{what} {index} is out of range: the queue has {size} track(s) (0 to {size - 1})")
         return index % size
 
     def _changed(self) -> None:
         self._version += 1
         if self.on_change is not None:
             self.on_change()
+
+    def checkpoint(self) -> QueueCheckpoint:
+        """Remember the queue as it is now, for `rollback` (a command that fails must not change the queue)."""
+        return QueueCheckpoint(
+            tracks=tuple(self._tracks), history=None if self._history is None else tuple(self._history)
+        )
+
+    def rollback(self, checkpoint: QueueCheckpoint) -> None:
+        """Put the upcoming tracks and the history back as they were at `checkpoint` (the loop mode stays)."""
+        self._tracks = list(checkpoint.tracks)
+        self._history = None if checkpoint.history is None else list(checkpoint.history)
+        self._changed()
 
     @staticmethod
     def _check_limit(value: int) -> int:

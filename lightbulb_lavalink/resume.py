@@ -36,7 +36,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.protocol.player import VoiceState
-    from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
     from lightbulb_lavalink.stores import StoreKey
 
 __all__ = ["ResumeCoordinator", "SyncReport"]
@@ -73,12 +73,21 @@ class SyncReport:
     """Events the node replayed after a resumed `ready`."""
 
 
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class _Stalled:
+    """A player the resumed sync found idle that should be playing; dealt with once the replay is over."""
+
+    player: Player
+    finished: TrackSnapshot | None  # the track that ended unseen (advance past it), or None: play `_pending`
+    version: int  # the queue's version at the sync: a replayed end that moved the queue on settles it
+
+
 class ResumeCoordinator:
     """Turns each node `ready` into a synced or recovered set of players. Owned by `LavalinkClient`."""
 
     def __init__(self, client: LavalinkClient) -> None:
         self._client = client
-        self._stalled: dict[str, list[tuple[Player, GuildSnapshot, int]]] = {}
+        self._stalled: dict[str, list[_Stalled]] = {}
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """Handle a node's `ready`; returns once the replayed events can be applied."""
@@ -119,10 +128,16 @@ class ResumeCoordinator:
         saved = client._take_saved(node.name)
         rebuilt: list[Player] = []
         adopted: list[Player] = []
-        stalled: list[tuple[Player, GuildSnapshot, int]] = []
+        revoice: list[Player] = []
+        stalled: list[_Stalled] = []
         synced: set[int] = set()
+        doomed, node.pending_destroys = node.pending_destroys, set()
         for info in infos:
             gid = info.guild_id
+            if gid in doomed:
+                # Left (or kicked) while the node was away: destroy it now rather than bring it back.
+                await self._destroy_quietly(node, ready.session_id, gid)
+                continue
             player = client.players.get(gid)
             snap = saved.pop(gid, None)
             if player is None or player.node is not node:
@@ -144,12 +159,20 @@ class ResumeCoordinator:
                     head = player.queue.peek()
                     if head is not None and same_track(head, info.track) and head.encoded != snap.track.encoded:
                         player.queue.remove(0)
+            else:
+                # A player we kept through a network cut: Discord may have moved its voice server meanwhile.
+                current = client.voice.current(gid)
+                if current is not None and current.to_voice_state() != info.voice:
+                    revoice.append(player)
             player._apply_info(info)
             synced.add(gid)
-            if snap is not None and info.track is None and snap.track is not None and not snap.paused:
+            if info.track is None and player._pending is not None:
+                # Its next track could not be started while the node was away: start it after the replay.
+                stalled.append(_Stalled(player=player, finished=None, version=player.queue.version))
+            elif snap is not None and info.track is None and snap.track is not None and not snap.paused:
                 # Idle on Lavalink though the bot believed a track was playing: the track may have ended and
                 # its end been delivered to the old process, which died before starting the next one.
-                stalled.append((player, snap, player.queue.version))
+                stalled.append(_Stalled(player=player, finished=snap.track, version=player.queue.version))
         # Players we hold that the session no longer has, and snapshots without a player: recover them.
         lost = [p.snapshot() for p in client.players.values() if p.node is node and p.guild_id not in synced]
         to_recover = lost + list(saved.values())
@@ -185,32 +208,54 @@ class ResumeCoordinator:
         self._stalled[node.name] = stalled
         for player in adopted:
             client._schedule_snapshot(player)  # a player Lavalink had and the store did not: save it once
-        if rebuilt or to_recover:
-            client._spawn(self._after_sync(node, rebuilt, to_recover), name=f"lavalink-resync-{node.name}")
+        if rebuilt or revoice or to_recover:
+            client._spawn(self._after_sync(node, rebuilt, revoice, to_recover), name=f"lavalink-resync-{node.name}")
 
     async def after_replay(self, node: Node) -> None:
         """The replayed events were applied: start the next track where the replay left a queue stalled."""
         client = self._client
-        for player, snap, version in self._stalled.pop(node.name, []):
+        for stalled in self._stalled.pop(node.name, []):
+            player = stalled.player
             if (
                 client.players.get(player.guild_id) is not player
                 or player.track is not None
-                or player.queue.version != version  # a replayed end already moved the queue on
-                or snap.track is None
+                or player.queue.version != stalled.version  # a replayed end already moved the queue on
             ):
                 continue
+            if stalled.finished is None:
+                pending, player._pending = player._pending, None
+                await player._play_next(pending)
+                continue
             try:
-                finished = decode_track(snap.track.encoded).with_user_data(snap.track.user_data)
+                finished = decode_track(stalled.finished.encoded).with_user_data(stalled.finished.user_data)
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: cannot read the saved current track: %s", player.guild_id, exc)
                 continue
             _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", player.guild_id)
             await player._play_next(player.queue.advance(finished))
 
-    async def _after_sync(self, node: Node, rebuilt: list[Player], to_recover: list[GuildSnapshot]) -> None:
-        """Rejoin voice for rebuilt players (new Discord session) and recover snapshots without a player."""
+    @staticmethod
+    async def _destroy_quietly(node: Node, session_id: str, guild_id: int) -> None:
+        try:
+            await node.rest.destroy_player(session_id, guild_id)
+        except LavalinkError as exc:
+            _LOGGER.warning("guild %s: could not destroy the player it left: %s", guild_id, exc)
+
+    async def _after_sync(
+        self, node: Node, rebuilt: list[Player], revoice: list[Player], to_recover: list[GuildSnapshot]
+    ) -> None:
+        """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
+        recover snapshots without a player."""
         client = self._client
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
+        for player in revoice:
+            current = client.voice.current(player.guild_id)
+            if current is None or player._destroyed:
+                continue
+            try:
+                await player._update(PlayerUpdate(voice=current.to_voice_state()))
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: could not send the voice update missed meanwhile: %s", player.guild_id, exc)
 
         async def resync(player: Player) -> None:
             if player.channel_id is None:
@@ -275,16 +320,31 @@ class ResumeCoordinator:
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
         recovered: list[int] = []
         failed: dict[int, str] = {}
+        # Claim every guild before the first rejoin: a user's /join or /play meanwhile finds the guild's player,
+        # with its saved queue, and waits for its recovery instead of racing it.
+        claimed: dict[int, Player] = {}
+        for snap in snapshots:
+            player = client.players.get(snap.guild_id)
+            if player is None or player.node is not node:
+                queue = GuildQueue.restore(snap.queue, history_limit=client.settings.history_limit)
+                player = Player(client, node, snap.guild_id, queue=queue)
+                player.channel_id = snap.channel_id
+                client._add_player(player)
+            player._ready.clear()
+            claimed[snap.guild_id] = player
 
         async def one(snap: GuildSnapshot) -> None:
+            player = claimed[snap.guild_id]
             async with limit:
                 try:
-                    reason = await self._recover_guild(node, snap, (keep_voice or set()))
+                    reason = await self._recover_guild(node, player, snap, (keep_voice or set()))
                 except (LavalinkError, TimeoutError) as exc:
                     reason = str(exc) or type(exc).__name__
                 except Exception as exc:  # one guild must never stop the others
                     _LOGGER.exception("guild %s: recovery failed unexpectedly", snap.guild_id)
                     reason = f"unexpected error: {exc!r}"
+                finally:
+                    player._ready.set()
                 if reason is None:
                     recovered.append(snap.guild_id)
                 else:
@@ -328,15 +388,12 @@ class ResumeCoordinator:
             )
         )
 
-    async def _recover_guild(self, node: Node, snap: GuildSnapshot, keep_voice: set[int]) -> str | None:
-        """Bring one guild back from its snapshot; return why not, or `None` on success."""
+    async def _recover_guild(self, node: Node, player: Player, snap: GuildSnapshot, keep_voice: set[int]) -> str | None:
+        """Bring one guild back from its snapshot into its claimed `player`; return why not, or `None`."""
         client = self._client
         gid = snap.guild_id
-        player = client.players.get(gid)
-        if player is None or player.node is not node:
-            queue = GuildQueue.restore(snap.queue, history_limit=client.settings.history_limit)
-            player = Player(client, node, gid, queue=queue)
-            client._add_player(player)
+        if player._destroyed:
+            return "left during the recovery"
         player.channel_id = snap.channel_id
         if snap.channel_id is None:
             # Not in voice: only the queue comes back.
@@ -350,7 +407,11 @@ class ResumeCoordinator:
             current = client.voice.current(gid)
             voice = current.to_voice_state() if current is not None else player.voice
         if voice is None:
-            voice = (await client.voice.join(gid, snap.channel_id)).to_voice_state()
+            joined = await client.voice.join(gid, snap.channel_id)
+            player.channel_id = joined.channel_id
+            voice = joined.to_voice_state()
+        if player._destroyed:
+            return "left during the recovery"
         track = snap.track
         update = PlayerUpdate(
             track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
@@ -361,5 +422,6 @@ class ResumeCoordinator:
             voice=voice,
         )
         await player._update(update)
+        player._pending = None
         client._schedule_snapshot(player)
         return None

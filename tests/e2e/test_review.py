@@ -1,8 +1,5 @@
-"""Review findings: each test shows a bug in the core that a bot author would notice.
-
-Every test is marked ``xfail(strict=True)`` with the bug in its reason, so the suite stays green until the fix
-lands; the fix turns the test into a pass (and strict xfail then fails the run until the mark is removed).
-"""
+"""Races and outages a bot author would notice: commands while the node is away, REST answers overtaken by
+websocket events, user commands during a recovery. Each test was a bug found in review, now fixed."""
 
 from __future__ import annotations
 
@@ -46,10 +43,6 @@ def identifier(track: Track | None) -> str | None:
 # -- the node is down during user commands ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="play()/skip() take tracks off the queue before the REST call; NodeUnavailable loses them",
-)
 async def test_play_and_skip_while_the_node_is_down_lose_no_queued_track(world: World) -> None:
     process = await world.boot()
     player = await joined(world, process)
@@ -70,10 +63,6 @@ async def test_play_and_skip_while_the_node_is_down_lose_no_queued_track(world: 
     assert ids(player.queue.history) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leave() while the node is down skips the DELETE; the resumed sync adopts the player and rejoins voice",
-)
 async def test_leave_while_the_node_is_down_stays_left_after_the_resume(world: World) -> None:
     process = await world.boot()
     player = await joined(world, process)
@@ -96,10 +85,6 @@ async def test_leave_while_the_node_is_down_stays_left_after_the_resume(world: W
     assert world.discord.bot_voice(guild.id) is None, "the bot rejoined the voice channel it was told to leave"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a voice server change while the node is down is dropped (_on_voice_update) and never sent after resume",
-)
 async def test_a_voice_server_change_during_a_node_outage_reaches_lavalink_after_the_resume(world: World) -> None:
     process = await world.boot()
     player = await joined(world, process)
@@ -121,11 +106,6 @@ async def test_a_voice_server_change_during_a_node_outage_reaches_lavalink_after
 # -- REST answers racing websocket events ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Player._update applies a REST answer's track after newer TrackStart events; the next TrackEnd is "
-    "then ignored as 'another track is playing' and the queue stalls",
-)
 async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,10 +169,6 @@ async def boot_with_slow_voice(world: World, delay: float, **settings: typing.An
     return process
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_recover_guild PATCHes the snapshot's track over whatever the user played during the recovery",
-)
 async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -> None:
     world.resume_timeout = 1
     first = await world.boot()
@@ -218,11 +194,6 @@ async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -
     assert wanted.info.identifier in kept, f"the user's track vanished: playing/queued {kept}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skip() changes the queue before its PATCH; a TrackEnd(finished) of the skipped track arriving meanwhile "
-    "advances the queue a second time and the skip then replaces that next track",
-)
 async def test_skip_racing_the_natural_end_of_the_track_advances_the_queue_once(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,10 +232,6 @@ async def test_skip_racing_the_natural_end_of_the_track_advances_the_queue_once(
     assert ids(player.queue.history) == [ending.info.identifier]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_recover_guild keeps a player the user created before its turn: the saved queue is dropped",
-)
 async def test_a_guild_joined_before_its_recovery_turn_keeps_its_saved_queue(world: World) -> None:
     world.resume_timeout = 1
     first = await world.boot()
@@ -280,8 +247,9 @@ async def test_a_guild_joined_before_its_recovery_turn_keeps_its_saved_queue(wor
 
     second = await boot_with_slow_voice(world, delay=0.3, recovery_concurrency=1)
     # One guild rejoins at a time; a user of the other one runs /join meanwhile.
-    await eventually(lambda: len(second.client.players) == 1, what="the first guild recovering")
-    waiting = next(g for g in world.guilds[:2] if g.id not in second.client.players)
+    players = second.client.players
+    await eventually(lambda: any(p.track is not None for p in players.values()), what="the first guild recovering")
+    waiting = next(g for g in world.guilds[:2] if g.id not in players or players[g.id].track is None)
     await second.client.join(waiting.id, waiting.voice_channel_ids[0])
     await second.wait_for(events.SessionRecoveredEvent, timeout=5)
 
@@ -290,11 +258,6 @@ async def test_a_guild_joined_before_its_recovery_turn_keeps_its_saved_queue(wor
     assert ids(rejoined.queue) == saved[waiting.id], "the queue saved before the restart is gone"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Player._on_track_end re-inserts the 'next' track when play() fails; with loop=TRACK that is the "
-    "current track itself, which ends up duplicated in the queue",
-)
 async def test_a_failed_loop_restart_does_not_duplicate_the_track_in_the_queue(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
