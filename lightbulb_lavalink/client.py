@@ -193,7 +193,7 @@ class LavalinkClient:
         try:
             await self._store.open()
         except StoreError as exc:
-            if self.settings.store.startswith(_SERVER_SCHEMES):
+            if self._store.url.startswith(_SERVER_SCHEMES):
                 # A database server may be down at boot: keep the store, it reconnects and the writer retries.
                 _LOGGER.warning("the session store is unreachable: %s; writes will be retried", exc)
                 return

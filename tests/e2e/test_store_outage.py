@@ -1,0 +1,103 @@
+"""The bot keeps playing while its Redis or PostgreSQL store is away, and the store catches up afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+import urllib.parse
+
+import pytest
+from stores.conftest import drop_postgres_tables, drop_redis_prefix, require_server
+from stores.helpers import DATABASE_URL, REDIS_URL, TcpProxy, unique
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from lightbulb_lavalink.stores import PostgresStore, RedisStore, StoreKey
+from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
+
+from .test_resume import eventually
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.stores import SessionStore
+
+
+@pytest.mark.parametrize("kind", ["redis", "postgres"])
+async def test_music_goes_on_while_the_store_is_down_and_the_queue_is_saved_when_it_is_back(
+    kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await require_server(kind, {})  # skips locally without the server, fails under CI=true
+    name = unique("lle2e")
+    real = urllib.parse.urlsplit(REDIS_URL if kind == "redis" else DATABASE_URL)
+    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or (6379 if kind == "redis" else 5432))
+    userinfo = real.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
+    url = urllib.parse.urlunsplit(real._replace(netloc=netloc))
+    store: SessionStore = (
+        RedisStore(url, prefix=name, socket_timeout=1.0)
+        if kind == "redis"
+        else PostgresStore(url, table=name, timeout=1.0)
+    )
+    discord = FakeDiscord()
+    guild = await discord.add_guild(members=2)
+    bot = make_bot(bot_id=discord.bot_id)
+    await discord.connect(bot)
+    voice = FakeVoiceGateway(discord)
+    starts: list[events.TrackStartEvent] = []
+
+    async def started(event: events.TrackStartEvent) -> None:
+        starts.append(event)
+
+    bot.event_manager.subscribe(events.TrackStartEvent, started)
+    try:
+        async with FakeLavalink(time_scale=40) as node:
+            settings = LavalinkSettings(
+                nodes=(NodeSettings(name="main", host="127.0.0.1", port=node.port, password=node.password),),
+                snapshot_interval=0.05,
+            )
+            client = LavalinkClient(bot, settings, store=store, voice_gateway=voice)
+            with caplog.at_level(logging.WARNING, logger="lightbulb_lavalink"):
+                await client.start()  # the store's server is down at boot: the bot starts all the same
+                await client.wait_ready(5)
+                await discord.voice_state(guild.id, guild.member_ids[1], guild.voice_channel_ids[0])
+                player = await client.join(guild.id, guild.voice_channel_ids[0])
+                tracks = [
+                    node.add_track(title=f"t{i}", identifier=f"outage-{i}", length=4_000 if i < 2 else 200_000)
+                    for i in range(4)
+                ]
+                player.queue.extend(tracks[1:])
+                await player.play(tracks[0])
+                # Two tracks end and the queue moves on while nothing can be saved.
+                await eventually(lambda: len(starts) >= 3, what="the queue advancing during the outage")
+                assert player.track is not None and player.track.info.identifier == "outage-2"
+
+                await proxy.start()  # the server is back
+
+                key = StoreKey(bot_id=discord.bot_id, node="main")
+
+                async def saved_queue() -> list[str] | None:
+                    try:
+                        snap = (await store.get_guilds(key)).get(guild.id)
+                    except Exception:
+                        return None
+                    if snap is None or snap.track is None:
+                        return None
+                    return [snap.track.encoded, *(t.encoded for t in snap.queue.tracks)]
+
+                deadline = asyncio.get_running_loop().time() + 10
+                while await saved_queue() != [tracks[2].encoded, tracks[3].encoded]:
+                    assert asyncio.get_running_loop().time() < deadline, "the queue never reached the store"
+                    await asyncio.sleep(0.05)
+                assert await store.get_session(key) == client.nodes["main"].session_id
+            await client.close()
+        assert not [r for r in caplog.records if r.exc_info]  # warnings, no tracebacks
+    finally:
+        await voice.close()
+        await store.close()
+        await proxy.stop()
+        if kind == "redis":
+            await drop_redis_prefix(name)
+        else:
+            await drop_postgres_tables(name)
