@@ -22,6 +22,7 @@ __all__ = [
     "NodeReadyEvent",
     "NodeStatsEvent",
     "PlayerEvent",
+    "PlayerMovedEvent",
     "PlayerUpdateEvent",
     "QueueEndEvent",
     "SessionRecoveredEvent",
@@ -247,3 +248,11 @@ class PlayerUpdateEvent(PlayerEvent):
 @attrs.define(kw_only=True, weakref_slot=False)
 class QueueEndEvent(PlayerEvent):
     """The player's queue ran out: a track ended and there is nothing left to play."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class PlayerMovedEvent(PlayerEvent):
+    """The player moved to another node (its node stayed away too long, or `LavalinkClient.move_player`)."""
+
+    previous_node: Node = attrs.field(repr=False)
+    """The node it left."""

@@ -272,6 +272,8 @@ class Node:
                 if player.node is self:
                     player._freeze_position()
             _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
+            if will_reconnect:
+                client._node_lost(self)
         client.dispatch(
             events.NodeDisconnectedEvent(
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect

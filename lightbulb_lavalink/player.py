@@ -12,6 +12,7 @@ import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import (
+    LavalinkError,
     NodeUnavailable,
     RequestTimeoutError,
     RestError,
@@ -284,6 +285,45 @@ class Player:
             queue=self.queue.snapshot(),
             updated_at=time.time(),
         )
+
+    async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
+        """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice."""
+        track = snap.track
+        update = PlayerUpdate(
+            track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
+            position=snap.position if track is not None and snap.position else UNSET,
+            paused=snap.paused,
+            volume=snap.volume,
+            filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
+            voice=voice if voice is not None else UNSET,
+        )
+        await self._update(update)
+        self._pending = None
+        self._client._schedule_snapshot(self)
+
+    async def _move_to(self, node: Node) -> None:
+        """Carry this guild's playback over to `node`; the queue does not notice."""
+        client = self._client
+        old = self.node
+        snap = self.snapshot()
+        current = client.voice.current(self.guild_id)
+        voice = current.to_voice_state() if current is not None else self.voice
+        self.node = node
+        self._superseded = None
+        if old.connected and old.session_id is not None:
+            try:
+                await old.rest.destroy_player(old.session_id, self.guild_id)
+            except LavalinkError as exc:
+                _LOGGER.debug("guild %s: could not destroy the player on %s: %s", self.guild_id, old.name, exc)
+                old.pending_destroys.add(self.guild_id)
+        else:
+            old.pending_destroys.add(self.guild_id)
+        try:
+            await self._restore(snap, voice)
+        finally:
+            client._forget_snapshot(old.name, self.guild_id)
+            client._schedule_snapshot(self)
+        client.dispatch(events.PlayerMovedEvent(app=client.app, client=client, player=self, previous_node=old))
 
     async def _prepare(self) -> None:
         """Before a command: wait for this guild's recovery, and fail before changing anything if the node is away."""

@@ -25,8 +25,7 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import Player, same_track
 from lightbulb_lavalink.protocol.codec import decode_track
-from lightbulb_lavalink.protocol.filters import Filters
-from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.protocol.player import PlayerUpdate
 from lightbulb_lavalink.queue import GuildQueue
 
 if typing.TYPE_CHECKING:
@@ -284,6 +283,7 @@ class ResumeCoordinator:
             _LOGGER.warning("node %s: could not enable resuming on session %s: %s", node.name, ready.session_id, exc)
         if previous is not None:
             _LOGGER.info("node %s: session %s was not resumed (new session %s)", node.name, previous, ready.session_id)
+        node.pending_destroys.clear()  # the old session and its players are gone anyway
         # In-memory players (the node restarted under a running bot) first, then snapshots from the store.
         live = [p for p in client.players.values() if p.node is node]
         snapshots: dict[int, GuildSnapshot] = {p.guild_id: p.snapshot() for p in live}
@@ -412,16 +412,5 @@ class ResumeCoordinator:
             voice = joined.to_voice_state()
         if player._destroyed:
             return "left during the recovery"
-        track = snap.track
-        update = PlayerUpdate(
-            track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
-            position=snap.position if track is not None and snap.position else UNSET,
-            paused=snap.paused,
-            volume=snap.volume,
-            filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
-            voice=voice,
-        )
-        await player._update(update)
-        player._pending = None
-        client._schedule_snapshot(player)
+        await player._restore(snap, voice)
         return None

@@ -97,9 +97,7 @@ def _check_seconds(field: str, value: object, *, zero_ok: bool) -> None:
     if not isinstance(value, float) or not math.isfinite(value):
         raise SettingsError(field, f"must be a finite number of seconds, not {_kind(value)} {value!r}")
     if value < 0 or (value == 0 and not zero_ok):
-        raise SettingsError(
-            field, f"must be {'0 or more' if zero_ok else 'more than 0'} seconds, not {value}"
-        )
+        raise SettingsError(field, f"must be {'0 or more' if zero_ok else 'more than 0'} seconds, not {value}")
 
 
 def _check_bool(field: str, value: object) -> None:
@@ -126,17 +124,13 @@ class NodeSettings:
 
     def __attrs_post_init__(self) -> None:
         if not _NAME.fullmatch(_check_str("name", self.name)):
-            raise SettingsError(
-                "name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {self.name!r}"
-            )
+            raise SettingsError("name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {self.name!r}")
         self._check_host()
         _check_int("port", self.port, 1, 65535)
         if _CONTROL.search(_check_str("password", self.password)):
             raise SettingsError("password", "must not contain control characters (line breaks, tabs, ...)")
         _check_bool("secure", self.secure)
-        if self.region is not None and (
-            not _check_str("region", self.region) or _CONTROL.search(self.region)
-        ):
+        if self.region is not None and (not _check_str("region", self.region) or _CONTROL.search(self.region)):
             raise SettingsError("region", "must be None or a non-empty string without control characters")
 
     def _check_host(self) -> None:
@@ -194,9 +188,7 @@ class NodeSettings:
         if query or (slash and path):
             raise SettingsError("url", "a node URL has no path or query: http://password@host:port#region")
         host, port = _split_host_port(hostport, secure)
-        password = (
-            urllib.parse.unquote(userinfo[1:] if userinfo.startswith(":") else userinfo) if at else None
-        )
+        password = urllib.parse.unquote(userinfo[1:] if userinfo.startswith(":") else userinfo) if at else None
         return cls(
             name=name,
             host=host,
@@ -257,6 +249,8 @@ class LavalinkSettings:
     """Minimum seconds between saves of a playing track's position (track change, pause, seek: at once)."""
     recovery_concurrency: int = 5
     """How many guilds are recovered at once (voice rejoin + player rebuild) after a session was lost."""
+    failover_after: float = attrs.field(default=30.0, converter=_to_float)
+    """Seconds a node may stay away before its players move to another ready node (0: never move them)."""
     reconnect_delay: float = attrs.field(default=1.0, converter=_to_float)
     """Seconds before the first websocket reconnect attempt; doubles after each failure (with jitter)."""
     reconnect_max_delay: float = attrs.field(default=60.0, converter=_to_float)
@@ -273,9 +267,7 @@ class LavalinkSettings:
                 "store", f"{_redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
             )
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
-            raise SettingsError(
-                "cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {self.cluster!r}"
-            )
+            raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {self.cluster!r}")
         name = _check_str("client_name", self.client_name)
         if not name or not name.isascii() or not name.isprintable() or len(name) > 128:
             raise SettingsError("client_name", f"must be 1 to 128 printable ASCII characters, not {name!r}")
@@ -286,6 +278,7 @@ class LavalinkSettings:
         _check_seconds("snapshot_interval", self.snapshot_interval, zero_ok=True)
         _check_seconds("position_save_interval", self.position_save_interval, zero_ok=True)
         _check_int("recovery_concurrency", self.recovery_concurrency, 1)
+        _check_seconds("failover_after", self.failover_after, zero_ok=True)
         _check_seconds("reconnect_delay", self.reconnect_delay, zero_ok=False)
         _check_seconds("reconnect_max_delay", self.reconnect_max_delay, zero_ok=False)
         if self.reconnect_max_delay < self.reconnect_delay:
@@ -301,9 +294,7 @@ class LavalinkSettings:
             if not isinstance(node, NodeSettings):
                 raise SettingsError(f"nodes[{i}]", f"must be a NodeSettings, not {_kind(node)}")
             if node.name in seen:
-                raise SettingsError(
-                    f"nodes[{i}].name", f"{node.name!r} is already the name of node {seen[node.name]}"
-                )
+                raise SettingsError(f"nodes[{i}].name", f"{node.name!r} is already the name of node {seen[node.name]}")
             seen[node.name] = i
 
     def node(self, name: str) -> NodeSettings:

@@ -169,3 +169,86 @@ def test_the_balancer_prefers_the_region_then_the_lowest_penalty() -> None:
     assert balancer.choose([eu, us1, us2], region="eu").name == "eu"  # type: ignore[arg-type, union-attr]
     assert balancer.choose([eu, us1], region="asia").name == "eu"  # type: ignore[arg-type, union-attr]
     assert balancer.choose([]) is None
+
+
+async def test_players_move_to_another_node_when_theirs_stays_away(tmp_path: pathlib.Path) -> None:
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    discord = FakeDiscord()
+    guild = await discord.add_guild(members=2)
+    async with FakeLavalink(time_scale=20) as a, FakeLavalink(time_scale=20) as b:
+        nodes = [node_settings("a", a), node_settings("b", b)]
+        bot = make_bot(bot_id=discord.bot_id)
+        await discord.connect(bot)
+        voice = FakeVoiceGateway(discord)
+        settings = LavalinkSettings(
+            nodes=tuple(nodes), store=store, failover_after=0.3, reconnect_delay=0.05, reconnect_max_delay=0.1
+        )
+        client = LavalinkClient(bot, settings, voice_gateway=voice)
+        moved: list[events.PlayerMovedEvent] = []
+
+        async def record(event: events.PlayerMovedEvent) -> None:
+            moved.append(event)
+
+        bot.event_manager.subscribe(events.PlayerMovedEvent, record)
+        await client.start()
+        try:
+            await client.wait_ready(5)
+            await discord.voice_state(guild.id, guild.member_ids[1], guild.voice_channel_ids[0])
+            player = await client.join(guild.id, guild.voice_channel_ids[0], node="a")
+            tracks = [a.add_track(title=f"f{i}", identifier=f"fail-{i}") for i in range(3)]
+            for t in tracks:
+                b.add_track(title=t.info.title, identifier=t.info.identifier)
+            player.queue.extend(tracks[1:])
+            await player.play(tracks[0])
+            await eventually(lambda: player.position > 2_000, what="some playback")
+
+            await a.close()  # node a goes away and stays away
+
+            await eventually(lambda: bool(moved), timeout=5, what="the player moving")
+            assert moved[0].previous_node.name == "a" and moved[0].node.name == "b"
+            assert player.node.name == "b"
+            b_player = b.players_of(client.nodes["b"].session_id or "")[guild.id]
+            assert b_player.track is not None and b_player.track.info.identifier == "fail-0"
+            assert b_player.position >= 2_000  # it carried on from where it was, not from zero
+            assert b_player.voice is not None and b_player.voice.session_id == discord.session_id
+            assert [t.info.identifier for t in player.queue] == ["fail-1", "fail-2"]
+            await player.skip()  # commands work again, on the new node
+            assert b.players_of(client.nodes["b"].session_id or "")[guild.id].track.info.identifier == "fail-1"
+        finally:
+            await client.close()
+            await voice.close()
+        # The store follows the move: the guild is saved under node b only.
+        from lightbulb_lavalink.stores import StoreKey, open_store
+
+        saved = open_store(store)
+        await saved.open()
+        try:
+            assert await saved.get_guilds(StoreKey(bot_id=discord.bot_id, node="a")) == {}
+            assert list(await saved.get_guilds(StoreKey(bot_id=discord.bot_id, node="b"))) == [guild.id]
+        finally:
+            await saved.close()
+
+
+async def test_a_node_coming_back_after_a_failover_does_not_keep_the_moved_player(tmp_path: pathlib.Path) -> None:
+    discord = FakeDiscord()
+    guild = await discord.add_guild(members=2)
+    async with FakeLavalink(time_scale=20) as a, FakeLavalink(time_scale=20) as b:
+        nodes = [node_settings("a", a), node_settings("b", b)]
+        async with bot_with(nodes, "memory://", discord) as (client, _):
+            await client.wait_ready(5)
+            await discord.voice_state(guild.id, guild.member_ids[1], guild.voice_channel_ids[0])
+            player = await client.join(guild.id, guild.voice_channel_ids[0], node="a")
+            await player.play((await client.load_tracks("ytsearch:failback")).tracks[0])
+            session_a = client.nodes["a"].session_id
+            assert session_a is not None
+
+            await a.drop_connections(refuse_new=True)  # a network cut: node a keeps the session, paused
+            await eventually(lambda: not client.nodes["a"].connected, what="node a seen away")
+            await client.move_player(guild.id)  # what the failover does, by hand
+            assert player.node.name == "b"
+
+            await a.accept_connections()
+            await eventually(lambda: client.nodes["a"].connected, what="node a back")
+            await eventually(lambda: guild.id not in a.players_of(session_a), what="the stale player destroyed on a")
+            assert guild.id in b.players_of(client.nodes["b"].session_id or "")
+            assert client.get_player(guild.id) is player and player.node.name == "b"
