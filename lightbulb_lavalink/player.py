@@ -277,7 +277,7 @@ class Player:
             guild_id=self.guild_id,
             node=self.node.name,
             channel_id=self.channel_id,
-            track=None if track is None else TrackSnapshot(encoded=track.encoded, user_data=dict(track.user_data)),
+            track=None if track is None else TrackSnapshot.of(track),
             position=self.position if self.track is not None else 0,
             paused=self.paused,
             volume=self.volume,

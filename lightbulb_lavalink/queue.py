@@ -442,13 +442,16 @@ def _title(track: Track) -> str:
 
 
 def _track_snapshot(track: Track) -> TrackSnapshot:
-    return TrackSnapshot(encoded=track.encoded, user_data=dict(track.user_data))
+    return TrackSnapshot.of(track)
 
 
 def _restore_track(saved: TrackSnapshot, cache: dict[str, Track]) -> Track:
     # Tracks are immutable, so duplicates (a looped queue, the history) share one object. The blob is checked
     # cheaply here (base64 and its declared size) and decoded when its `info` is first read, so a resumed sync
     # of 10,000 queues does not decode a million tracks up front.
+    if saved.plugin_info:
+        _check_blob(saved.encoded)
+        return Track(encoded=saved.encoded, plugin_info=saved.plugin_info, user_data=saved.user_data)
     track = cache.get(saved.encoded)
     if track is None:
         _check_blob(saved.encoded)

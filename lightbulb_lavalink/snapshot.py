@@ -9,6 +9,9 @@ import attrs
 
 from lightbulb_lavalink.errors import StoreError
 
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.protocol.tracks import Track
+
 __all__ = ["GuildSnapshot", "QueueSnapshot", "TrackSnapshot"]
 
 _LOOP_MODES = frozenset({"off", "track", "queue"})
@@ -42,9 +45,13 @@ class TrackSnapshot:
     """The base64 track blob Lavalink understands."""
     user_data: dict[str, typing.Any] = attrs.field(factory=dict)
     """The track's `userData`, JSON-safe."""
+    plugin_info: dict[str, typing.Any] = attrs.field(factory=dict)
+    """The track's `pluginInfo` (what plugins such as LavaSrc add), JSON-safe; written only when not empty."""
 
     def to_dict(self) -> dict[str, typing.Any]:
         """Return the JSON-safe form."""
+        if self.plugin_info:
+            return {"encoded": self.encoded, "userData": self.user_data, "pluginInfo": self.plugin_info}
         return {"encoded": self.encoded, "userData": self.user_data}
 
     @classmethod
@@ -53,7 +60,13 @@ class TrackSnapshot:
         return cls(
             encoded=_expect(data, "encoded", str, where),
             user_data=_expect(data, "userData", dict, where) if "userData" in data else {},
+            plugin_info=_expect(data, "pluginInfo", dict, where) if "pluginInfo" in data else {},
         )
+
+    @classmethod
+    def of(cls, track: Track) -> TrackSnapshot:
+        """The snapshot of a track: its blob, user data and plugin info."""
+        return cls(encoded=track.encoded, user_data=dict(track.user_data), plugin_info=dict(track.plugin_info))
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
