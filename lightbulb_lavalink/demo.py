@@ -200,8 +200,8 @@ async def run_demo(stream: typing.TextIO | None = None) -> bool:
                 tracks = result.tracks
                 player.queue.extend(tracks[1:])
                 await player.play(tracks[0])
-            await client.players[guilds[2].id].pause()
             await _watch(console, client, guilds, 1.5)
+            await client.players[guilds[2].id].pause()
             _show_guilds(console, client, guilds)
             before = _queue_fingerprint(client)
 
