@@ -7,8 +7,12 @@ STAMP := $(VENV)/.installed-stamp
 VENV2 := .venv-lb2
 BIN2 := $(VENV2)/bin
 STAMP2 := $(VENV2)/.installed-stamp
+# The core must work on hikari 2.7 too, which lightbulb 3.2 does not allow: a third environment, no lightbulb.
+VENV3 := .venv-h27
+BIN3 := $(VENV3)/bin
+STAMP3 := $(VENV3)/.installed-stamp
 
-.PHONY: demo test lint types unit test-lb2 bench bench-quick clean
+.PHONY: demo test lint types unit test-lb2 test-hikari27 bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +25,12 @@ $(STAMP2): pyproject.toml
 	$(BIN2)/python -m pip install -q --upgrade pip
 	$(BIN2)/python -m pip install -q -e '.[dev,lightbulb2]'
 	touch $(STAMP2)
+
+$(STAMP3): pyproject.toml
+	test -x $(BIN3)/python || $(PYTHON) -m venv $(VENV3)
+	$(BIN3)/python -m pip install -q --upgrade pip
+	$(BIN3)/python -m pip install -q -e '.[dev,redis,postgres]' 'hikari>=2.7,<2.8'
+	touch $(STAMP3)
 
 demo: $(STAMP)
 	$(BIN)/python -m lightbulb_lavalink demo
@@ -37,7 +47,10 @@ unit: $(STAMP)
 test-lb2: $(STAMP2)
 	$(BIN2)/python -m pytest -q -p no:cacheprovider tests/lightbulb2
 
-test: lint types unit test-lb2
+test-hikari27: $(STAMP3)
+	$(BIN3)/python -m pytest -q -p no:cacheprovider tests/core tests/e2e tests/protocol --ignore=tests/e2e/test_demo.py
+
+test: lint types unit test-hikari27 test-lb2
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -46,4 +59,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) $(VENV2) benchmarks/.peers .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV3) benchmarks/.peers .mypy_cache .pytest_cache .ruff_cache
