@@ -76,6 +76,7 @@ class Player:
     __slots__ = (
         "_client",
         "_destroyed",
+        "_end_time",
         "_frozen",
         "_last_ended",
         "_last_position_save",
@@ -136,6 +137,7 @@ class Player:
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
+        self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
         # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
         self.queue.on_change = self._save
 
@@ -284,6 +286,7 @@ class Player:
             filters=self.filters.to_payload(),
             queue=self.queue.snapshot(),
             updated_at=time.time(),
+            end_time=self._end_time if self.track is not None else None,
         )
 
     async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
@@ -292,6 +295,7 @@ class Player:
         update = PlayerUpdate(
             track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
             position=snap.position if track is not None and snap.position else UNSET,
+            end_time=snap.end_time if track is not None and snap.end_time is not None else UNSET,
             paused=snap.paused,
             volume=snap.volume,
             filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
@@ -299,6 +303,7 @@ class Player:
         )
         await self._update(update)
         self._pending = None
+        self._end_time = snap.end_time if track is not None else None
         self._client._schedule_snapshot(self)
 
     async def _move_to(self, node: Node) -> None:
@@ -349,6 +354,7 @@ class Player:
             self._superseded = superseded
             raise
         self._pending = None
+        self._end_time = end
         self._save(position=True)
 
     async def _stop(self) -> None:

@@ -127,6 +127,8 @@ class GuildSnapshot:
     """The bot-side queue."""
     updated_at: float = attrs.field(factory=time.time)
     """Unix time at which `position` was true."""
+    end_time: int | None = None
+    """Where the current track stops early (a clip's `end`), in milliseconds, or `None`."""
 
     def to_dict(self) -> dict[str, typing.Any]:
         """Return the JSON-safe form (guild and channel ids as strings, as Discord writes them)."""
@@ -141,6 +143,7 @@ class GuildSnapshot:
             "filters": self.filters,
             "queue": self.queue.to_dict(),
             "updatedAt": self.updated_at,
+            **({} if self.end_time is None else {"endTime": self.end_time}),
         }
 
     @classmethod
@@ -169,6 +172,7 @@ class GuildSnapshot:
             filters=_expect(data, "filters", dict, ""),
             queue=QueueSnapshot.from_dict(_expect(data, "queue", dict, "")),
             updated_at=float(_expect(data, "updatedAt", (int, float), "")),
+            end_time=_expect(data, "endTime", (int, type(None)), "") if "endTime" in data else None,
         )
 
     def position_now(self, now: float | None = None) -> int:

@@ -300,3 +300,23 @@ async def test_guilds_saved_under_a_renamed_node_are_recovered_on_the_configured
         assert sorted(await store.get_guilds(new)) == sorted(plan)
     finally:
         await store.close()
+
+
+async def test_a_clip_keeps_its_end_across_a_recovery(world: World) -> None:
+    world.resume_timeout = 1
+    first = await world.boot()
+    guild = world.guilds[0]
+    await world.seat_listener(guild)
+    player = await first.client.join(guild.id, guild.voice_channel_ids[0])
+    clip = make_tracks(world.lavalink, "clip", 1)[0]
+    await player.play(clip, start=10_000, end=150_000)
+    await world.stop(first)
+    await asyncio.sleep(1 / TIME_SCALE + 0.2)  # the session expires
+
+    second = await world.boot()
+
+    await second.wait_for(events.SessionRecoveredEvent)
+    fake = lavalink_players(world, second)[guild.id]
+    assert fake.track is not None and fake.track.info.identifier == clip.info.identifier
+    assert fake.end_time == 150_000
+    assert fake.position >= 10_000
