@@ -50,3 +50,26 @@ async def test_the_readme_quickstart_registers_the_lavalink_commands(world: Worl
         await client.stop()
         await bot.rest.close()
 
+
+
+# -- passwords -------------------------------------------------------------------------------------------------
+
+STORE_PASSWORD = "st0re-s3cret-do-not-show"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a store password given as ?password= (valid for asyncpg and redis-py) is not redacted: "
+    "/lavalink status and sessions show it, and so does repr(LavalinkSettings)",
+)
+async def test_a_store_password_in_the_query_string_is_never_shown(world: World) -> None:
+    store = f"postgresql://postgres@127.0.0.1:5432/test?password={STORE_PASSWORD}&table=review_ext"
+    settings = world.settings(store=store)
+    async with running_bot(world, settings=settings) as bot:
+        await bot.started()
+        for subcommand in ("status", "sessions"):
+            await bot.invoke(subcommand)
+        sent = json.dumps([request.body for request in world.rest.requests])
+        assert "Lavalink status" in sent and "Saved sessions" in sent
+        assert STORE_PASSWORD not in sent
+    assert STORE_PASSWORD not in repr(settings)
