@@ -73,3 +73,44 @@ async def test_a_store_password_in_the_query_string_is_never_shown(world: World)
         assert "Lavalink status" in sent and "Saved sessions" in sent
         assert STORE_PASSWORD not in sent
     assert STORE_PASSWORD not in repr(settings)
+
+
+# -- answering in time -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("subcommand", "store_call"), [("sessions", "list_keys"), ("resume-info", "get_guilds")])
+@pytest.mark.xfail(
+    strict=True,
+    reason="/lavalink sessions and resume-info read the store before answering without deferring: a slow or "
+    "unreachable Redis/PostgreSQL (5-10 s timeouts) outlasts Discord's 3 s and the user sees 'interaction failed'",
+)
+async def test_commands_reading_the_store_defer_first(
+    world: World, monkeypatch: pytest.MonkeyPatch, subcommand: str, store_call: str
+) -> None:
+    async with running_bot(world) as bot:
+        await bot.started()
+        lavalink = await bot.lavalink()
+        assert lavalink is not None
+        store = lavalink.store
+        reached = asyncio.Event()
+        release = asyncio.Event()
+        answers_seen_by_then: list[int] = []
+        real = getattr(type(store), store_call)
+
+        async def slow(self: object, *args: object, **kwargs: object) -> object:
+            # The store is slow to answer (a Redis or PostgreSQL server that does not answer yet).
+            if not reached.is_set():
+                answers_seen_by_then.append(len(world.rest.answers(interaction_id)))
+                reached.set()
+            await release.wait()
+            return await real(self, *args, **kwargs)
+
+        monkeypatch.setattr(type(store), store_call, slow)
+        interaction_id, payload = world.payload(subcommand)
+        await world.discord.feed("INTERACTION_CREATE", payload)
+        await asyncio.wait_for(reached.wait(), 10)
+        release.set()
+        final = await world.rest.wait_for_answer(interaction_id)
+        assert final.embeds
+        # Discord gets a first answer (a deferral) before the store is asked, not after it answers.
+        assert answers_seen_by_then == [1]
