@@ -114,3 +114,32 @@ async def test_commands_reading_the_store_defer_first(
         assert final.embeds
         # Discord gets a first answer (a deferral) before the store is asked, not after it answers.
         assert answers_seen_by_then == [1]
+
+
+# -- who may see what ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Manage Server in one guild lets /lavalink resume-info <id> (and /lavalink sessions) show any other "
+    "guild's voice channel, track and queue; only the bot's owners should see other guilds",
+)
+async def test_a_guild_manager_cannot_read_another_guilds_player(world: World) -> None:
+    async with running_bot(world) as bot:
+        await bot.started()
+        lavalink = await bot.lavalink()
+        assert lavalink is not None
+        await lavalink.wait_ready()
+        other = await world.discord.add_guild(name="Somebody Else's Server")
+        player = await lavalink.join(other.id, other.voice_channel_ids[0])
+        track = (await lavalink.load_tracks("a private listening session")).tracks[0]
+        await player.play(track)
+        # A member with Manage Server in *their* guild (world.guild), not an owner of the bot.
+        answer = await bot.invoke(
+            "resume-info",
+            options=[{"type": 3, "name": "guild", "value": str(other.id)}],
+            permissions=hikari.Permissions.MANAGE_GUILD,
+        )
+        seen = answer.text()
+        assert track.info.title not in seen
+        assert str(other.voice_channel_ids[0]) not in seen
