@@ -11,8 +11,15 @@ import pytest
 
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
-from lightbulb_lavalink.stores import JSONFileStore, MemoryStore, PostgresStore, SnapshotWriter, SQLiteStore
-from lightbulb_lavalink.stores import StoreKey, open_store
+from lightbulb_lavalink.stores import (
+    JSONFileStore,
+    MemoryStore,
+    PostgresStore,
+    SnapshotWriter,
+    SQLiteStore,
+    StoreKey,
+    open_store,
+)
 
 from .conftest import require_server
 from .helpers import DATABASE_URL, snapshot
