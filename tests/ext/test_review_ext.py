@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import typing
 
 import hikari
 import lightbulb
 import pytest
-from ext_lightbulb3 import running_bot
+from ext_lightbulb3 import Running, running_bot
 from ext_world import BOT_ID, World, settle
 
 from lightbulb_lavalink.client import LavalinkClient
@@ -143,3 +144,43 @@ async def test_a_guild_manager_cannot_read_another_guilds_player(world: World) -
         seen = answer.text()
         assert track.info.title not in seen
         assert str(other.voice_channel_ids[0]) not in seen
+
+
+# -- the example bot -------------------------------------------------------------------------------------------
+
+MUSIC = ("lightbulb_lavalink", "example_bot.music")
+
+
+async def music_command(bot: Running, name: str, **options: typing.Any) -> str:
+    """``/name option=value...`` by the guild's last member, without any permission; the text they see."""
+    kinds = {str: 3, int: 4}
+    payload_options = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
+    answer = await bot.invoke(None, command=name, options=payload_options, permissions=hikari.Permissions.NONE)
+    text: str = answer.text()
+    return text
+
+
+async def music_bot(world: World, bot: Running) -> LavalinkClient:
+    await bot.started()
+    lavalink = await bot.lavalink()
+    assert lavalink is not None
+    await lavalink.wait_ready()
+    return lavalink
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="example /play from a member in another voice channel moves the playing bot there, cutting the "
+    "music off for everyone listening in its channel",
+)
+async def test_example_play_from_another_channel_does_not_steal_the_bot(world: World) -> None:
+    async with running_bot(world, extensions=MUSIC) as bot:
+        lavalink = await music_bot(world, bot)
+        listening, elsewhere = world.guild.voice_channel_ids[0], world.guild.voice_channel_ids[1]
+        await world.discord.voice_state(world.guild.id, world.guild.member_ids[1], listening)
+        player = await lavalink.join(world.guild.id, listening)
+        await player.play((await lavalink.load_tracks("the song everyone listens to")).tracks[0])
+        # The guild's last member (who runs the command) sits in the other voice channel.
+        await world.discord.voice_state(world.guild.id, world.guild.member_ids[-1], elsewhere)
+        await music_command(bot, "play", query="my own song")
+        assert player.channel_id == listening
