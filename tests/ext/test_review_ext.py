@@ -14,12 +14,11 @@ import hikari
 import lightbulb
 import pytest
 from ext_lightbulb3 import Running, running_bot
-from ext_world import BOT_ID, World, settle
+from ext_world import BOT_ID, World
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.voice import VoiceGateway
-
 
 # -- the README quickstart -------------------------------------------------------------------------------------
 
@@ -50,7 +49,6 @@ async def test_the_readme_quickstart_registers_the_lavalink_commands(world: Worl
         await client.unload_extensions("lightbulb_lavalink")
         await client.stop()
         await bot.rest.close()
-
 
 
 # -- passwords -------------------------------------------------------------------------------------------------
