@@ -178,10 +178,7 @@ class LavalinkClient:
         if self._writer is not None:
             for guild_id in guild_ids:
                 self._writer.delete(key, guild_id)
-        try:
-            await self.store.set_session(key, None)
-        except StoreError as exc:
-            _LOGGER.warning("could not forget the session of node %r: %s", key.node, exc)
+            self._writer.schedule_session(key, None)
 
     async def _open_store(self) -> None:
         if self._store is None:
@@ -242,11 +239,7 @@ class LavalinkClient:
                     await node.rest.update_session(node.session_id, resuming=False)
                 except LavalinkError as exc:
                     _LOGGER.warning("node %s: could not disable resuming: %s", node.name, exc)
-            if self._store is not None and self.bot_id is not None:
-                try:
-                    await self._store.set_session(self.store_key(node.name), None)
-                except StoreError as exc:
-                    _LOGGER.warning("node %s: could not forget the session in the store: %s", node.name, exc)
+            await self._save_session_id(node, None)
         await self.close()
 
     # -- commands -----------------------------------------------------------------------------------------------
@@ -384,16 +377,16 @@ class LavalinkClient:
         if self._writer is not None and self.bot_id is not None and not player._destroyed:
             self._writer.schedule(self.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
 
-    async def _save_session_id(self, node: Node, session_id: str) -> None:
-        if self._store is None or self.bot_id is None:
+    async def _save_session_id(self, node: Node, session_id: str | None) -> None:
+        """Save (or forget) a node's session id now. Every session write goes through the writer, so a retried
+        older id can never land over a newer one; if the store is down the writer keeps retrying."""
+        if self._writer is None or self.bot_id is None:
             return
-        key = self.store_key(node.name)
+        self._writer.schedule_session(self.store_key(node.name), session_id)
         try:
-            await self._store.set_session(key, session_id)
+            await self._writer.flush()
         except StoreError as exc:
             _LOGGER.warning("node %s: could not save session id %s now (%s); retrying", node.name, session_id, exc)
-            if self._writer is not None:
-                self._writer.schedule_session(key, session_id)
 
     def _take_saved(self, node: str) -> dict[int, GuildSnapshot]:
         return self._saved.pop(node, {})

@@ -101,9 +101,11 @@ class SessionStore(typing.Protocol):
 def encode_snapshot(snapshot: GuildSnapshot) -> str:
     """Serialise a snapshot to compact JSON; raise `StoreError` if it holds something JSON cannot carry."""
     try:
-        return json.dumps(snapshot.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = json.dumps(snapshot.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text.encode("utf-8")  # a lone surrogate passes json.dumps but no store can write it
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
         raise StoreError(f"guild {snapshot.guild_id}: snapshot is not JSON-safe: {exc}") from None
+    return text
 
 
 def latest_by_guild(snapshots: collections.abc.Iterable[GuildSnapshot]) -> dict[int, str]:
@@ -123,7 +125,7 @@ def decode_guilds(
             snapshot = GuildSnapshot.from_dict(data)
             if snapshot.guild_id != guild_id:
                 raise StoreError(f"snapshot is for guild {snapshot.guild_id}, stored under guild {guild_id}")
-        except (ValueError, StoreError) as exc:  # json.JSONDecodeError is a ValueError
+        except (ValueError, TypeError, OverflowError, RecursionError, StoreError) as exc:  # JSONDecodeError: ValueError
             bad.append(f"guild {guild_id}: {exc}")
             continue
         result[guild_id] = snapshot
@@ -142,14 +144,48 @@ def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:
     return sorted(set(keys), key=lambda key: (key.cluster, key.node))
 
 
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "sslpassword"})
+
+
 def redact_url(url: str) -> str:
-    """Return `url` with its password (if any) replaced by ``***``."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
+    """Return `url` with every password (in the user info or the query) replaced by ``***``.
+
+    Works on malformed URLs too: a password holding an unescaped ``/``, ``?`` or ``#`` still counts as user
+    info when the URL has no host before it (``redis://:pa/ss@host``).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return url
-    userinfo = f"{parts.username or ''}:***"
-    host = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}@{host}"))
+    parts = urllib.parse.urlsplit(url)
+    authority = parts.netloc
+    if "@" not in authority and "@" in rest and (authority.startswith(":") or authority.endswith(":")):
+        # No host where one must be: the password swallowed the delimiters. Cut at the last '@'.
+        userinfo, _, tail = rest.rpartition("@")
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{_redact_query(tail)}"
+    if "@" in authority:
+        userinfo, _, host = authority.rpartition("@")
+        if ":" in userinfo:
+            authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = parts.query
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
+        query = urllib.parse.urlencode(
+            [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs], safe="*:/@"
+        )
+    if authority == parts.netloc and query == parts.query:
+        return url  # nothing secret (and urlunsplit would drop an empty authority: sqlite:///x)
+    return urllib.parse.urlunsplit(parts._replace(netloc=authority, query=query))
+
+
+def _redact_query(text: str) -> str:
+    head, qmark, query = text.partition("?")
+    if not qmark:
+        return text
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
+        return text
+    pairs = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs]
+    return f"{head}?{urllib.parse.urlencode(pairs, safe='*:/@')}"
 
 
 def corrupt_name(path: os.PathLike[str] | str) -> str:

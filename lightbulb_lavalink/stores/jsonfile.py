@@ -172,6 +172,9 @@ class JSONFileStore:
         except OSError as exc:
             self._cache = self._stamp = None  # the in-memory copy may be ahead of the file: re-read next time
             raise StoreError(f"json {self._path}: cannot write the file: {exc}") from None
+        except BaseException:
+            self._cache = self._stamp = None  # whatever failed, the cached copy may hold the failed change
+            raise
 
     def _write(self, doc: _Doc) -> None:
         data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()

@@ -122,6 +122,12 @@ class PostgresStore:
         parts = urllib.parse.urlsplit(dsn)
         if parts.scheme not in {"postgresql", "postgres"}:
             raise SettingsError("store", f"not a PostgreSQL URL: {redact_url(dsn)!r}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a bad port (a password with an unescaped '/', say)
+        except ValueError:
+            raise SettingsError(
+                "store", f"cannot read the host and port of {redact_url(dsn)!r} (percent-encode '/', '?', '#')"
+            ) from None
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         own = {name: value for name, value in query if name in _OWN_OPTIONS}
         rest = [(name, value) for name, value in query if name not in _OWN_OPTIONS]
@@ -130,8 +136,8 @@ class PostgresStore:
         self._schema = schema if schema is not None else own.get("schema", "public")
         self._table = table if table is not None else own.get("table", "lavalink")
         for field, name in (("schema", self._schema), ("table", self._table)):
-            if not name or len(name) > 48 or "\x00" in name:
-                raise SettingsError("store", f"PostgreSQL {field} name {name!r}: 1 to 48 characters, please")
+            if not name or len(name.encode("utf-8")) > 48 or "\x00" in name:  # the server cuts at 63 bytes
+                raise SettingsError("store", f"PostgreSQL {field} name {name!r}: 1 to 48 bytes (UTF-8), please")
         try:
             self._min_size = min_size if min_size is not None else int(own.get("min_size", 0))
             self._max_size = max_size if max_size is not None else int(own.get("max_size", 4))
@@ -207,7 +213,8 @@ class PostgresStore:
 
     async def _migrate(self, pool: asyncpg.Pool) -> None:
         sessions, guilds, migrations = self.tables
-        lock_id = zlib.crc32(f"lightbulb-lavalink:{self._schema}.{self._table}".encode())
+        # One lock per schema: two tables created at once in a new schema would race on CREATE SCHEMA.
+        lock_id = zlib.crc32(f"lightbulb-lavalink:{self._schema}".encode())
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_id)
             if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", self._schema):

@@ -64,6 +64,7 @@ class RedisStore:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in {"redis", "rediss", "unix"}:
             raise SettingsError("store", f"not a Redis URL: {redact_url(url)!r}")
+        _check_authority(parts, url)
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         url_prefix = [value for name, value in query if name == "prefix"]
         rest = [(name, value) for name, value in query if name != "prefix"]
@@ -118,7 +119,7 @@ class RedisStore:
 
         try:
             return await func(self._get_client())
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except (redis.exceptions.RedisError, OSError, ValueError) as exc:
             raise StoreError(f"redis {self._url}: {type(exc).__name__}: {exc}") from exc
 
     async def open(self) -> None:
@@ -226,3 +227,19 @@ class RedisStore:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _check_authority(parts: urllib.parse.SplitResult, url: str) -> None:
+    """Refuse a URL whose host or port cannot be read (say a password with an unescaped ``/``), without
+    showing the password."""
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise SettingsError(
+            "store",
+            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#' in a password)",
+        ) from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise SettingsError(
+            "store", f"no host in {redact_url(url)!r} (percent-encode '/', '?', '#', '@' in a password)"
+        )

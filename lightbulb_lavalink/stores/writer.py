@@ -64,6 +64,7 @@ class SnapshotWriter:
 
     __slots__ = (
         "_batch_size",
+        "_close_task",
         "_close_timeout",
         "_closed",
         "_closing",
@@ -125,6 +126,7 @@ class SnapshotWriter:
         self._outage_failures = 0
         self._closing = False
         self._closed = False
+        self._close_task: asyncio.Future[None] | None = None
         self._warned_closed = False
         self.last_error: str | None = None
         """Why the last write failed, `None` once a write succeeds again."""
@@ -209,6 +211,9 @@ class SnapshotWriter:
         self._poke(due)
 
     def _poke(self, due: float) -> None:
+        if self._task is not None and self._task.done() and not self._closing:
+            _LOGGER.warning("the snapshot writer's task had stopped; starting it again")
+            self._task = None
         if self._task is None and not self._closing:
             try:
                 loop = asyncio.get_running_loop()
@@ -392,10 +397,14 @@ class SnapshotWriter:
     async def close(self) -> None:
         """Write everything pending (retrying up to `close_timeout` seconds), then stop the task. Idempotent.
 
-        Never raises for store trouble: what could not be saved is logged as an error.
+        Never raises for store trouble: what could not be saved is logged as an error. A cancelled `close()`
+        keeps closing in the background, and a second call waits for that same close.
         """
-        if self._closed:
-            return
+        if self._close_task is None:
+            self._close_task = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
         self._closed = self._closing = True
         timeout = self._close_timeout
         deadline = time.monotonic() + timeout

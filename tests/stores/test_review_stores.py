@@ -1,4 +1,4 @@
-"""Review findings in the session stores and the snapshot writer, each as a failing (xfail) test."""
+"""Review findings in the session stores and the snapshot writer, fixed: each test shows the behaviour kept."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typing
 
 import pytest
 
-from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.errors import SettingsError, StoreError
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 from lightbulb_lavalink.stores import (
     JSONFileStore,
@@ -43,7 +43,6 @@ def _bad_text_snapshot(guild_id: int) -> GuildSnapshot:
 # -- one guild's unencodable text blocks every other guild ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="lone surrogate passes encode_snapshot; the store's UTF-8 encode fails")
 async def test_writer_saves_other_guilds_when_one_snapshot_has_a_lone_surrogate(tmp_path: pathlib.Path) -> None:
     store = SQLiteStore(tmp_path / "s.db")
     await store.open()
@@ -60,7 +59,6 @@ async def test_writer_saves_other_guilds_when_one_snapshot_has_a_lone_surrogate(
         await store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="JSON store mutates its cache before the UTF-8 encode fails: poisoned")
 async def test_json_store_keeps_working_after_a_snapshot_with_a_lone_surrogate(tmp_path: pathlib.Path) -> None:
     store = JSONFileStore(tmp_path / "s.json")
     await store.open()
@@ -89,7 +87,6 @@ class _FlakyStore(MemoryStore):
         await super().set_session(key, session_id)
 
 
-@pytest.mark.xfail(strict=True, reason="client writes session ids directly and via the writer: stale id wins")
 async def test_client_never_saves_an_older_session_id_over_a_newer_one() -> None:
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
@@ -131,7 +128,6 @@ class _GatedStore(MemoryStore):
         await super().put_guilds(key, snapshots)
 
 
-@pytest.mark.xfail(strict=True, reason="close() sets _closed before flushing; a re-called close() is a no-op")
 async def test_writer_close_after_a_cancelled_close_still_flushes() -> None:
     store = _GatedStore()
     writer = SnapshotWriter(store, min_interval=0)
@@ -152,7 +148,6 @@ async def test_writer_close_after_a_cancelled_close_still_flushes() -> None:
 # -- secrets in `url` -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="redact_url only masks the userinfo password, not ?password=")
 @pytest.mark.parametrize(
     "url", ["redis://127.0.0.1:6379/0?password=hunter2", "postgresql://bot@127.0.0.1/music?password=hunter2"]
 )
@@ -160,7 +155,6 @@ def test_password_in_query_is_not_shown(url: str) -> None:
     assert "hunter2" not in open_store(url).url
 
 
-@pytest.mark.xfail(strict=True, reason="unescaped '/' in a password: urlsplit sees no userinfo, url leaks it")
 async def test_unescaped_password_is_not_shown_and_fails_as_store_error() -> None:
     try:
         store = open_store("redis://:hun/ter2@127.0.0.1:6379/0")
@@ -176,7 +170,6 @@ async def test_unescaped_password_is_not_shown_and_fails_as_store_error() -> Non
 # -- a corrupt row crashing get_guilds for the others -------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="decode_guilds catches ValueError/StoreError only, not OverflowError")
 async def test_hand_edited_snapshot_with_huge_number_is_skipped(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "s.json"
     store = JSONFileStore(path)
@@ -196,10 +189,12 @@ async def test_hand_edited_snapshot_with_huge_number_is_skipped(tmp_path: pathli
 # -- PostgreSQL table names are checked in characters, truncated by the server in bytes --------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="48-char limit counts characters; PostgreSQL truncates names at 63 bytes")
 async def test_postgres_non_ascii_table_name_keeps_three_tables(server_status: dict[str, str | None]) -> None:
     await require_server("postgres", server_status)
-    table = "é" * 31  # 62 bytes: "_sessions", "_guilds", "_migrations" all truncate to "é…é_"
+    # 62 bytes would truncate "_sessions", "_guilds", "_migrations" to one name: refused clearly instead.
+    with pytest.raises(SettingsError, match="bytes"):
+        PostgresStore(DATABASE_URL, table="é" * 31, timeout=5.0)
+    table = "é" * 24  # 48 bytes: the longest accepted, three distinct tables
     store = PostgresStore(DATABASE_URL, table=table, timeout=5.0)
     try:
         await store.open()
@@ -217,7 +212,6 @@ async def test_postgres_non_ascii_table_name_keeps_three_tables(server_status: d
             await conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="advisory lock is per schema.table; CREATE SCHEMA IF NOT EXISTS races")
 async def test_postgres_two_tables_created_at_once_in_a_new_schema(server_status: dict[str, str | None]) -> None:
     await require_server("postgres", server_status)
     import uuid
