@@ -92,6 +92,11 @@ class Play(
         if voice is None or voice.channel_id is None:
             await ctx.respond("Join a voice channel first, then `/play` again.", ephemeral=True)
             return
+        current = lavalink.get_player(ctx.guild_id)
+        if current is not None and current.track is not None and current.channel_id != voice.channel_id:
+            # Never pull the music away from the people listening to it.
+            await ctx.respond(f"I'm playing in <#{current.channel_id}>: join it to add songs.", ephemeral=True)
+            return
         await ctx.defer()
         try:
             result = await lavalink.load_tracks(to_query(self.query))

@@ -13,6 +13,7 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError
+from lightbulb_lavalink.stores.base import redact_url
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -51,11 +52,13 @@ def _redacted(_: object) -> str:
 
 
 def _redact_url(text: str) -> str:
-    """Hide whatever sits before the last ``@`` of a URL (its user and password)."""
+    """Hide a URL's user info (what sits before the last ``@``) and any password in its query."""
+    text = redact_url(text)
     scheme, sep, rest = text.partition("://")
-    if not sep or "@" not in rest:
+    head, qmark, query = rest.partition("?")
+    if not sep or "@" not in head:
         return text
-    return f"{scheme}://***@{rest.rpartition('@')[2]}"
+    return f"{scheme}://***@{head.rpartition('@')[2]}{qmark}{query}"
 
 
 def _is_int(value: object) -> bool:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import typing
 
+import attrs
 import hikari
 
 from lightbulb_lavalink.errors import LavalinkError
@@ -153,14 +154,30 @@ class ExtensionRuntime:
         embed.set_footer(f"Settings from {self.settings_source}")
         return embed
 
-    async def sessions_embed(self) -> hikari.Embed:
-        """The `/lavalink sessions` embed."""
-        return presentation.sessions_embed(await reports.sessions_view(self.client))
+    async def is_owner(self, user_id: hikari.Snowflakeish) -> bool:
+        """Whether `user_id` owns the bot (application owner or team member): owners see every guild."""
+        return int(user_id) in await self.owner_ids()
+
+    async def sessions_embed(self, only_guild: hikari.Snowflakeish | None = None) -> hikari.Embed:
+        """The `/lavalink sessions` embed; with `only_guild`, other guilds are left out (for non-owners)."""
+        view = await reports.sessions_view(self.client)
+        if only_guild is not None:
+            keep = int(only_guild)
+            view = attrs.evolve(
+                view,
+                sessions=tuple(
+                    attrs.evolve(s, guilds=tuple(g for g in s.guilds if g.guild_id == keep)) for s in view.sessions
+                ),
+            )
+        return presentation.sessions_embed(view)
 
     async def resume_info_embed(
-        self, guild: str | int | None, current_guild: hikari.Snowflakeish | None
+        self, guild: str | int | None, current_guild: hikari.Snowflakeish | None, *, any_guild: bool = True
     ) -> hikari.Embed:
-        """The `/lavalink resume-info` embed for `guild` (an id as typed), else the guild it was used in."""
+        """The `/lavalink resume-info` embed for `guild` (an id as typed), else the guild it was used in.
+
+        With `any_guild=False` (not an owner) only the guild it was used in may be shown.
+        """
         if guild is None or guild == "":
             if current_guild is None:
                 return presentation.error_embed("Resume info", "Give a guild id: this is not a guild.")
@@ -170,6 +187,8 @@ class ExtensionRuntime:
                 guild_id = int(str(guild).strip())
             except ValueError:
                 return presentation.error_embed("Resume info", f"`{guild}` is not a guild id (a number).")
+        if not any_guild and (current_guild is None or guild_id != int(current_guild)):
+            return presentation.error_embed("Resume info", "Only the bot's owners can look at other guilds.")
         return presentation.resume_info_embed(await reports.resume_info_view(self.client, guild_id))
 
     async def nodes_embed(self) -> hikari.Embed:

@@ -246,11 +246,16 @@ async def test_resume_info_shows_the_live_player_and_its_snapshot(world: World) 
 async def test_resume_info_for_another_guild_by_id(world: World) -> None:
     async with running_bot(world) as bot:
         await bot.started()
-        answer = await bot.invoke("resume-info", options=[{"type": 3, "name": "guild", "value": "424242"}])
+        # The bot's owner may look at any guild; a member with Manage Server only at their own.
+        answer = await bot.invoke(
+            "resume-info", options=[{"type": 3, "name": "guild", "value": "424242"}], user_id=OWNER_ID
+        )
         assert answer.embeds[0]["title"] == "Resume info for 424242"
         assert "Nothing here" in answer.embeds[0]["description"]
-        bad = await bot.invoke("resume-info", options=[{"type": 3, "name": "guild", "value": "abc"}])
+        bad = await bot.invoke("resume-info", options=[{"type": 3, "name": "guild", "value": "abc"}], user_id=OWNER_ID)
         assert "is not a guild id" in bad.text()
+        manager = await bot.invoke("resume-info", options=[{"type": 3, "name": "guild", "value": "424242"}])
+        assert "Only the bot's owners" in manager.text()
 
 
 async def test_nodes_defers_then_shows_the_node_info(world: World) -> None:
