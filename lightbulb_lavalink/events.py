@@ -134,7 +134,8 @@ class SessionResumedEvent(NodeEvent):
     """How many players were synchronised."""
 
     replayed_events: int = attrs.field()
-    """How many events Lavalink replayed (queued while the bot was away), applied after the sync."""
+    """Events replayed so far: 0, as this event comes right after the sync and before the replayed events are
+    applied; `node.last_sync.replayed_events` holds the count once the replay is over."""
 
     duration: float = attrs.field()
     """Seconds from the resumed ``ready`` to the end of the sync."""

@@ -211,8 +211,11 @@ class ResumeCoordinator:
             client._spawn(self._after_sync(node, rebuilt, revoice, to_recover), name=f"lavalink-resync-{node.name}")
 
     async def after_replay(self, node: Node) -> None:
-        """The replayed events were applied: start the next track where the replay left a queue stalled."""
+        """The replayed events were applied: count them in the sync report, and start the next track where the
+        replay left a queue stalled."""
         client = self._client
+        if node.last_sync is not None and node.last_sync.kind == "resumed":
+            node.last_sync = attrs.evolve(node.last_sync, replayed_events=node.replayed_events)
         for stalled in self._stalled.pop(node.name, []):
             player = stalled.player
             if (

@@ -119,6 +119,9 @@ async def test_a_track_ending_while_away_advances_the_queue_after_the_sync(world
         assert ids(player.queue.history) == planned[:1]
     fake = lavalink_players(world, second)
     assert {gid: p.track.info.identifier for gid, p in fake.items()} == {g: p[1] for g, p in plan.items()}
+    report = second.client.nodes["main"].last_sync
+    assert report is not None and report.kind == "resumed"
+    assert report.replayed_events == len(plan)  # one TrackEndEvent per guild, replayed after the sync
 
 
 async def test_restart_after_the_timeout_recovers_every_saved_guild(world: World) -> None:
