@@ -25,7 +25,6 @@ from lightbulb_lavalink.protocol.messages import (
     TrackExceptionMessage,
     TrackStartMessage,
     TrackStuckMessage,
-    WebSocketClosedMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import GuildQueue
@@ -424,50 +423,30 @@ class Player:
 
     async def _on_event(self, message: EventMessage, *, replayed: bool) -> None:
         client = self._client
-        app = client.app
+        common: dict[str, typing.Any] = {"app": client.app, "client": client, "player": self}
+        event: events.PlayerEvent
+        if isinstance(message, TrackEndMessage):
+            await self._on_track_end(message, replayed=replayed)
+            return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
             self.track = message.track
-            client.dispatch(
-                events.TrackStartEvent(app=app, client=client, player=self, track=message.track, replayed=replayed)
-            )
             self._save(position=True)
-        elif isinstance(message, TrackEndMessage):
-            await self._on_track_end(message, replayed=replayed)
+            event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
-            client.dispatch(
-                events.TrackExceptionEvent(
-                    app=app,
-                    client=client,
-                    player=self,
-                    track=message.track,
-                    exception=message.exception,
-                    replayed=replayed,
-                )
+            event = events.TrackExceptionEvent(
+                **common, track=message.track, exception=message.exception, replayed=replayed
             )
         elif isinstance(message, TrackStuckMessage):
-            client.dispatch(
-                events.TrackStuckEvent(
-                    app=app,
-                    client=client,
-                    player=self,
-                    track=message.track,
-                    threshold_ms=message.threshold_ms,
-                    replayed=replayed,
-                )
+            event = events.TrackStuckEvent(
+                **common, track=message.track, threshold_ms=message.threshold_ms, replayed=replayed
             )
-        elif isinstance(message, WebSocketClosedMessage):
+        else:  # WebSocketClosedMessage: Lavalink's voice connection to Discord closed
             self.connected = False
-            client.dispatch(
-                events.VoiceClosedEvent(
-                    app=app,
-                    client=client,
-                    player=self,
-                    code=message.code,
-                    reason=message.reason,
-                    by_remote=message.by_remote,
-                )
+            event = events.VoiceClosedEvent(
+                **common, code=message.code, reason=message.reason, by_remote=message.by_remote, replayed=replayed
             )
+        client.dispatch(event)
 
     async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
         client = self._client
