@@ -9,6 +9,7 @@ import typing
 import aiohttp
 import hikari
 
+from lightbulb_lavalink import failover
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
@@ -296,18 +297,8 @@ class LavalinkClient:
         player = self._players.get(int(guild_id))
         if player is None:
             raise LavalinkError(f"guild {guild_id} has no player")
-        if node is None:
-            others = [n for n in self._nodes.values() if n is not player.node and n.state is NodeState.READY]
-            target = self.balancer.choose(others)
-            if target is None:
-                raise NodeUnavailable(f"no other Lavalink node is ready to take guild {guild_id}")
-        else:
-            target = self._nodes[node] if isinstance(node, str) else node
-        if target is player.node:
-            return player
-        if not target.connected:
-            raise NodeUnavailable(f"node {target.name!r} is not ready ({target.state.value})")
-        await player._move_to(target)
+        target = self._nodes[node] if isinstance(node, str) else node
+        await failover.move(self, player, target)
         return player
 
     async def load_tracks(self, query: str) -> LoadResult:
@@ -339,39 +330,7 @@ class LavalinkClient:
         """A node with a live session went away: move its players if it stays away `failover_after` seconds."""
         delay = self.settings.failover_after
         if delay > 0 and len(self._nodes) > 1 and self.started:
-            self._spawn(self._failover(node, delay), name=f"lavalink-failover-{node.name}")
-
-    async def _failover(self, node: Node, delay: float) -> None:
-        while True:
-            await asyncio.sleep(delay)
-            if node.state is NodeState.READY or not self.started:
-                return
-            players = [p for p in self._players.values() if p.node is node and not p._destroyed]
-            if not players:
-                return
-            others = [n for n in self._nodes.values() if n is not node and n.state is NodeState.READY]
-            if not others:
-                _LOGGER.warning("node %s is still away and no other node is ready: its players wait", node.name)
-                continue
-            _LOGGER.warning(
-                "node %s has been away for %g s: moving its %d players to other nodes", node.name, delay, len(players)
-            )
-            limit = asyncio.Semaphore(self.settings.recovery_concurrency)
-            await asyncio.gather(*(self._move_off(p, node, limit) for p in players))
-            return
-
-    async def _move_off(self, player: Player, node: Node, limit: asyncio.Semaphore) -> None:
-        async with limit:
-            target = self.balancer.choose(
-                [n for n in self._nodes.values() if n is not node and n.state is NodeState.READY]
-            )
-            if target is None or player.node is not node or player._destroyed:
-                return
-            target.pending_players += 1
-            try:
-                await player._move_to(target)
-            except LavalinkError as exc:
-                _LOGGER.warning("guild %s: could not move to node %s: %s", player.guild_id, target.name, exc)
+            self._spawn(failover.failover(self, node, delay), name=f"lavalink-failover-{node.name}")
 
     def _schedule_snapshot(self, player: Player) -> None:
         if self._writer is not None and self.bot_id is not None and not player._destroyed:
