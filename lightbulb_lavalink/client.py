@@ -14,7 +14,6 @@ from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
-from lightbulb_lavalink.protocol.player import PlayerUpdate
 from lightbulb_lavalink.resume import ResumeCoordinator
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store
@@ -272,9 +271,7 @@ class LavalinkClient:
             player = Player(self, target, gid)
             self._add_player(player)
         try:
-            info = await self.voice.join(gid, cid)
-            player.channel_id = info.channel_id
-            await player._update(PlayerUpdate(voice=info.to_voice_state()))
+            await player._send_voice(await self.voice.join(gid, cid))
         except BaseException:
             if created:
                 self._remove_player(gid)
@@ -392,7 +389,7 @@ class LavalinkClient:
         player.channel_id = info.channel_id
         if player.node.connected:
             try:
-                await player._update(PlayerUpdate(voice=info.to_voice_state()))
+                await player._send_voice(info)
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not forward the voice update: %s", info.guild_id, exc)
         self._schedule_snapshot(player)

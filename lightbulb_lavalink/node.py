@@ -10,7 +10,7 @@ import typing
 import attrs
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.pool import stats_penalty
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import (
@@ -27,9 +27,8 @@ if typing.TYPE_CHECKING:
     import aiohttp
 
     from lightbulb_lavalink.client import LavalinkClient
-    from lightbulb_lavalink.errors import LavalinkError
     from lightbulb_lavalink.protocol.info import Info
-    from lightbulb_lavalink.protocol.messages import Message
+    from lightbulb_lavalink.protocol.messages import EventMessage, Message
     from lightbulb_lavalink.protocol.stats import Stats
     from lightbulb_lavalink.resume import SyncReport
     from lightbulb_lavalink.settings import NodeSettings
@@ -179,10 +178,16 @@ class Node:
             raise NodeUnavailable(f"node {self.name!r} is not started")
         return await self._ws.wait_ready(timeout)
 
-    def forget_session(self) -> None:
-        """Drop the session id, so the next connection starts a fresh session (used when a resume fails)."""
-        if self._ws is not None:
-            self._ws.session_id = None
+    async def discard_player(self, guild_id: int) -> None:
+        """Destroy the guild's player on this node now, or as soon as its session is back if it is away."""
+        session_id = self.session_id
+        if session_id is not None and self.connected:
+            try:
+                await self.rest.destroy_player(session_id, guild_id)
+                return
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: could not destroy its player on node %s yet: %s", guild_id, self.name, exc)
+        self.pending_destroys.add(guild_id)
 
     # -- websocket handler ----------------------------------------------------------------------------------------
 
@@ -214,7 +219,7 @@ class Node:
         else:
             await self._on_event(message)
 
-    async def _on_event(self, message: typing.Any) -> None:
+    async def _on_event(self, message: EventMessage) -> None:
         replayed = self._replaying
         if replayed:
             self._replayed_count += 1

@@ -12,7 +12,6 @@ import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import (
-    LavalinkError,
     NodeUnavailable,
     RequestTimeoutError,
     RestError,
@@ -36,6 +35,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.messages import EventMessage
     from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerState, VoiceState
     from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.voice import VoiceConnectionInfo
 
 __all__ = ["Player", "same_track"]
 
@@ -265,11 +265,7 @@ class Player:
         """
         self._destroyed = True
         self._ready.set()
-        session_id = self.node.session_id
-        if session_id is not None and self.node.connected:
-            await self.node.rest.destroy_player(session_id, self.guild_id)
-        else:
-            self.node.pending_destroys.add(self.guild_id)
+        await self.node.discard_player(self.guild_id)
 
     def snapshot(self) -> GuildSnapshot:
         """The plain-data form of this guild's playback and queue, for the session store."""
@@ -314,20 +310,18 @@ class Player:
         voice = current.to_voice_state() if current is not None else self.voice
         self.node = node
         self._superseded = None
-        if old.connected and old.session_id is not None:
-            try:
-                await old.rest.destroy_player(old.session_id, self.guild_id)
-            except LavalinkError as exc:
-                _LOGGER.debug("guild %s: could not destroy the player on %s: %s", self.guild_id, old.name, exc)
-                old.pending_destroys.add(self.guild_id)
-        else:
-            old.pending_destroys.add(self.guild_id)
+        await old.discard_player(self.guild_id)
         try:
             await self._restore(snap, voice)
         finally:
             client._forget_snapshot(old.name, self.guild_id)
             client._schedule_snapshot(self)
         client.dispatch(events.PlayerMovedEvent(app=client.app, client=client, player=self, previous_node=old))
+
+    async def _send_voice(self, info: VoiceConnectionInfo) -> None:
+        """Hand Lavalink the guild's Discord voice connection (a join, a move, a region change, a rejoin)."""
+        self.channel_id = info.channel_id
+        await self._update(PlayerUpdate(voice=info.to_voice_state()))
 
     async def _prepare(self) -> None:
         """Before a command: wait for this guild's recovery, and fail before changing anything if the node is away."""
@@ -386,18 +380,12 @@ class Player:
         """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state."""
         if track:
             self.track = info.track
-            self._apply_state(info.state)
+            self._on_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
         self.filters = info.filters
         if info.voice.session_id:
             self.voice = info.voice
-
-    def _apply_state(self, state: PlayerState) -> None:
-        self.state = state
-        self._frozen = False
-        self.connected = state.connected
-        self._state_at = time.monotonic()
 
     def _freeze_position(self) -> None:
         """The node went away: stop interpolating and save where the track was."""

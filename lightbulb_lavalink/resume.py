@@ -25,7 +25,6 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import Player, same_track
 from lightbulb_lavalink.protocol.codec import decode_track
-from lightbulb_lavalink.protocol.player import PlayerUpdate
 from lightbulb_lavalink.queue import GuildQueue
 
 if typing.TYPE_CHECKING:
@@ -111,7 +110,7 @@ class ResumeCoordinator:
             snap for guilds in orphans.values() for snap in guilds.values() if snap.guild_id not in client.players
         ]
         if snapshots:
-            await self._recover(node, snapshots, None, time.perf_counter(), kind_on_done=None)
+            await self._recover(node, snapshots, None, time.perf_counter(), merge=True)
         for key, guilds in orphans.items():
             await client._forget_orphans(key, guilds)
 
@@ -135,7 +134,7 @@ class ResumeCoordinator:
             gid = info.guild_id
             if gid in doomed:
                 # Left (or kicked) while the node was away: destroy it now rather than bring it back.
-                await self._destroy_quietly(node, ready.session_id, gid)
+                await node.discard_player(gid)
                 continue
             player = client.players.get(gid)
             snap = saved.pop(gid, None)
@@ -236,13 +235,6 @@ class ResumeCoordinator:
             _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", player.guild_id)
             await player._play_next(player.queue.advance(finished))
 
-    @staticmethod
-    async def _destroy_quietly(node: Node, session_id: str, guild_id: int) -> None:
-        try:
-            await node.rest.destroy_player(session_id, guild_id)
-        except LavalinkError as exc:
-            _LOGGER.warning("guild %s: could not destroy the player it left: %s", guild_id, exc)
-
     async def _after_sync(
         self, node: Node, rebuilt: list[Player], revoice: list[Player], to_recover: list[GuildSnapshot]
     ) -> None:
@@ -255,7 +247,7 @@ class ResumeCoordinator:
             if current is None or player._destroyed:
                 continue
             try:
-                await player._update(PlayerUpdate(voice=current.to_voice_state()))
+                await player._send_voice(current)
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not send the voice update missed meanwhile: %s", player.guild_id, exc)
 
@@ -267,14 +259,13 @@ class ResumeCoordinator:
                     _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
                     return
                 try:
-                    info = await client.voice.join(player.guild_id, player.channel_id)
-                    await player._update(PlayerUpdate(voice=info.to_voice_state()))
+                    await player._send_voice(await client.voice.join(player.guild_id, player.channel_id))
                 except (LavalinkError, TimeoutError) as exc:
                     _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
 
         await asyncio.gather(*(resync(p) for p in rebuilt))
         if to_recover:
-            await self._recover(node, to_recover, None, time.perf_counter(), kind_on_done=None)
+            await self._recover(node, to_recover, None, time.perf_counter(), merge=True)
 
     # -- fresh ------------------------------------------------------------------------------------------------
 
@@ -315,9 +306,9 @@ class ResumeCoordinator:
         started: float,
         *,
         keep_voice: set[int] | None = None,
-        kind_on_done: typing.Literal["recovered"] | None = "recovered",
+        merge: bool = False,
     ) -> None:
-        """Recreate a player for each snapshot on `node` and report it."""
+        """Recreate a player for each snapshot on `node` and report it (`merge`: into the node's last report)."""
         client = self._client
         session_id = node.session_id or ""
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
@@ -365,7 +356,7 @@ class ResumeCoordinator:
             guilds_recovered=tuple(sorted(recovered)),
             guilds_failed=failed,
         )
-        if kind_on_done is not None:
+        if not merge:
             node.last_sync = report
         elif node.last_sync is not None:
             node.last_sync = attrs.evolve(

@@ -174,10 +174,3 @@ class GuildSnapshot:
             updated_at=float(_expect(data, "updatedAt", (int, float), "")),
             end_time=_expect(data, "endTime", (int, type(None)), "") if "endTime" in data else None,
         )
-
-    def position_now(self, now: float | None = None) -> int:
-        """The position the track would have reached by `now` had it kept playing (paused: unchanged)."""
-        if self.paused or self.track is None:
-            return self.position
-        elapsed = max(0.0, (time.time() if now is None else now) - self.updated_at)
-        return self.position + int(elapsed * 1000)
