@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import typing
-import urllib.parse
 
 import pytest
-from stores.conftest import drop_postgres_tables, drop_redis_prefix, require_server
-from stores.helpers import DATABASE_URL, REDIS_URL, TcpProxy, unique
+from stores.conftest import drop_server_data, require_server
+from stores.helpers import store_behind_proxy, unique
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
-from lightbulb_lavalink.stores import PostgresStore, RedisStore, StoreKey
+from lightbulb_lavalink.stores import StoreKey
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
 
 from .test_resume import eventually
-
-if typing.TYPE_CHECKING:
-    from lightbulb_lavalink.stores import SessionStore
 
 
 @pytest.mark.parametrize("kind", ["redis", "postgres"])
@@ -30,16 +25,7 @@ async def test_music_goes_on_while_the_store_is_down_and_the_queue_is_saved_when
 ) -> None:
     await require_server(kind, {})  # skips locally without the server, fails under CI=true
     name = unique("lle2e")
-    real = urllib.parse.urlsplit(REDIS_URL if kind == "redis" else DATABASE_URL)
-    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or (6379 if kind == "redis" else 5432))
-    userinfo = real.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
-    url = urllib.parse.urlunsplit(real._replace(netloc=netloc))
-    store: SessionStore = (
-        RedisStore(url, prefix=name, socket_timeout=1.0)
-        if kind == "redis"
-        else PostgresStore(url, table=name, timeout=1.0)
-    )
+    proxy, store = store_behind_proxy(kind, name, timeout=1.0)
     discord = FakeDiscord()
     guild = await discord.add_guild(members=2)
     bot = make_bot(bot_id=discord.bot_id)
@@ -97,7 +83,4 @@ async def test_music_goes_on_while_the_store_is_down_and_the_queue_is_saved_when
         await voice.close()
         await store.close()
         await proxy.stop()
-        if kind == "redis":
-            await drop_redis_prefix(name)
-        else:
-            await drop_postgres_tables(name)
+        await drop_server_data(kind, name)

@@ -55,10 +55,15 @@ class Backend:
     async def cleanup(self) -> None:
         for store in self.stores:
             await store.close()
-        if self.kind == "redis":
-            await drop_redis_prefix(self.prefix)
-        elif self.kind == "postgres":
-            await drop_postgres_tables(self.prefix)
+        await drop_server_data(self.kind, self.prefix)
+
+
+async def drop_server_data(kind: str, name: str) -> None:
+    """Remove what a Redis (prefix `name`) or PostgreSQL (tables `name`_*) store wrote; other kinds: nothing."""
+    if kind == "redis":
+        await drop_redis_prefix(name)
+    elif kind == "postgres":
+        await drop_postgres_tables(name)
 
 
 async def drop_redis_prefix(prefix: str) -> None:

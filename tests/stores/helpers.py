@@ -7,11 +7,13 @@ import contextlib
 import os
 import socket
 import typing
+import urllib.parse
 import uuid
 
 import pytest
 
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
+from lightbulb_lavalink.stores import PostgresStore, RedisStore
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -177,6 +179,22 @@ class TcpProxy:
                 w.transport.abort()
                 self._writers.discard(w)
             self._tasks.discard(task)  # type: ignore[arg-type]
+
+
+def store_behind_proxy(kind: str, name: str, *, timeout: float) -> tuple[TcpProxy, SessionStore]:
+    """A Redis (`kind` ``"redis"``, prefix `name`) or PostgreSQL (tables `name`_*) store whose server is
+    reached through a new `TcpProxy`, not started yet: the server looks down until `proxy.start()`."""
+    real = urllib.parse.urlsplit(REDIS_URL if kind == "redis" else DATABASE_URL)
+    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or (6379 if kind == "redis" else 5432))
+    userinfo = real.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
+    url = urllib.parse.urlunsplit(real._replace(netloc=netloc))
+    store: SessionStore = (
+        RedisStore(url, prefix=name, socket_timeout=timeout)
+        if kind == "redis"
+        else PostgresStore(url, table=name, timeout=timeout)
+    )
+    return proxy, store
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

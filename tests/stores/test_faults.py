@@ -9,15 +9,14 @@ import shutil
 import signal
 import subprocess
 import typing
-import urllib.parse
 
 import pytest
 
 from lightbulb_lavalink.errors import StoreError
-from lightbulb_lavalink.stores import PostgresStore, RedisStore, SnapshotWriter, StoreKey
+from lightbulb_lavalink.stores import RedisStore, SnapshotWriter, StoreKey
 
-from .conftest import drop_postgres_tables, drop_redis_prefix, require_server
-from .helpers import DATABASE_URL, REDIS_URL, TcpProxy, eventually, free_port, snapshot, unique
+from .conftest import drop_server_data, require_server
+from .helpers import TcpProxy, eventually, free_port, snapshot, store_behind_proxy, unique
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -39,25 +38,13 @@ async def site(request: pytest.FixtureRequest, server_status: dict[str, str | No
     kind: str = request.param
     await require_server(kind, server_status)
     name = unique("lltest")
-    real = urllib.parse.urlsplit(REDIS_URL if kind == "redis" else DATABASE_URL)
-    proxy = TcpProxy(real.hostname or "127.0.0.1", real.port or (6379 if kind == "redis" else 5432))
-    userinfo = real.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@127.0.0.1:{proxy.port}" if userinfo else f"127.0.0.1:{proxy.port}"
-    url = urllib.parse.urlunsplit(real._replace(netloc=netloc))
-    store: SessionStore = (
-        RedisStore(url, prefix=name, socket_timeout=2.0)
-        if kind == "redis"
-        else PostgresStore(url, table=name, timeout=2.0)
-    )
+    proxy, store = store_behind_proxy(kind, name, timeout=2.0)
     try:
         yield Site(proxy, store)
     finally:
         await store.close()
         await proxy.stop()
-        if kind == "redis":
-            await drop_redis_prefix(name)
-        else:
-            await drop_postgres_tables(name)
+        await drop_server_data(kind, name)
 
 
 async def _position(store: SessionStore, guild_id: int) -> int | None:
