@@ -86,11 +86,9 @@ class RestClient:
     __slots__ = (
         "_auth_headers",
         "_base_url",
-        "_client_name",
         "_closed",
         "_json_headers",
         "_owns_session",
-        "_password",
         "_session",
         "_timeout",
     )
@@ -110,11 +108,9 @@ class RestClient:
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
         self._base_url = str(url).rstrip("/")
-        self._password = password
         self._session = session
         self._owns_session = session is None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._client_name = client_name
         self._closed = False
         self._auth_headers = {"Authorization": password, "User-Agent": client_name}
         self._json_headers = {**self._auth_headers, "Content-Type": "application/json"}
