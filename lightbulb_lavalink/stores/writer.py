@@ -67,7 +67,6 @@ class SnapshotWriter:
         "_close_task",
         "_close_timeout",
         "_closed",
-        "_closing",
         "_last_write",
         "_min_interval",
         "_outage_failures",
@@ -124,7 +123,6 @@ class SnapshotWriter:
         self._outage_since: float | None = None
         self._outage_slots: set[_Slot] = set()
         self._outage_failures = 0
-        self._closing = False
         self._closed = False
         self._close_task: asyncio.Future[None] | None = None
         self._warned_closed = False
@@ -211,10 +209,10 @@ class SnapshotWriter:
         self._poke(due)
 
     def _poke(self, due: float) -> None:
-        if self._task is not None and self._task.done() and not self._closing:
+        if self._task is not None and self._task.done() and not self._closed:
             _LOGGER.warning("the snapshot writer's task had stopped; starting it again")
             self._task = None
-        if self._task is None and not self._closing:
+        if self._task is None and not self._closed:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # no loop yet: `flush()` or the first call inside a loop starts it
@@ -226,7 +224,7 @@ class SnapshotWriter:
     # -- the owned task ----------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        while not self._closing:
+        while not self._closed:
             try:
                 now = time.monotonic()
                 wake_at = self._next_due()
@@ -405,7 +403,7 @@ class SnapshotWriter:
         await asyncio.shield(self._close_task)
 
     async def _close(self) -> None:
-        self._closed = self._closing = True
+        self._closed = True
         timeout = self._close_timeout
         deadline = time.monotonic() + timeout
         task, self._task = self._task, None
