@@ -6,10 +6,7 @@ import typing
 
 import hikari
 
-if typing.TYPE_CHECKING:
-    from collections.abc import Collection
-
-__all__ = ["ALLOWING_PERMISSIONS", "has_manage_permission", "is_allowed", "owner_ids_of"]
+__all__ = ["ALLOWING_PERMISSIONS", "has_manage_permission", "owner_ids_of"]
 
 ALLOWING_PERMISSIONS: typing.Final[hikari.Permissions] = (
     hikari.Permissions.MANAGE_GUILD | hikari.Permissions.ADMINISTRATOR
@@ -28,10 +25,3 @@ def owner_ids_of(application: hikari.Application) -> frozenset[int]:
     if application.team is not None:
         owners.update(int(user_id) for user_id in application.team.members)
     return frozenset(owners)
-
-
-def is_allowed(
-    user_id: hikari.Snowflakeish, permissions: hikari.Permissions | None, owner_ids: Collection[int]
-) -> bool:
-    """Whether this user may use `/lavalink`: an owner anywhere, or a member with Manage Server in a guild."""
-    return int(user_id) in owner_ids or has_manage_permission(permissions)

@@ -158,18 +158,10 @@ def _build_plugin(bot: hikari.GatewayBot, runtime: ExtensionRuntime) -> typing.A
         await answer(ctx, runtime.status_embed)
 
     async def sessions(ctx: typing.Any) -> None:
-        async def make() -> hikari.Embed:
-            owner = await runtime.is_owner(ctx.author.id)
-            return await runtime.sessions_embed(None if owner else (ctx.guild_id or 0))
-
-        await answer(ctx, make, defer=True)
+        await answer(ctx, lambda: runtime.sessions_embed(ctx.author.id, ctx.guild_id), defer=True)
 
     async def resume_info(ctx: typing.Any) -> None:
-        async def make() -> hikari.Embed:
-            owner = await runtime.is_owner(ctx.author.id)
-            return await runtime.resume_info_embed(ctx.options.guild, ctx.guild_id, any_guild=owner)
-
-        await answer(ctx, make, defer=True)
+        await answer(ctx, lambda: runtime.resume_info_embed(ctx.author.id, ctx.options.guild, ctx.guild_id), defer=True)
 
     async def nodes(ctx: typing.Any) -> None:
         await answer(ctx, runtime.nodes_embed, defer=True)

@@ -145,12 +145,7 @@ class Sessions(lightbulb.SlashCommand, name="sessions", description="What the se
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, extension: LavalinkExtension) -> None:
         """Show the stored sessions and guild snapshots (owners: every guild; others: this guild)."""
-
-        async def make() -> hikari.Embed:
-            owner = await extension.is_owner(ctx.user.id)
-            return await extension.sessions_embed(None if owner else (ctx.guild_id or 0))
-
-        await _answer(ctx, extension, make, defer=True)
+        await _answer(ctx, extension, lambda: extension.sessions_embed(ctx.user.id, ctx.guild_id), defer=True)
 
 
 @lavalink_group.register
@@ -162,12 +157,9 @@ class ResumeInfo(lightbulb.SlashCommand, name="resume-info", description="One gu
     @lightbulb.invoke
     async def invoke(self, ctx: lightbulb.Context, extension: LavalinkExtension) -> None:
         """Show one guild's snapshot beside its live player."""
-
-        async def make() -> hikari.Embed:
-            owner = await extension.is_owner(ctx.user.id)
-            return await extension.resume_info_embed(self.guild, ctx.guild_id, any_guild=owner)
-
-        await _answer(ctx, extension, make, defer=True)
+        await _answer(
+            ctx, extension, lambda: extension.resume_info_embed(ctx.user.id, self.guild, ctx.guild_id), defer=True
+        )
 
 
 @lavalink_group.register

@@ -179,24 +179,29 @@ def stored_guild_view(snapshot: GuildSnapshot, *, guild_name: str | None = None)
     )
 
 
-async def _stored_session(client: LavalinkClient, key: StoreKey) -> StoredSessionView:
+async def _stored_session(client: LavalinkClient, key: StoreKey, only_guild: int | None) -> StoredSessionView | None:
+    """What `key` holds (with `only_guild`, only that guild); `None` when it holds nothing at all."""
     try:
         session_id = await client.store.get_session(key)
         guilds: Mapping[int, GuildSnapshot] = await client.store.get_guilds(key)
     except LavalinkError as exc:
         return StoredSessionView(node=key.node, cluster=key.cluster, error=str(exc))
+    if not session_id and not guilds:
+        return None
+    shown = sorted(guilds) if only_guild is None else [only_guild] if only_guild in guilds else []
     return StoredSessionView(
         node=key.node,
         cluster=key.cluster,
         session_id=session_id,
-        guilds=tuple(
-            stored_guild_view(guilds[guild_id], guild_name=_guild_name(client, guild_id)) for guild_id in sorted(guilds)
-        ),
+        guilds=tuple(stored_guild_view(guilds[guild], guild_name=_guild_name(client, guild)) for guild in shown),
     )
 
 
-async def sessions_view(client: LavalinkClient) -> SessionsView:
-    """`/lavalink sessions`: every key the store holds for this bot, with its session id and guilds."""
+async def sessions_view(client: LavalinkClient, *, only_guild: int | None = None) -> SessionsView:
+    """`/lavalink sessions`: every key the store holds for this bot, with its session id and guilds.
+
+    With `only_guild`, each key shows that guild alone: the others are neither decoded nor named.
+    """
     if not client.started or client.bot_id is None:
         return SessionsView(store="(not open)", sessions=(), error="the Lavalink client is not started yet")
     store = client.store
@@ -206,10 +211,9 @@ async def sessions_view(client: LavalinkClient) -> SessionsView:
         return SessionsView(store=store.url, sessions=(), error=str(exc))
     configured = {client.store_key(name) for name in client.nodes}
     ordered = sorted(set(keys) | configured, key=lambda key: (key not in configured, key.cluster, key.node))
-    sessions = [await _stored_session(client, key) for key in ordered]
-    # Configured nodes with nothing stored are noise; keep them only when nothing else is there.
-    shown = [s for s in sessions if s.session_id or s.guilds or s.error]
-    return SessionsView(store=store.url, sessions=tuple(shown))
+    # Configured nodes with nothing stored are noise: `_stored_session` leaves them out.
+    sessions = [await _stored_session(client, key, only_guild) for key in ordered]
+    return SessionsView(store=store.url, sessions=tuple(session for session in sessions if session is not None))
 
 
 # -- resume-info -----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import typing
 
-import attrs
 import hikari
 
 from lightbulb_lavalink.errors import LavalinkError
@@ -141,10 +140,12 @@ class ExtensionRuntime:
         return self._owner_ids
 
     async def is_allowed(self, user_id: hikari.Snowflakeish, permissions: hikari.Permissions | None) -> bool:
-        """Whether this user may use `/lavalink` (Manage Server is checked first: no request needed)."""
-        if access.has_manage_permission(permissions):
-            return True
-        return access.is_allowed(user_id, permissions, await self.owner_ids())
+        """Whether this user may use `/lavalink`: Manage Server (checked first: no request needed) or an owner."""
+        return access.has_manage_permission(permissions) or await self.is_owner(user_id)
+
+    async def is_owner(self, user_id: hikari.Snowflakeish) -> bool:
+        """Whether `user_id` owns the bot (application owner or team member): owners see every guild."""
+        return int(user_id) in await self.owner_ids()
 
     # -- the /lavalink answers ----------------------------------------------------------------------------
 
@@ -154,29 +155,18 @@ class ExtensionRuntime:
         embed.set_footer(f"Settings from {self.settings_source}")
         return embed
 
-    async def is_owner(self, user_id: hikari.Snowflakeish) -> bool:
-        """Whether `user_id` owns the bot (application owner or team member): owners see every guild."""
-        return int(user_id) in await self.owner_ids()
-
-    async def sessions_embed(self, only_guild: hikari.Snowflakeish | None = None) -> hikari.Embed:
-        """The `/lavalink sessions` embed; with `only_guild`, other guilds are left out (for non-owners)."""
-        view = await reports.sessions_view(self.client)
-        if only_guild is not None:
-            keep = int(only_guild)
-            view = attrs.evolve(
-                view,
-                sessions=tuple(
-                    attrs.evolve(s, guilds=tuple(g for g in s.guilds if g.guild_id == keep)) for s in view.sessions
-                ),
-            )
-        return presentation.sessions_embed(view)
+    async def sessions_embed(self, user_id: hikari.Snowflakeish, guild_id: hikari.Snowflakeish | None) -> hikari.Embed:
+        """The `/lavalink sessions` embed for `user_id` asking in `guild_id`: owners see every guild, others only
+        that one (none outside a guild)."""
+        only_guild = None if await self.is_owner(user_id) else int(guild_id or 0)
+        return presentation.sessions_embed(await reports.sessions_view(self.client, only_guild=only_guild))
 
     async def resume_info_embed(
-        self, guild: str | int | None, current_guild: hikari.Snowflakeish | None, *, any_guild: bool = True
+        self, user_id: hikari.Snowflakeish, guild: str | int | None, current_guild: hikari.Snowflakeish | None
     ) -> hikari.Embed:
         """The `/lavalink resume-info` embed for `guild` (an id as typed), else the guild it was used in.
 
-        With `any_guild=False` (not an owner) only the guild it was used in may be shown.
+        Only the bot's owners may look at a guild other than the one it was used in.
         """
         if guild is None or guild == "":
             if current_guild is None:
@@ -187,7 +177,8 @@ class ExtensionRuntime:
                 guild_id = int(str(guild).strip())
             except ValueError:
                 return presentation.error_embed("Resume info", f"`{guild}` is not a guild id (a number).")
-        if not any_guild and (current_guild is None or guild_id != int(current_guild)):
+        elsewhere = current_guild is None or guild_id != int(current_guild)
+        if elsewhere and not await self.is_owner(user_id):
             return presentation.error_embed("Resume info", "Only the bot's owners can look at other guilds.")
         return presentation.resume_info_embed(await reports.resume_info_view(self.client, guild_id))
 
