@@ -74,10 +74,6 @@ _STATE_DOTS: typing.Final[typing.Mapping[str, str]] = {
 }
 
 
-def _guild_label(guild_id: int, name: str | None) -> str:
-    return f"**{name}** (`{guild_id}`)" if name else f"guild `{guild_id}`"
-
-
 def error_embed(title: str, message: str) -> hikari.Embed:
     """An embed saying something went wrong, in words."""
     return hikari.Embed(title=clip(title, 256), description=clip(message, DESCRIPTION_LIMIT), colour=RED)
