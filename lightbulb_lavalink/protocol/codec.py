@@ -19,7 +19,7 @@ import sys
 import typing
 
 from lightbulb_lavalink.errors import TrackDecodeError
-from lightbulb_lavalink.protocol.tracks import Track, TrackInfo, new_track, new_track_info
+from lightbulb_lavalink.protocol.track import Track, TrackInfo, new_track, new_track_info
 
 __all__ = ["decode_track", "encode_track"]
 

@@ -156,7 +156,7 @@ _StatsTwin = make_twin(Stats)
 def fast_stats(data: typing.Any) -> Stats | None:
     """Build `Stats` from a well-formed payload, or return ``None`` for `Stats.from_payload` to explain.
 
-    Objects are built as slot-identical twins and then given their class (see `tracks.new_track_info`).
+    Objects are built as slot-identical twins and then given their class (see `track.new_track_info`).
     """
     try:
         players = data["players"]
