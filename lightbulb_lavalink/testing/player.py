@@ -217,7 +217,7 @@ class FakePlayer:
             "track": track_json(track, self._ctx.version),
         }
         payload.update(extra)
-        self._session.send_event(payload)
+        self._session.send(payload)
 
     def _end_track(self, reason: str) -> None:
         """Unload the current track and emit ``TrackEndEvent`` with its final position."""
@@ -384,7 +384,7 @@ class FakePlayer:
         if not self.connected:
             return
         self.connected = False
-        self._session.send_event(
+        self._session.send(
             {
                 "op": "event",
                 "type": "WebSocketClosedEvent",

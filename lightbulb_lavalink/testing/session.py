@@ -143,10 +143,6 @@ class FakeSession:
         elif self.connection is not None:
             self.connection.send(text)
 
-    def send_event(self, payload: dict[str, typing.Any]) -> None:
-        """Send (or queue while paused) an ``event`` op."""
-        self.send(payload)
-
     def send_player_update(self, player: FakePlayer) -> None:
         """Send a ``playerUpdate`` op; dropped, not queued, while paused (protocol §3.4)."""
         if self.paused or self.destroyed or self.connection is None:
