@@ -91,6 +91,7 @@ class PostgresStore:
         "_owns_pool",
         "_pool",
         "_schema",
+        "_statements",
         "_table",
         "_timeout",
         "_url",
@@ -145,6 +146,8 @@ class PostgresStore:
             raise SettingsError("store", f"PostgreSQL pool size: {exc}") from None
         if not 0 <= self._min_size <= self._max_size or self._max_size < 1:
             raise SettingsError("store", "PostgreSQL pool: need 0 <= min_size <= max_size and max_size >= 1")
+        sessions, guilds, _ = self.tables
+        self._statements = {name: sql.format(sessions=sessions, guilds=guilds) for name, sql in _STATEMENTS.items()}
         self._timeout = timeout
         self._pool = pool
         self._owns_pool = pool is None
@@ -247,28 +250,24 @@ class PostgresStore:
 
     # -- operations --------------------------------------------------------------------------------------
 
-    def _sql(self, name: str) -> str:
-        sessions, guilds, _ = self.tables
-        return _STATEMENTS[name].format(sessions=sessions, guilds=guilds)
-
     async def get_session(self, key: StoreKey) -> str | None:
         """Return the saved session id of `key`, or `None`."""
-        sql = self._sql("get_session")
+        sql = self._statements["get_session"]
         value = await self._call(lambda pool: pool.fetchval(sql, key.bot_id, key.cluster, key.node))
         return None if value is None else str(value)
 
     async def set_session(self, key: StoreKey, session_id: str | None) -> None:
         """Save (or with `None` forget) the session id of `key`."""
         if session_id is None:
-            sql = self._sql("delete_session")
+            sql = self._statements["delete_session"]
             await self._call(lambda pool: pool.execute(sql, key.bot_id, key.cluster, key.node))
         else:
-            sql = self._sql("put_session")
+            sql = self._statements["put_session"]
             await self._call(lambda pool: pool.execute(sql, key.bot_id, key.cluster, key.node, session_id))
 
     async def get_guilds(self, key: StoreKey) -> dict[int, GuildSnapshot]:
         """Return the guild snapshots of `key` (bad rows skipped with a warning)."""
-        sql = self._sql("get_guilds")
+        sql = self._statements["get_guilds"]
         rows = await self._call(lambda pool: pool.fetch(sql, key.bot_id, key.cluster, key.node))
         return decode_guilds(((row[0], row[1]) for row in rows), f"postgres {self._url} ({key})")
 
@@ -281,17 +280,17 @@ class PostgresStore:
         encoded = latest_by_guild(snapshots)
         if not encoded:
             return
-        sql = self._sql("put_guilds")
+        sql = self._statements["put_guilds"]
         ids, data = list(encoded), list(encoded.values())
         await self._call(lambda pool: pool.execute(sql, key.bot_id, key.cluster, key.node, ids, data))
 
     async def delete_guild(self, key: StoreKey, guild_id: int) -> None:
         """Forget one guild snapshot."""
-        sql = self._sql("delete_guild")
+        sql = self._statements["delete_guild"]
         await self._call(lambda pool: pool.execute(sql, key.bot_id, key.cluster, key.node, guild_id))
 
     async def list_keys(self, bot_id: int) -> list[StoreKey]:
         """Return the scopes of `bot_id` holding anything."""
-        sql = self._sql("list_keys")
+        sql = self._statements["list_keys"]
         rows = await self._call(lambda pool: pool.fetch(sql, bot_id))
         return sorted_keys(StoreKey(bot_id, row[1], row[0]) for row in rows)
