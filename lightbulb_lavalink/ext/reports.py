@@ -57,8 +57,7 @@ _INFO_TIMEOUT: typing.Final[float] = 5.0
 
 def address_of(settings: NodeSettings) -> str:
     """Where a node is, for people: ``host:port`` (``https://host:port`` when secure). Never the password."""
-    address = f"{settings.host}:{settings.port}"
-    return f"https://{address}" if settings.secure else address
+    return settings.url if settings.secure else settings.url.removeprefix("http://")
 
 
 def track_title(track: Track) -> str:

@@ -8,7 +8,7 @@ import hikari
 import hypothesis
 from hypothesis import strategies as st
 
-from lightbulb_lavalink.ext import presentation
+from lightbulb_lavalink.ext import presentation, reports
 from lightbulb_lavalink.ext.views import (
     LivePlayerView,
     NodeInfoView,
@@ -20,6 +20,7 @@ from lightbulb_lavalink.ext.views import (
     StoredSessionView,
     SyncView,
 )
+from lightbulb_lavalink.settings import NodeSettings
 
 AT = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC)
 SESSION = "a1b2c3d4e5f6a7b8"
@@ -96,6 +97,14 @@ class TestFormatters:
 
     def test_times_are_discord_timestamps(self) -> None:
         assert presentation.discord_time(AT) == f"<t:{int(AT.timestamp())}:R>"
+
+    def test_node_addresses_show_where_the_node_is_and_never_its_password(self) -> None:
+        def node(host: str, *, secure: bool = False) -> NodeSettings:
+            return NodeSettings(name="n", host=host, port=2333, password="do-not-show", secure=secure)
+
+        assert reports.address_of(node("127.0.0.1")) == "127.0.0.1:2333"
+        assert reports.address_of(node("lava.example", secure=True)) == "https://lava.example:2333"
+        assert reports.address_of(node("::1")) == "[::1]:2333"  # the port stays apart from an IPv6 host
 
 
 class TestStatus:
