@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import typing
 
@@ -49,13 +48,6 @@ class WebSocketHandler(typing.Protocol):
 
     async def on_fatal(self, error: LavalinkError) -> None:
         """The node refused the handshake for good (wrong password, bad User-Id); no more attempts follow."""
-
-
-class _Phase(enum.Enum):
-    IDLE = enum.auto()
-    CONNECTING = enum.auto()
-    RECEIVING = enum.auto()
-    WAITING = enum.auto()
 
 
 def websocket_url(base_url: str) -> str:
@@ -110,7 +102,8 @@ class WebSocketSession:
 
         self._task: asyncio.Task[None] | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._phase = _Phase.IDLE
+        self._connecting = False
+        """Whether a handshake is in flight: `close()` cancels it, as it has nothing to finish."""
         self._closing = False
         self._attempt = 0
         self._ready: ReadyMessage | None = None
@@ -199,8 +192,8 @@ class WebSocketSession:
             if self._ws is not None and not self._ws.closed:
                 await self._ws.close(code=aiohttp.WSCloseCode.OK)
             return
-        if self._phase is _Phase.CONNECTING and not task.done():
-            task.cancel()  # a handshake in flight has nothing to finish
+        if self._connecting and not task.done():
+            task.cancel()
         ws = self._ws
         try:
             if ws is not None and not ws.closed:
@@ -244,11 +237,9 @@ class WebSocketSession:
     async def _run(self) -> None:
         try:
             while not self._closing:
-                self._phase = _Phase.CONNECTING
                 try:
                     ws = await self._connect()
                 except _FatalHandshake as exc:
-                    self._phase = _Phase.IDLE
                     await self._set_fatal(exc.error)
                     return
                 except LavalinkError as exc:
@@ -257,9 +248,7 @@ class WebSocketSession:
                 self._ws = ws
                 if self._closing:  # close() ran while the handshake completed
                     break
-                self._phase = _Phase.RECEIVING
                 code, reason = await self._receive(ws)
-                self._phase = _Phase.IDLE
                 self._ws = None
                 self._ready = None
                 if not self._closing:
@@ -281,7 +270,6 @@ class WebSocketSession:
             self._fatal = NodeUnavailable(f"the websocket task for {self._url} failed: {exc!r}")
             self._ready_event.set()
         finally:
-            self._phase = _Phase.IDLE
             self._ready = None
             last, self._ws = self._ws, None
             if last is not None and not last.closed:
@@ -297,6 +285,7 @@ class WebSocketSession:
             headers["Session-Id"] = self._session_id
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
+        self._connecting = True
         try:
             async with asyncio.timeout(self._connect_timeout):
                 ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
@@ -325,6 +314,8 @@ class WebSocketSession:
             raise NodeUnavailable(f"handshake answered {exc.status} {exc.message}") from exc
         except aiohttp.ClientError as exc:
             raise NodeUnavailable(str(exc) or repr(exc)) from exc
+        finally:
+            self._connecting = False
         response = getattr(ws, "_response", None)
         resumed = response.headers.get("Session-Resumed") if response is not None else None
         self._session_resumed_header = None if resumed is None else resumed.lower() == "true"
@@ -403,14 +394,11 @@ class WebSocketSession:
                 self._attempt,
                 delay,
             )
-        self._phase = _Phase.WAITING
         try:
             async with asyncio.timeout(delay):
                 await self._wakeup.wait()  # set by close()
         except TimeoutError:
             pass
-        finally:
-            self._phase = _Phase.IDLE
 
     async def _set_fatal(self, error: LavalinkError) -> None:
         self._fatal = error
