@@ -12,6 +12,7 @@ import pytest
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
@@ -20,6 +21,7 @@ if typing.TYPE_CHECKING:
     import pathlib
     from collections.abc import AsyncIterator, Callable
 
+    from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.tracks import Track
 
 # Emulated seconds per real second: a 60 s resume timeout lasts 1.5 s, a 200 s track 5 s.
@@ -81,12 +83,16 @@ class World:
             reconnect_max_delay=0.2,
         )
 
-    async def boot(self) -> BotProcess:
-        """Start a bot process: gateway READY + GUILD_CREATEs, then the Lavalink client."""
+    async def boot(self, *, voice_delay: float = 0.0, **overrides: typing.Any) -> BotProcess:
+        """Start a bot process: gateway READY + GUILD_CREATEs, then the Lavalink client.
+
+        `voice_delay`: seconds Discord takes to answer a voice join; `overrides`: settings changed for this boot.
+        """
         bot = make_bot(bot_id=self.discord.bot_id)
         await self.discord.connect(bot)
-        voice = FakeVoiceGateway(self.discord)
-        client = LavalinkClient(bot, self.settings(), voice_gateway=voice)
+        voice = FakeVoiceGateway(self.discord, delay=voice_delay)
+        settings = attrs.evolve(self.settings(), **overrides) if overrides else self.settings()
+        client = LavalinkClient(bot, settings, voice_gateway=voice)
         seen: list[hikari.Event] = []
 
         async def record(event: events.LavalinkEvent) -> None:
@@ -145,3 +151,40 @@ def make_tracks(lavalink: FakeLavalink, prefix: str, count: int, *, length: int 
         lavalink.add_track(title=f"{prefix} {i}", author="Test", length=length, identifier=f"{prefix}-{i}")
         for i in range(count)
     ]
+
+
+async def joined(world: World, process: BotProcess, n: int = 0) -> Player:
+    """A listener sits in guild `n`'s first voice channel and the bot joins it; returns the player."""
+    guild = world.guilds[n]
+    await world.seat_listener(guild)
+    return await process.client.join(guild.id, guild.voice_channel_ids[0])
+
+
+class HeldPatch:
+    """Holds the next player PATCH in transit until `release()`: before it reaches Lavalink (`answer=False`, latency on
+    the way there) or after Lavalink applied it (`answer=True`, its answer late). Nothing orders the REST connection
+    and the websocket, so events may overtake it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, answer: bool) -> None:
+        original = RestClient.update_player
+        self._armed = False
+        self._release = asyncio.Event()
+
+        async def held(client: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+            hold, self._armed = self._armed, False
+            if hold and not answer:
+                await self._release.wait()
+            info = await original(client, *args, **kwargs)
+            if hold and answer:
+                await self._release.wait()
+            return info
+
+        monkeypatch.setattr(RestClient, "update_player", held)
+
+    def arm(self) -> None:
+        """Hold the next PATCH."""
+        self._armed = True
+
+    def release(self) -> None:
+        """Let the held PATCH go on."""
+        self._release.set()

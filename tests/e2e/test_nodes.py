@@ -58,12 +58,14 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def bot_with(
-    nodes: list[NodeSettings], store: str, discord: FakeDiscord
+    nodes: list[NodeSettings], store: str, discord: FakeDiscord, **overrides: typing.Any
 ) -> AsyncIterator[tuple[LavalinkClient, FakeVoiceGateway]]:
     bot = make_bot(bot_id=discord.bot_id)
     await discord.connect(bot)
     voice = FakeVoiceGateway(discord)
-    settings = LavalinkSettings(nodes=tuple(nodes), store=store, reconnect_delay=0.05, reconnect_max_delay=0.2)
+    settings = LavalinkSettings(
+        nodes=tuple(nodes), store=store, **{"reconnect_delay": 0.05, "reconnect_max_delay": 0.2, **overrides}
+    )
     client = LavalinkClient(bot, settings, voice_gateway=voice)
     await client.start()
     try:
@@ -177,21 +179,13 @@ async def test_players_move_to_another_node_when_theirs_stays_away(tmp_path: pat
     guild = await discord.add_guild(members=2)
     async with FakeLavalink(time_scale=20) as a, FakeLavalink(time_scale=20) as b:
         nodes = [node_settings("a", a), node_settings("b", b)]
-        bot = make_bot(bot_id=discord.bot_id)
-        await discord.connect(bot)
-        voice = FakeVoiceGateway(discord)
-        settings = LavalinkSettings(
-            nodes=tuple(nodes), store=store, failover_after=0.3, reconnect_delay=0.05, reconnect_max_delay=0.1
-        )
-        client = LavalinkClient(bot, settings, voice_gateway=voice)
-        moved: list[events.PlayerMovedEvent] = []
+        async with bot_with(nodes, store, discord, failover_after=0.3, reconnect_max_delay=0.1) as (client, _):
+            moved: list[events.PlayerMovedEvent] = []
 
-        async def record(event: events.PlayerMovedEvent) -> None:
-            moved.append(event)
+            async def record(event: events.PlayerMovedEvent) -> None:
+                moved.append(event)
 
-        bot.event_manager.subscribe(events.PlayerMovedEvent, record)
-        await client.start()
-        try:
+            client.app.event_manager.subscribe(events.PlayerMovedEvent, record)
             await client.wait_ready(5)
             await discord.voice_state(guild.id, guild.member_ids[1], guild.voice_channel_ids[0])
             player = await client.join(guild.id, guild.voice_channel_ids[0], node="a")
@@ -214,9 +208,6 @@ async def test_players_move_to_another_node_when_theirs_stays_away(tmp_path: pat
             assert [t.info.identifier for t in player.queue] == ["fail-1", "fail-2"]
             await player.skip()  # commands work again, on the new node
             assert b.players_of(client.nodes["b"].session_id or "")[guild.id].track.info.identifier == "fail-1"
-        finally:
-            await client.close()
-            await voice.close()
         # The store follows the move: the guild is saved under node b only.
         from lightbulb_lavalink.stores import StoreKey, open_store
 

@@ -15,17 +15,11 @@ from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import Playback
 
-from .conftest import TIME_SCALE, BotProcess, World, make_tracks
+from .conftest import TIME_SCALE, World, joined, make_tracks
 from .test_resume import eventually, ids, lavalink_players
 
 if typing.TYPE_CHECKING:
-    from lightbulb_lavalink.player import Player
-
-
-async def joined(world: World, process: BotProcess, n: int = 0) -> Player:
-    guild = world.guilds[n]
-    await world.seat_listener(guild)
-    return await process.client.join(guild.id, guild.voice_channel_ids[0])
+    pass
 
 
 async def test_join_sends_the_discord_voice_state_to_lavalink(world: World) -> None:

@@ -6,27 +6,17 @@ from __future__ import annotations
 import asyncio
 import typing
 
-import attrs
 import pytest
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import NodeUnavailable
 from lightbulb_lavalink.protocol.rest import RestClient
-from lightbulb_lavalink.testing.gateway import FakeVoiceGateway, make_bot
 
-from .conftest import BotProcess, World, make_tracks
+from .conftest import BotProcess, HeldPatch, World, joined, make_tracks
 from .test_resume import eventually, ids, lavalink_players
 
 if typing.TYPE_CHECKING:
-    from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.tracks import Track
-
-
-async def joined(world: World, process: BotProcess, n: int = 0) -> Player:
-    guild = world.guilds[n]
-    await world.seat_listener(guild)
-    return await process.client.join(guild.id, guild.voice_channel_ids[0])
 
 
 async def node_down(world: World, process: BotProcess) -> None:
@@ -116,27 +106,15 @@ async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
 
     # The answer to one PATCH is held in transit (the HTTP response and the websocket are separate connections,
     # so nothing orders them): Lavalink applied it while `first` was playing.
-    original = RestClient.update_player
-    release = asyncio.Event()
-    hold_next = False
-
-    async def slow_answer(self: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
-        nonlocal hold_next
-        held, hold_next = hold_next, False
-        info = await original(self, *args, **kwargs)
-        if held:
-            await release.wait()
-        return info
-
-    monkeypatch.setattr(RestClient, "update_player", slow_answer)
+    patch = HeldPatch(monkeypatch, answer=True)
 
     await player.play(first)
     player.queue.extend([second, third])
-    hold_next = True
+    patch.arm()
     volume = asyncio.create_task(player.set_volume(50))
     # `first` ends, the queue advances on its own and `second` starts while the answer is in transit.
     await eventually(lambda: identifier(player.track) == second.info.identifier, what="second track started")
-    release.set()
+    patch.release()
     await volume
 
     assert identifier(player.track) == second.info.identifier, "now playing shows the track that already ended"
@@ -150,25 +128,6 @@ async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
 # -- recovery racing a user's command -------------------------------------------------------------------------------
 
 
-async def boot_with_slow_voice(world: World, delay: float, **settings: typing.Any) -> BotProcess:
-    """`World.boot`, with Discord taking `delay` seconds to answer a voice join (and `settings` changed)."""
-    bot = make_bot(bot_id=world.discord.bot_id)
-    await world.discord.connect(bot)
-    voice = FakeVoiceGateway(world.discord, delay=delay)
-    client = LavalinkClient(bot, attrs.evolve(world.settings(), **settings), voice_gateway=voice)
-    seen: list[typing.Any] = []
-
-    async def record(event: events.LavalinkEvent) -> None:
-        seen.append(event)
-
-    bot.event_manager.subscribe(events.LavalinkEvent, record)
-    await client.start()
-    await client.wait_ready(5)
-    process = BotProcess(bot=bot, client=client, voice=voice, seen=seen)
-    world.processes.append(process)
-    return process
-
-
 async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -> None:
     world.resume_timeout = 1
     first = await world.boot()
@@ -179,7 +138,7 @@ async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -
     await world.stop(first)
     await asyncio.sleep(0.2)  # the session expires: the next boot recovers from the snapshot
 
-    second = await boot_with_slow_voice(world, delay=0.3)
+    second = await world.boot(voice_delay=0.3)
     # A /play right after the restart: the guild's player exists (recovery is rejoining voice), nothing plays.
     await eventually(lambda: second.client.get_player(guild.id) is not None, what="the recovery creating the player")
     recovering = second.client.get_player(guild.id)
@@ -203,26 +162,15 @@ async def test_skip_racing_the_natural_end_of_the_track_advances_the_queue_once(
     after, later = make_tracks(world.lavalink, "next", 2)
 
     # The skip's PATCH is slow to reach Lavalink (latency): the skipped track finishes before it arrives.
-    original = RestClient.update_player
-    release = asyncio.Event()
-    hold_next = False
-
-    async def slow_request(self: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
-        nonlocal hold_next
-        held, hold_next = hold_next, False
-        if held:
-            await release.wait()
-        return await original(self, *args, **kwargs)
-
-    monkeypatch.setattr(RestClient, "update_player", slow_request)
+    patch = HeldPatch(monkeypatch, answer=False)
 
     await player.play(ending)
     player.queue.extend([after, later])
-    hold_next = True
+    patch.arm()
     skip = asyncio.create_task(player.skip())
     await process.wait_for(events.TrackEndEvent, lambda e: e.track.info.identifier == ending.info.identifier)
     await asyncio.sleep(0.05)  # what the client does with that end
-    release.set()
+    patch.release()
     assert identifier(await skip) == after.info.identifier
     await asyncio.sleep(0.05)
 
@@ -245,7 +193,7 @@ async def test_a_guild_joined_before_its_recovery_turn_keeps_its_saved_queue(wor
     await world.stop(first)
     await asyncio.sleep(0.2)  # the session expires: the next boot recovers from the snapshots
 
-    second = await boot_with_slow_voice(world, delay=0.3, recovery_concurrency=1)
+    second = await world.boot(voice_delay=0.3, recovery_concurrency=1)
     # One guild rejoins at a time; a user of the other one runs /join meanwhile.
     players = second.client.players
     await eventually(lambda: any(p.track is not None for p in players.values()), what="the first guild recovering")
