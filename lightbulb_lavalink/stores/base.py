@@ -161,31 +161,25 @@ def redact_url(url: str) -> str:
     if "@" not in authority and "@" in rest and (authority.startswith(":") or authority.endswith(":")):
         # No host where one must be: the password swallowed the delimiters. Cut at the last '@'.
         userinfo, _, tail = rest.rpartition("@")
-        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{_redact_query(tail)}"
+        host, qmark, query = tail.partition("?")
+        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{qmark}{_redact_query(query)}"
     if "@" in authority:
         userinfo, _, host = authority.rpartition("@")
         if ":" in userinfo:
             authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = parts.query
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    if any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
-        query = urllib.parse.urlencode(
-            [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs], safe="*:/@"
-        )
+    query = _redact_query(parts.query)
     if authority == parts.netloc and query == parts.query:
         return url  # nothing secret (and urlunsplit would drop an empty authority: sqlite:///x)
     return urllib.parse.urlunsplit(parts._replace(netloc=authority, query=query))
 
 
-def _redact_query(text: str) -> str:
-    head, qmark, query = text.partition("?")
-    if not qmark:
-        return text
+def _redact_query(query: str) -> str:
+    """`query` with the value of every password parameter replaced by ``***`` (as given if it has none)."""
     pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
     if not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
-        return text
+        return query
     pairs = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs]
-    return f"{head}?{urllib.parse.urlencode(pairs, safe='*:/@')}"
+    return urllib.parse.urlencode(pairs, safe="*:/@")
 
 
 def corrupt_name(path: os.PathLike[str] | str) -> str:
