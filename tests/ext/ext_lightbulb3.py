@@ -81,11 +81,3 @@ async def running_bot(
 def has_lavalink_group(client: lightbulb.Client) -> bool:
     # By name: lightbulb drops an unloaded extension's module, so a reload builds a new group object.
     return any(command.name == "lavalink" for command in client.registered_commands)  # type: ignore[union-attr]
-
-
-async def play_something(lavalink: LavalinkClient, world: World) -> None:
-    await lavalink.wait_ready()
-    player = await lavalink.join(world.guild.id, world.guild.voice_channel_ids[0])
-    tracks = (await lavalink.load_tracks("ytsearch:never gonna give you up")).tracks
-    player.queue.extend(tracks[1:3])
-    await player.play(tracks[0])

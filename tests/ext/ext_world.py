@@ -13,6 +13,7 @@ import attrs
 import hikari
 from fake_discord_rest import FakeDiscordRest, offline_bot, slash_command_payload
 
+from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway
@@ -118,3 +119,12 @@ async def make_world(tmp_path: pathlib.Path) -> collections.abc.AsyncIterator[Wo
                 guild=guild,
                 store=f"sqlite:///{tmp_path / 'sessions.db'}",
             )
+
+
+async def play_something(lavalink: LavalinkClient, world: World) -> None:
+    """Once the node is ready: join the world's guild, play a track and queue two more."""
+    await lavalink.wait_ready()
+    player = await lavalink.join(world.guild.id, world.guild.voice_channel_ids[0])
+    tracks = (await lavalink.load_tracks("ytsearch:never gonna give you up")).tracks
+    player.queue.extend(tracks[1:3])
+    await player.play(tracks[0])

@@ -14,8 +14,17 @@ import logging
 import hikari
 import lightbulb
 import pytest
-from ext_lightbulb3 import EXTENSION, has_lavalink_group, play_something, running_bot
-from ext_world import NODE_PASSWORD, OWNER_ID, TEAM_MEMBER_ID, World, listener_counts, open_sockets, settle
+from ext_lightbulb3 import EXTENSION, has_lavalink_group, running_bot
+from ext_world import (
+    NODE_PASSWORD,
+    OWNER_ID,
+    TEAM_MEMBER_ID,
+    World,
+    listener_counts,
+    open_sockets,
+    play_something,
+    settle,
+)
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.ext import presentation

@@ -16,7 +16,7 @@ import attrs
 import hikari
 import lightbulb
 import pytest
-from ext_world import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, settle
+from ext_world import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, play_something, settle
 from fake_discord_rest import offline_bot
 
 from lightbulb_lavalink.client import LavalinkClient
@@ -81,14 +81,6 @@ async def running_bot(
         if EXTENSION in bot.extensions:
             await running.unload()
         await bot.rest.close()
-
-
-async def play_something(lavalink: LavalinkClient, world: World) -> None:
-    await lavalink.wait_ready()
-    player = await lavalink.join(world.guild.id, world.guild.voice_channel_ids[0])
-    tracks = (await lavalink.load_tracks("ytsearch:never gonna give you up")).tracks
-    player.queue.extend(tracks[1:3])
-    await player.play(tracks[0])
 
 
 def has_lavalink_command(bot: typing.Any) -> bool:
