@@ -12,7 +12,7 @@ import typing
 from aiohttp import web
 
 from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog, Playback
+from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog
 from lightbulb_lavalink.testing.clock import ScaledClock
 from lightbulb_lavalink.testing.context import NodeContext
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
@@ -24,7 +24,6 @@ from lightbulb_lavalink.testing.versions import EmulatedVersion
 if typing.TYPE_CHECKING:
     import types
 
-    from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.testing.clock import Clock
     from lightbulb_lavalink.testing.player import FakePlayer
 
@@ -78,6 +77,10 @@ class FakeLavalink:
         """The address the server listens on."""
         self.catalog = Catalog(sources)
         """Where identifiers resolve; `add_track` and `add_playlist` register exact entries."""
+        self.add_track = self.catalog.add_track
+        """Register an exact track (`Catalog.add_track`); loading its identifier or URI returns it."""
+        self.add_playlist = self.catalog.add_playlist
+        """Register a playlist (`Catalog.add_playlist`): loading its URL returns its tracks under its name."""
         self.disabled_filters = frozenset(disabled_filters)
         """Filters disabled in the emulated config (PATCHing them gives 400)."""
         self.rest_frame_stats_null = rest_frame_stats_null
@@ -269,40 +272,6 @@ class FakeLavalink:
         if session is None or session.paused or session.destroyed or session.connection is None:
             return None
         return session
-
-    # --- catalog shortcuts -------------------------------------------------------------------------------
-
-    def add_track(
-        self,
-        *,
-        title: str,
-        author: str = "Unknown artist",
-        length: int = 180_000,
-        identifier: str | None = None,
-        uri: str | None = None,
-        source_name: str = "http",
-        is_stream: bool = False,
-        artwork_url: str | None = None,
-        isrc: str | None = None,
-        playback: Playback = Playback.NORMAL,
-    ) -> Track:
-        """Register an exact track (see `Catalog.add_track`); loading its identifier or URI returns it."""
-        return self.catalog.add_track(
-            title=title,
-            author=author,
-            length=length,
-            identifier=identifier,
-            uri=uri,
-            source_name=source_name,
-            is_stream=is_stream,
-            artwork_url=artwork_url,
-            isrc=isrc,
-            playback=playback,
-        )
-
-    def add_playlist(self, url: str, name: str, tracks: typing.Sequence[Track], *, selected_track: int = -1) -> None:
-        """Register a playlist: loading `url` returns these tracks under `name`."""
-        self.catalog.add_playlist(url, name, tracks, selected_track=selected_track)
 
     # --- stats and info ----------------------------------------------------------------------------------
 
