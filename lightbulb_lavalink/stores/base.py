@@ -12,7 +12,7 @@ import urllib.parse
 
 import attrs
 
-from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.errors import SettingsError, StoreError
 from lightbulb_lavalink.snapshot import GuildSnapshot
 
 if typing.TYPE_CHECKING:
@@ -180,6 +180,17 @@ def _redact_query(query: str) -> str:
         return query
     pairs = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs]
     return urllib.parse.urlencode(pairs, safe="*:/@")
+
+
+def check_port(parts: urllib.parse.SplitResult, url: str) -> None:
+    """Raise `SettingsError` if the port of `url` (split as `parts`) cannot be read, without showing a password."""
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port (a password with an unescaped '/', say)
+    except ValueError:
+        raise SettingsError(
+            "store",
+            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#' in a password)",
+        ) from None
 
 
 def corrupt_name(path: os.PathLike[str] | str) -> str:

@@ -9,7 +9,7 @@ import urllib.parse
 import zlib
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
-from lightbulb_lavalink.stores.base import StoreKey, decode_guilds, latest_by_guild, redact_url, sorted_keys
+from lightbulb_lavalink.stores.base import StoreKey, check_port, decode_guilds, latest_by_guild, redact_url, sorted_keys
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -123,12 +123,7 @@ class PostgresStore:
         parts = urllib.parse.urlsplit(dsn)
         if parts.scheme not in {"postgresql", "postgres"}:
             raise SettingsError("store", f"not a PostgreSQL URL: {redact_url(dsn)!r}")
-        try:
-            parts.port  # noqa: B018 - raises ValueError for a bad port (a password with an unescaped '/', say)
-        except ValueError:
-            raise SettingsError(
-                "store", f"cannot read the host and port of {redact_url(dsn)!r} (percent-encode '/', '?', '#')"
-            ) from None
+        check_port(parts, dsn)
         query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
         own = {name: value for name, value in query if name in _OWN_OPTIONS}
         rest = [(name, value) for name, value in query if name not in _OWN_OPTIONS]

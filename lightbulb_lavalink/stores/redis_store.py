@@ -9,6 +9,7 @@ import urllib.parse
 from lightbulb_lavalink.errors import SettingsError, StoreError
 from lightbulb_lavalink.stores.base import (
     StoreKey,
+    check_port,
     decode_guilds,
     latest_by_guild,
     redact_url,
@@ -232,13 +233,7 @@ def _text(value: str | bytes) -> str:
 def _check_authority(parts: urllib.parse.SplitResult, url: str) -> None:
     """Refuse a URL whose host or port cannot be read (say a password with an unescaped ``/``), without
     showing the password."""
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        raise SettingsError(
-            "store",
-            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#' in a password)",
-        ) from None
+    check_port(parts, url)
     if parts.scheme != "unix" and not parts.hostname:
         raise SettingsError(
             "store", f"no host in {redact_url(url)!r} (percent-encode '/', '?', '#', '@' in a password)"
