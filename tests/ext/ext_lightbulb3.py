@@ -41,6 +41,22 @@ class Running:
         await self.bot.event_manager.dispatch(hikari.StartedEvent(app=self.bot), return_tasks=True)
         await settle()
 
+    async def ready_lavalink(self) -> LavalinkClient:
+        """`started`, then the extension's client once its node is ready."""
+        await self.started()
+        lavalink = await self.lavalink()
+        assert lavalink is not None
+        await lavalink.wait_ready()
+        return lavalink
+
+    async def command(self, name: str, **options: typing.Any) -> str:
+        """``/name option=value...`` by the guild's last member, without any permission; the text they see."""
+        kinds = {str: 3, int: 4}
+        payload_options = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
+        answer = await self.invoke(None, command=name, options=payload_options, permissions=hikari.Permissions.NONE)
+        text: str = answer.text()
+        return text
+
     async def invoke(self, subcommand: str | None, **kwargs: typing.Any) -> typing.Any:
         """Run ``/lavalink <subcommand>`` (or ``command=``) from a real INTERACTION_CREATE; return what is seen."""
         interaction_id, payload = self.world.payload(subcommand, **kwargs)

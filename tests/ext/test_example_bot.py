@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import typing
-
-import hikari
 import pytest
-from ext_lightbulb3 import Running, running_bot
+from ext_lightbulb3 import running_bot
 from ext_world import NODE_PASSWORD, World
 
 from example_bot.bot import ConfigError, check_nodes, main, read_config
-from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 
 EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
@@ -56,39 +52,22 @@ async def test_the_node_check_says_what_is_wrong(world: World) -> None:
 # -- the commands ---------------------------------------------------------------------------------------------
 
 
-async def command(bot: Running, name: str, **options: typing.Any) -> str:
-    """Run ``/name option=value...`` as a member in the voice channel; return the text they see."""
-    kinds = {str: 3, int: 4}
-    payload_options = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
-    answer = await bot.invoke(None, command=name, options=payload_options, permissions=hikari.Permissions.NONE)
-    text: str = answer.text()
-    return text
-
-
-async def ready_music_bot(bot: Running, world: World) -> LavalinkClient:
-    await bot.started()
-    lavalink = await bot.lavalink()
-    assert lavalink is not None
-    await lavalink.wait_ready()
-    return lavalink
-
-
 async def test_play_needs_the_user_in_a_voice_channel(world: World) -> None:
     async with running_bot(world, extensions=EXTENSIONS) as bot:
-        lavalink = await ready_music_bot(bot, world)
-        text = await command(bot, "play", query="anything")
+        lavalink = await bot.ready_lavalink()
+        text = await bot.command("play", query="anything")
         assert "Join a voice channel first" in text
         assert lavalink.get_player(world.guild.id) is None
 
 
 async def test_a_session_of_music(world: World) -> None:
     async with running_bot(world, extensions=EXTENSIONS) as bot:
-        lavalink = await ready_music_bot(bot, world)
+        lavalink = await bot.ready_lavalink()
         listener = world.guild.member_ids[-1]
         channel = world.guild.voice_channel_ids[1]
         await world.discord.voice_state(world.guild.id, listener, channel)
 
-        text = await command(bot, "play", query="never gonna give you up")
+        text = await bot.command("play", query="never gonna give you up")
         assert "Playing" in text
         player = lavalink.get_player(world.guild.id)
         assert player is not None and player.track is not None and player.channel_id == channel
@@ -96,42 +75,42 @@ async def test_a_session_of_music(world: World) -> None:
         assert first in text
 
         for query in ("second song", "third song", "fourth song"):
-            assert "Queued" in await command(bot, "play", query=query)
+            assert "Queued" in await bot.command("play", query=query)
         assert len(player.queue) == 3
 
-        queue = await command(bot, "queue")
+        queue = await bot.command("queue")
         assert f"**Now:** [{first}](" in queue  # linked to the track's page
         assert "3 queued" in queue
 
-        now = await command(bot, "nowplaying")
+        now = await bot.command("nowplaying")
         assert "Now playing" in now and first in now and f"<@{listener}>" in now
 
-        assert "Paused" in await command(bot, "pause")
+        assert "Paused" in await bot.command("pause")
         assert player.paused
         session_id = lavalink.nodes["main"].session_id
         assert session_id is not None
         fake = world.node.players_of(session_id)[world.guild.id]
         assert fake.paused
-        assert "Already paused" in await command(bot, "pause")
-        assert "Resumed" in await command(bot, "resume")
+        assert "Already paused" in await bot.command("pause")
+        assert "Resumed" in await bot.command("resume")
         assert not fake.paused
 
-        assert "Volume 60" in await command(bot, "volume", level=60)
+        assert "Volume 60" in await bot.command("volume", level=60)
         assert fake.volume == 60
 
-        assert "Repeating the queue" in await command(bot, "loop", mode="queue")
+        assert "Repeating the queue" in await bot.command("loop", mode="queue")
         assert player.queue.loop.value == "queue"
 
         before = list(player.queue.upcoming)
-        assert "Shuffled 3 songs" in await command(bot, "shuffle")
+        assert "Shuffled 3 songs" in await bot.command("shuffle")
         assert sorted(t.info.identifier for t in player.queue.upcoming) == sorted(t.info.identifier for t in before)
 
         nxt = player.queue.upcoming[0]
-        skipped = await command(bot, "skip")
+        skipped = await bot.command("skip")
         assert f"Skipped [{first}](" in skipped and f"Now playing [{nxt.info.title}](" in skipped
         assert player.track is not None and player.track.info.title == nxt.info.title
 
-        assert "Left the voice channel" in await command(bot, "leave")
+        assert "Left the voice channel" in await bot.command("leave")
         assert lavalink.get_player(world.guild.id) is None
         assert world.guild.id not in world.node.players_of(session_id)
-        assert "Nothing is playing here" in await command(bot, "queue")
+        assert "Nothing is playing here" in await bot.command("queue")

@@ -74,9 +74,7 @@ async def test_the_top_level_package_is_the_extension(world: World) -> None:
 
 async def test_stopping_the_bot_closes_the_client_and_keeps_the_session_resumable(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         await play_something(lavalink, world)
         session_id = lavalink.nodes["main"].session_id
         assert session_id is not None
@@ -195,9 +193,7 @@ async def test_bad_settings_stop_the_load_naming_the_field(world: World, caplog:
 
 async def test_status_shows_each_node_to_a_manager_ephemerally(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         await play_something(lavalink, world)
         answer = await bot.invoke("status")
         assert answer.kind == "callback" and answer.ephemeral
@@ -215,9 +211,7 @@ async def test_status_shows_each_node_to_a_manager_ephemerally(world: World) -> 
 
 async def test_sessions_shows_what_the_store_holds(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         await play_something(lavalink, world)
         await lavalink.close()  # flushes every snapshot to the store
         await lavalink.start()
@@ -231,9 +225,7 @@ async def test_sessions_shows_what_the_store_holds(world: World) -> None:
 
 async def test_resume_info_shows_the_live_player_and_its_snapshot(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         await play_something(lavalink, world)
         player = lavalink.get_player(world.guild.id)
         assert player is not None and player.track is not None
@@ -269,10 +261,7 @@ async def test_resume_info_for_another_guild_by_id(world: World) -> None:
 
 async def test_nodes_defers_then_shows_the_node_info(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
-        await lavalink.wait_ready()
+        await bot.ready_lavalink()
         answer = await bot.invoke("nodes")
         deferral, final = world.rest.answers(bot.last_id)
         assert deferral.response_type == 5 and deferral.ephemeral
@@ -319,9 +308,7 @@ async def test_manage_server_needs_no_owner_lookup_and_dms_are_for_owners(world:
 
 async def test_the_password_is_never_shown(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         await play_something(lavalink, world)
         for subcommand in ("status", "sessions", "resume-info", "nodes"):
             await bot.invoke(subcommand)

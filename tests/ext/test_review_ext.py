@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import typing
 
 import hikari
 import lightbulb
 import pytest
-from ext_lightbulb3 import Running, running_bot
+from ext_lightbulb3 import running_bot
 from ext_world import BOT_ID, World
 
-from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.voice import VoiceGateway
 
@@ -75,9 +73,7 @@ async def test_commands_reading_the_store_defer_first(
     world: World, monkeypatch: pytest.MonkeyPatch, subcommand: str, store_call: str
 ) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
+        lavalink = await bot.ready_lavalink()
         store = lavalink.store
         reached = asyncio.Event()
         release = asyncio.Event()
@@ -108,10 +104,7 @@ async def test_commands_reading_the_store_defer_first(
 
 async def test_a_guild_manager_cannot_read_another_guilds_player(world: World) -> None:
     async with running_bot(world) as bot:
-        await bot.started()
-        lavalink = await bot.lavalink()
-        assert lavalink is not None
-        await lavalink.wait_ready()
+        lavalink = await bot.ready_lavalink()
         other = await world.discord.add_guild(name="Somebody Else's Server")
         player = await lavalink.join(other.id, other.voice_channel_ids[0])
         track = (await lavalink.load_tracks("a private listening session")).tracks[0]
@@ -132,31 +125,14 @@ async def test_a_guild_manager_cannot_read_another_guilds_player(world: World) -
 MUSIC = ("lightbulb_lavalink", "example_bot.music")
 
 
-async def music_command(bot: Running, name: str, **options: typing.Any) -> str:
-    """``/name option=value...`` by the guild's last member, without any permission; the text they see."""
-    kinds = {str: 3, int: 4}
-    payload_options = [{"type": kinds[type(v)], "name": k, "value": v} for k, v in options.items()]
-    answer = await bot.invoke(None, command=name, options=payload_options, permissions=hikari.Permissions.NONE)
-    text: str = answer.text()
-    return text
-
-
-async def music_bot(world: World, bot: Running) -> LavalinkClient:
-    await bot.started()
-    lavalink = await bot.lavalink()
-    assert lavalink is not None
-    await lavalink.wait_ready()
-    return lavalink
-
-
 async def test_example_play_from_another_channel_does_not_steal_the_bot(world: World) -> None:
     async with running_bot(world, extensions=MUSIC) as bot:
-        lavalink = await music_bot(world, bot)
+        lavalink = await bot.ready_lavalink()
         listening, elsewhere = world.guild.voice_channel_ids[0], world.guild.voice_channel_ids[1]
         await world.discord.voice_state(world.guild.id, world.guild.member_ids[1], listening)
         player = await lavalink.join(world.guild.id, listening)
         await player.play((await lavalink.load_tracks("the song everyone listens to")).tracks[0])
         # The guild's last member (who runs the command) sits in the other voice channel.
         await world.discord.voice_state(world.guild.id, world.guild.member_ids[-1], elsewhere)
-        await music_command(bot, "play", query="my own song")
+        await bot.command("play", query="my own song")
         assert player.channel_id == listening
