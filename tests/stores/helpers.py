@@ -160,14 +160,14 @@ class TcpProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         self._writers.add(writer)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
             writer.transport.abort()
             self._writers.discard(writer)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             return
         self._writers.add(up_writer)
         try:
@@ -178,7 +178,7 @@ class TcpProxy:
             for w in (writer, up_writer):
                 w.transport.abort()
                 self._writers.discard(w)
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
 
 def store_behind_proxy(kind: str, name: str, *, timeout: float) -> tuple[TcpProxy, SessionStore]:
