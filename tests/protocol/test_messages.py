@@ -31,11 +31,8 @@ from lightbulb_lavalink.protocol.messages import (
 from lightbulb_lavalink.protocol.player import PlayerState
 from lightbulb_lavalink.protocol.tracks import Severity, Track, TrackInfo
 
-BLOB = (  # protocol §6.3
-    "QAAAzgMAMUJsZWVkIEl0IE91dCBbT2ZmaWNpYWwgTXVzaWMgVmlkZW9dIC0gTGlua2luIFBhcmsAC0xpbmtpbiBQYXJrAAAAAAAClCgAC09"
-    "udXVZY3FoekNFAAEAK2h0dHBzOi8vd3d3LnlvdXR1YmUuY29tL3dhdGNoP3Y9T251dVljcWh6Q0UBADRodHRwczovL2kueXRpbWcuY29tL3"
-    "ZpL09udXVZY3FoekNFL21heHJlc2RlZmF1bHQuanBnAAAHeW91dHViZQAAAAAAAAAA"
-)
+from .helpers import BLOB, damaged, json_values
+
 # The protocol document's examples, verbatim but for the blob, given in full.
 READY = '{"op":"ready","resumed":false,"sessionId":"la3kfsdf5eafe848"}'
 PLAYER_UPDATE = (
@@ -198,12 +195,6 @@ def test_non_text_input_raises_protocol_error() -> None:
 
 # -- property tests -------------------------------------------------------------------------------------------
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 texts = st.text(max_size=12)
 guild_ids = st.integers(0, 2**64 - 1)
 floats = st.floats(allow_nan=False, allow_infinity=False)
@@ -280,35 +271,8 @@ def test_every_message_survives_the_wire(message: Message) -> None:
     assert message_from_payload(json.loads(raw)) == parsed  # the fast paths agree with the checked parser
 
 
-def _damaged(payload: typing.Any) -> st.SearchStrategy[typing.Any]:
-    paths: list[tuple[typing.Any, ...]] = []
-
-    def walk(node: typing.Any, path: tuple[typing.Any, ...]) -> None:
-        paths.append(path)
-        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in children:
-            walk(value, (*path, key))
-
-    walk(payload, ())
-
-    def apply(path: tuple[typing.Any, ...], value: typing.Any, delete: bool) -> typing.Any:
-        if not path:
-            return value
-        damaged = json.loads(json.dumps(payload))
-        parent = damaged
-        for key in path[:-1]:
-            parent = parent[key]
-        if delete and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = value
-        return damaged
-
-    return st.builds(apply, st.sampled_from(paths), json_values, st.booleans())
-
-
 @settings(max_examples=200)
-@given(st.one_of(json_values, messages.map(lambda m: m.to_payload()).flatmap(_damaged)))
+@given(st.one_of(json_values, messages.map(lambda m: m.to_payload()).flatmap(damaged)))
 def test_arbitrary_json_only_ever_raises_protocol_error(payload: typing.Any) -> None:
     raw = json.dumps(payload)
     with contextlib.suppress(ProtocolError):

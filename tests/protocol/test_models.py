@@ -31,11 +31,8 @@ from lightbulb_lavalink.protocol.player import UNSET, PlayerInfo, PlayerUpdate, 
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import ExceptionInfo, LoadResult, LoadType, Playlist, Severity, Track, TrackInfo
 
-BLOB = (  # protocol §6.3, version 3, position 0
-    "QAAAzgMAMUJsZWVkIEl0IE91dCBbT2ZmaWNpYWwgTXVzaWMgVmlkZW9dIC0gTGlua2luIFBhcmsAC0xpbmtpbiBQYXJrAAAAAAAClCgAC09"
-    "udXVZY3FoekNFAAEAK2h0dHBzOi8vd3d3LnlvdXR1YmUuY29tL3dhdGNoP3Y9T251dVljcWh6Q0UBADRodHRwczovL2kueXRpbWcuY29tL3"
-    "ZpL09udXVZY3FoekNFL21heHJlc2RlZmF1bHQuanBnAAAHeW91dHViZQAAAAAAAAAA"
-)
+from .helpers import BLOB, damaged, json_values
+
 INFO = {
     "identifier": "OnuuYcqhzCE",
     "isSeekable": True,
@@ -404,12 +401,6 @@ def test_malformed_payloads_raise_protocol_error_naming_the_path(
 
 # -- property tests -------------------------------------------------------------------------------------------
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
 texts = st.text(max_size=12)
 ints = st.integers(-(2**63), 2**63 - 1)
 floats = st.floats(allow_nan=False, allow_infinity=False)
@@ -559,40 +550,9 @@ def test_valid_payloads_parse_and_write_back_unchanged(
 def test_arbitrary_json_raises_only_protocol_error(
     parse: typing.Callable[[typing.Any], typing.Any], payloads: st.SearchStrategy[typing.Any], data: st.DataObject
 ) -> None:
-    payload = data.draw(st.one_of(json_values, payloads.flatmap(_damaged)))
+    payload = data.draw(st.one_of(json_values, payloads.flatmap(damaged)))
     with contextlib.suppress(ProtocolError):
         parse(payload)
-
-
-def _damaged(payload: typing.Any) -> st.SearchStrategy[typing.Any]:
-    """A valid payload with one nested value replaced by arbitrary JSON, or one key removed."""
-    paths: list[tuple[typing.Any, ...]] = []
-
-    def walk(node: typing.Any, path: tuple[typing.Any, ...]) -> None:
-        paths.append(path)
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, (*path, key))
-        elif isinstance(node, list):
-            for i, value in enumerate(node):
-                walk(value, (*path, i))
-
-    walk(payload, ())
-
-    def apply(path: tuple[typing.Any, ...], value: typing.Any, delete: bool) -> typing.Any:
-        damaged = copy.deepcopy(payload)
-        if not path:
-            return value
-        parent = damaged
-        for key in path[:-1]:
-            parent = parent[key]
-        if delete and isinstance(parent, dict):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = value
-        return damaged
-
-    return st.builds(apply, st.sampled_from(paths), json_values, st.booleans())
 
 
 @settings(max_examples=100)
