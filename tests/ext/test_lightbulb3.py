@@ -223,6 +223,22 @@ async def test_sessions_shows_what_the_store_holds(world: World) -> None:
         assert "2 queued" in value
 
 
+async def test_sessions_shows_a_manager_only_their_guild_and_an_owner_every_guild(world: World) -> None:
+    async with running_bot(world) as bot:
+        lavalink = await bot.ready_lavalink()
+        await play_something(lavalink, world)
+        other = await world.discord.add_guild(name="Somebody Else's Server")
+        player = await lavalink.join(other.id, other.voice_channel_ids[0])
+        await player.play((await lavalink.load_tracks("a private listening session")).tracks[0])
+        await lavalink.close()  # flushes every snapshot to the store
+        await lavalink.start()
+        manager = (await bot.invoke("sessions")).fields()["main"]
+        assert "**Music Club**" in manager
+        assert "Somebody Else" not in manager and str(other.id) not in manager
+        owner = (await bot.invoke("sessions", user_id=OWNER_ID)).fields()["main"]
+        assert "**Music Club**" in owner and "**Somebody Else's Server**" in owner
+
+
 async def test_resume_info_shows_the_live_player_and_its_snapshot(world: World) -> None:
     async with running_bot(world) as bot:
         lavalink = await bot.ready_lavalink()
