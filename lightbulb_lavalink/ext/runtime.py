@@ -56,11 +56,6 @@ class ExtensionRuntime:
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
-    @property
-    def subscribed(self) -> bool:
-        """Whether the started/stopping listeners are on the bot's event manager."""
-        return self._subscribed
-
     def subscribe(self) -> None:
         """Listen for the bot starting and stopping (idempotent)."""
         if self._subscribed:
