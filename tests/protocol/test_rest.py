@@ -29,7 +29,7 @@ from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME, RestClient
 from lightbulb_lavalink.protocol.tracks import LoadType
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 
-PASSWORD = "s3cret-pass"
+from .helpers import PASSWORD, free_port, serve_app
 
 
 class OddNode:
@@ -63,17 +63,11 @@ class OddNode:
 async def serve(node: OddNode) -> typing.AsyncIterator[OddNode]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", node.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    node.url = f"http://{host}:{port}"
-    try:
-        yield node
-    finally:
-        node.release.set()
-        await runner.cleanup()
+    async with serve_app(app) as node.url:
+        try:
+            yield node
+        finally:
+            node.release.set()
 
 
 @pytest.fixture
@@ -103,12 +97,6 @@ def spring_error(status: int, error: str, message: str, path: str) -> str:
     return json.dumps(
         {"timestamp": 1667857581613, "status": status, "error": error, "message": message, "path": path}
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------------------- requests

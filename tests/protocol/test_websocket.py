@@ -8,7 +8,6 @@ import itertools
 import json
 import logging
 import random
-import socket
 import typing
 
 import aiohttp
@@ -40,7 +39,8 @@ from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.websocket import WebSocketSession, websocket_url
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 
-PASSWORD = "s3cret-pass"
+from .helpers import PASSWORD, free_port, serve_app
+
 USER_ID = 123456789012345678
 FAST = Backoff(initial=0.01, maximum=0.05, factor=2.0, jitter=0.25)
 
@@ -157,16 +157,8 @@ def frames(
 async def serve(node: ScriptedNode) -> typing.AsyncIterator[ScriptedNode]:
     app = web.Application()
     app.router.add_get("/v4/websocket", node.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    node.url = f"http://{host}:{port}"
-    try:
+    async with serve_app(app) as node.url:
         yield node
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
@@ -194,12 +186,6 @@ async def websocket(
 
 def lavalink_tasks() -> list[asyncio.Task[typing.Any]]:
     return [t for t in asyncio.all_tasks() if t.get_name().startswith("lavalink websocket") and not t.done()]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---------------------------------------------------------------------------------------------------- Backoff
