@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import typing
 
 import attrs
@@ -16,6 +15,7 @@ from lightbulb_lavalink.testing.wire import (
     HttpError,
     dumps,
     error_response,
+    parse_long,
     read_bool,
     read_int,
     read_object,
@@ -28,8 +28,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.testing.session import FakeSession
 
 __all__ = ["add_routes", "api_version_header", "make_middleware"]
-
-_LONG = re.compile(r"^[+-]?\d{1,19}$")
 
 
 def _json(payload: object, status: int = 200) -> web.Response:
@@ -50,8 +48,9 @@ async def _read_body(request: web.Request) -> object:
 
 def _guild_id(request: web.Request) -> int:
     text = request.match_info["guild_id"]
-    if _LONG.match(text) is not None and -(2**63) <= int(text) < 2**63:
-        return int(text)
+    guild_id = parse_long(text)
+    if guild_id is not None:
+        return guild_id
     raise HttpError(
         400,
         f"Failed to convert value of type 'java.lang.String' to required type 'long'; For input string: \"{text}\"",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import string
 import typing
 
@@ -20,6 +19,7 @@ from lightbulb_lavalink.testing.routes import add_routes, api_version_header, ma
 from lightbulb_lavalink.testing.session import Connection, FakeSession
 from lightbulb_lavalink.testing.stats import info_json, stats_json
 from lightbulb_lavalink.testing.versions import EmulatedVersion
+from lightbulb_lavalink.testing.wire import parse_long
 
 if typing.TYPE_CHECKING:
     import types
@@ -31,7 +31,6 @@ __all__ = ["FakeLavalink"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.testing.server")
 _ID_CHARS = string.ascii_lowercase + string.digits
-_LONG = re.compile(r"^[+-]?\d{1,19}$")
 
 
 class FakeLavalink:
@@ -317,8 +316,9 @@ class FakeLavalink:
         if request.headers.get("Authorization") != self.password:
             return web.Response(status=401)
         user_id = request.headers.get("User-Id", "")
-        numeric = _LONG.match(user_id) is not None and -(2**63) <= int(user_id) < 2**63
-        if not user_id or (numeric and int(user_id) == 0):
+        user = parse_long(user_id)
+        numeric = user is not None
+        if not user_id or user == 0:
             return web.Response(status=400)
         ws = web.WebSocketResponse(timeout=5.0, autoping=True)
         if not ws.can_prepare(request).ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http
 import json
+import re
 import typing
 
 from aiohttp import web
@@ -13,6 +14,7 @@ __all__ = [
     "dumps",
     "error_response",
     "java_stack_trace",
+    "parse_long",
     "read_bool",
     "read_float",
     "read_int",
@@ -24,6 +26,7 @@ _LONG_MIN = -(2**63)
 _LONG_MAX = 2**63 - 1
 _INT_MIN = -(2**31)
 _INT_MAX = 2**31 - 1
+_LONG_TEXT = re.compile(r"^[+-]?\d{1,19}$")
 
 
 def dumps(payload: object) -> str:
@@ -92,6 +95,14 @@ def _reason(status: int) -> str:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+def parse_long(text: str) -> int | None:
+    """`text` as Java's ``Long.parseLong`` reads it (sign, decimal digits, in range), ``None`` if it fails."""
+    if _LONG_TEXT.match(text) is None:
+        return None
+    value = int(text)
+    return value if _LONG_MIN <= value <= _LONG_MAX else None
 
 
 # --- strict readers for request bodies (kotlinx.serialization semantics: explicit null is an error) ---
