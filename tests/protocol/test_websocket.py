@@ -362,14 +362,25 @@ async def test_close_sends_1000_and_leaves_no_task(http: aiohttp.ClientSession) 
             await ws.start()
 
 
-async def test_close_lets_a_slow_handler_finish_its_message(http: aiohttp.ClientSession) -> None:
+@contextlib.asynccontextmanager
+async def handling_stats(http: aiohttp.ClientSession) -> typing.AsyncIterator[tuple[WebSocketSession, Recorder]]:
+    """A started session whose handler holds a stats message until ``handler.gate`` is set."""
     handler = Recorder()
     handler.gate = asyncio.Event()
     async with serve(ScriptedNode()) as node:
         node.scripts.append(frames(ready("abc"), STATS))
         ws = WebSocketSession(node.url, PASSWORD, USER_ID, session=http, handler=handler, backoff=FAST)
         await ws.start()
-        await asyncio.wait_for(handler.entered.wait(), 5)
+        try:
+            await asyncio.wait_for(handler.entered.wait(), 5)
+            yield ws, handler
+        finally:
+            handler.gate.set()
+            await ws.close()
+
+
+async def test_close_lets_a_slow_handler_finish_its_message(http: aiohttp.ClientSession) -> None:
+    async with handling_stats(http) as (ws, handler):
         closing = asyncio.create_task(ws.close())
         for _ in range(5):
             await asyncio.sleep(0)
@@ -418,13 +429,7 @@ async def test_close_from_inside_the_handler(http: aiohttp.ClientSession) -> Non
 
 
 async def test_a_cancelled_close_still_stops_the_session(http: aiohttp.ClientSession) -> None:
-    handler = Recorder()
-    handler.gate = asyncio.Event()
-    async with serve(ScriptedNode()) as node:
-        node.scripts.append(frames(ready("abc"), STATS))
-        ws = WebSocketSession(node.url, PASSWORD, USER_ID, session=http, handler=handler, backoff=FAST)
-        await ws.start()
-        await asyncio.wait_for(handler.entered.wait(), 5)
+    async with handling_stats(http) as (ws, _):
         closing = asyncio.create_task(ws.close())
         await asyncio.sleep(0)
         closing.cancel()
