@@ -187,8 +187,7 @@ class FakeDiscord:
         self.session_id = session_id if session_id is not None else secrets.token_hex(16)
         self.sessions.append(self.session_id)
         for shard_id in range(self.shard_count):
-            shard = self._shard_by_id(shard_id)
-            guild_ids = [gid for gid in self.guilds if self.shard_for(gid) is shard]
+            guild_ids = [gid for gid in self.guilds if self._sid(gid) == shard_id]
             self.feed_now(
                 "READY",
                 ready_payload(
