@@ -27,6 +27,7 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.protocol.codec import encode_track
+from lightbulb_lavalink.protocol.track import STREAM_LENGTH
 from lightbulb_lavalink.protocol.tracks import Track, TrackInfo
 from lightbulb_lavalink.testing.wire import java_stack_trace
 
@@ -34,9 +35,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.testing.versions import EmulatedVersion
 
 __all__ = ["DEFAULT_SOURCES", "STREAM_LENGTH", "Catalog", "LoadOutcome", "Playback", "track_json"]
-
-STREAM_LENGTH = 2**63 - 1
-"""The ``length`` of a stream (Java ``Long.MAX_VALUE``)."""
 
 DEFAULT_SOURCES: tuple[str, ...] = ("youtube", "soundcloud", "bandcamp", "twitch", "vimeo", "http", "local")
 """Source managers the emulator reports and can decode blobs of (others are added by `Catalog.add_track`)."""
