@@ -10,6 +10,7 @@ import aiohttp
 import hikari
 
 from lightbulb_lavalink import failover
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
@@ -22,6 +23,7 @@ from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceManager
 if typing.TYPE_CHECKING:
     from collections.abc import Coroutine, Mapping
 
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.protocol.tracks import LoadResult
     from lightbulb_lavalink.snapshot import GuildSnapshot
     from lightbulb_lavalink.stores import SessionStore
@@ -49,8 +51,11 @@ class LavalinkClient:
         voice_gateway: VoiceGateway | None = None,
         session: aiohttp.ClientSession | None = None,
         balancer: LoadBalancer | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.app: hikari.GatewayBot = app
+        self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
+        """Where the client reads time and waits (a `ManualClock` in deterministic tests)."""
         """The hikari bot this client serves."""
         self.settings: LavalinkSettings = settings if settings is not None else LavalinkSettings()
         """The settings in force."""
@@ -73,6 +78,7 @@ class LavalinkClient:
             timeout=self.settings.voice_timeout,
             on_update=self._on_voice_update,
             on_disconnect=self._on_voice_disconnect,
+            clock=self.clock,
         )
         """Discord voice handling for this client's guilds."""
         self.bot_id: int | None = None
@@ -134,7 +140,7 @@ class LavalinkClient:
             self._session = aiohttp.ClientSession()
         await self._open_store()
         store = self.store
-        self._writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval)
+        self._writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
         await self.voice.start(self.bot_id)
         self.started = True
         await self._load_orphans()

@@ -42,7 +42,7 @@ async def failover(client: LavalinkClient, node: Node, delay: float) -> None:
     While no other node is ready it keeps waiting; it ends once the node is back, or its players have moved.
     """
     while True:
-        await asyncio.sleep(delay)
+        await client.clock.sleep(delay)
         if node.state is NodeState.READY or not client.started:
             return
         players = [p for p in client.players.values() if p.node is node and not p._destroyed]

@@ -144,6 +144,7 @@ class Node:
             session=session,
             timeout=settings.request_timeout,
             client_name=settings.client_name,
+            clock=self._client.clock,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -154,6 +155,7 @@ class Node:
             handler=self,
             session_id=session_id,
             backoff=Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay),
+            clock=self._client.clock,
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()
@@ -240,9 +242,8 @@ class Node:
 
     async def _on_ready(self, message: ReadyMessage) -> None:
         client = self._client
-        self.last_ready = ReadyInfo(
-            session_id=message.session_id, resumed=message.resumed, at=datetime.datetime.now(datetime.UTC)
-        )
+        at = datetime.datetime.fromtimestamp(client.clock.time(), datetime.UTC)
+        self.last_ready = ReadyInfo(session_id=message.session_id, resumed=message.resumed, at=at)
         self.last_error = None
         self._replaying = message.resumed
         self._replay_seen.clear()

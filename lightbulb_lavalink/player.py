@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import typing
 
 import attrs
@@ -123,7 +122,7 @@ class Player:
         """Whether Lavalink's voice connection to Discord is up, as last reported."""
         self.voice: VoiceState | None = None
         """The voice state last sent to Lavalink."""
-        self._state_at = time.monotonic()
+        self._state_at = client.clock.monotonic()
         self._last_position_save = 0.0
         self._position_save_interval = client.settings.position_save_interval
         self.snowflake: hikari.Snowflake = hikari.Snowflake(guild_id)
@@ -151,7 +150,7 @@ class Player:
             return 0
         position = self.state.position
         if not self.paused and not self._frozen:
-            position += int((time.monotonic() - self._state_at) * 1000)
+            position += int((self._client.clock.monotonic() - self._state_at) * 1000)
         length = self.track.info.length
         return max(0, min(position, length)) if not self.track.info.is_stream else max(0, position)
 
@@ -280,7 +279,7 @@ class Player:
             volume=self.volume,
             filters=self.filters.to_payload(),
             queue=self.queue.snapshot(),
-            updated_at=time.time(),
+            updated_at=self._client.clock.time(),
             end_time=self._end_time if self.track is not None else None,
         )
 
@@ -396,7 +395,7 @@ class Player:
 
     def _on_state(self, state: PlayerState) -> None:
         """A `playerUpdate` op (the hot path): remember it and, at most every few seconds, save the position."""
-        now = time.monotonic()
+        now = self._client.clock.monotonic()
         self.state = state
         self.connected = state.connected
         self._state_at = now
@@ -491,6 +490,6 @@ class Player:
 
     def _save(self, *, position: bool = False) -> None:
         if position:
-            self._last_position_save = time.monotonic()
+            self._last_position_save = self._client.clock.monotonic()
         if not self._destroyed:
             self._client._schedule_snapshot(self)

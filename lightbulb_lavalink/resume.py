@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-import time
 import typing
 
 import attrs
@@ -31,6 +30,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import Mapping
 
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.protocol.player import VoiceState
@@ -42,8 +42,8 @@ __all__ = ["ResumeCoordinator", "SyncReport"]
 _LOGGER = logging.getLogger("lightbulb_lavalink.resume")
 
 
-def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
+def _utc(clock: Clock) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(clock.time(), datetime.UTC)
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -89,7 +89,7 @@ class ResumeCoordinator:
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """Handle a node's `ready`; returns once the replayed events can be applied."""
-        started = time.perf_counter()
+        started = self._client.clock.monotonic()
         client = self._client
         previous = node.expected_session_id
         # Policy: always the latest session id, saved before acting on the ready.
@@ -110,7 +110,7 @@ class ResumeCoordinator:
             snap for guilds in orphans.values() for snap in guilds.values() if snap.guild_id not in client.players
         ]
         if snapshots:
-            await self._recover(node, snapshots, None, time.perf_counter(), merge=True)
+            await self._recover(node, snapshots, None, self._client.clock.monotonic(), merge=True)
         for key, guilds in orphans.items():
             await client._forget_orphans(key, guilds)
 
@@ -174,12 +174,12 @@ class ResumeCoordinator:
         # Players we hold that the session no longer has, and snapshots without a player: recover them.
         lost = [p.snapshot() for p in client.players.values() if p.node is node and p.guild_id not in synced]
         to_recover = lost + list(saved.values())
-        duration = time.perf_counter() - started
+        duration = self._client.clock.monotonic() - started
         report = SyncReport(
             kind="resumed",
             session_id=ready.session_id,
             previous_session_id=previous,
-            at=_utcnow(),
+            at=_utc(self._client.clock),
             duration=duration,
             players_synced=len(synced),
         )
@@ -265,7 +265,7 @@ class ResumeCoordinator:
 
         await asyncio.gather(*(resync(p) for p in rebuilt))
         if to_recover:
-            await self._recover(node, to_recover, None, time.perf_counter(), merge=True)
+            await self._recover(node, to_recover, None, self._client.clock.monotonic(), merge=True)
 
     # -- fresh ------------------------------------------------------------------------------------------------
 
@@ -288,8 +288,8 @@ class ResumeCoordinator:
                 kind="fresh",
                 session_id=ready.session_id,
                 previous_session_id=previous,
-                at=_utcnow(),
-                duration=time.perf_counter() - started,
+                at=_utc(self._client.clock),
+                duration=self._client.clock.monotonic() - started,
             )
             return
         keep_voice = {p.guild_id for p in live}
@@ -346,12 +346,12 @@ class ResumeCoordinator:
                     _LOGGER.warning("guild %s: not recovered: %s", snap.guild_id, reason)
 
         await asyncio.gather(*(one(s) for s in snapshots))
-        duration = time.perf_counter() - started
+        duration = self._client.clock.monotonic() - started
         report = SyncReport(
             kind="recovered",
             session_id=session_id,
             previous_session_id=previous,
-            at=_utcnow(),
+            at=_utc(self._client.clock),
             duration=duration,
             guilds_recovered=tuple(sorted(recovered)),
             guilds_failed=failed,

@@ -27,11 +27,13 @@ import typing
 import attrs
 import hikari
 
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import LavalinkError, VoiceTimeoutError
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.protocol.player import VoiceState
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.voice")
@@ -181,6 +183,7 @@ class VoiceManager:
         self_mute: bool = False,
         on_update: UpdateCallback | None = None,
         on_disconnect: DisconnectCallback | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.app = app
         """The bot whose event manager delivers the voice events."""
@@ -196,6 +199,7 @@ class VoiceManager:
         """Awaited with the new info when a followed connection changes (move, voice server, session)."""
         self.on_disconnect: DisconnectCallback | None = on_disconnect
         """Awaited with the guild id when the bot is out of voice in a followed guild (kick, or `leave()`)."""
+        self._clock = clock
         self._bot_user_id: int | None = None
         self._joins: dict[int, _Join] = {}
         self._connections: dict[int, VoiceConnectionInfo] = {}
@@ -304,7 +308,7 @@ class VoiceManager:
         except BaseException as exc:
             self._drop(join, exc if isinstance(exc, Exception) else LavalinkError(f"join of guild {gid} cancelled"))
             raise
-        return await self._wait(join, loop.time() + wait, wait)
+        return await self._wait(join, self._clock.monotonic() + wait, wait)
 
     async def leave(self, guild_id: int) -> None:
         """Leave voice in `guild_id` (OP4 with no channel); a pending join there fails.
@@ -325,11 +329,11 @@ class VoiceManager:
     # -- waiting --
 
     async def _wait(self, join: _Join, deadline: float, wait: float) -> VoiceConnectionInfo:
-        loop = asyncio.get_running_loop()
         current = join
         while True:
             try:
-                return await asyncio.wait_for(asyncio.shield(current.future), max(0.0, deadline - loop.time()))
+                async with self._clock.timeout(max(0.0, deadline - self._clock.monotonic())):
+                    return await asyncio.shield(current.future)
             except _Superseded as superseded:
                 current = superseded.by
             except TimeoutError:

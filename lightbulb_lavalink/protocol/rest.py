@@ -11,6 +11,7 @@ import urllib.parse
 import aiohttp
 import yarl
 
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
     AuthenticationError,
     NodeUnavailable,
@@ -26,11 +27,15 @@ from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.clock import Clock
+
 __all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
 _T = typing.TypeVar("_T")
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)  # the request's time limit runs on the injected clock instead
 
 
 def _client_name() -> str:
@@ -86,6 +91,7 @@ class RestClient:
     __slots__ = (
         "_auth_headers",
         "_base_url",
+        "_clock",
         "_closed",
         "_json_headers",
         "_owns_session",
@@ -101,6 +107,7 @@ class RestClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
         client_name: str = DEFAULT_CLIENT_NAME,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         url = yarl.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -110,7 +117,8 @@ class RestClient:
         self._base_url = str(url).rstrip("/")
         self._session = session
         self._owns_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout = timeout
+        self._clock = clock
         self._closed = False
         self._auth_headers = {"Authorization": password, "User-Agent": client_name}
         self._json_headers = {**self._auth_headers, "Content-Type": "application/json"}
@@ -126,9 +134,7 @@ class RestClient:
     @property
     def timeout(self) -> float:
         """The per-request timeout in seconds."""
-        total = self._timeout.total
-        assert total is not None
-        return total
+        return self._timeout
 
     @property
     def closed(self) -> bool:
@@ -280,7 +286,10 @@ class RestClient:
             # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
             _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
         try:
-            async with session.request(method, url, headers=headers, data=data, timeout=self._timeout) as resp:
+            async with (
+                self._clock.timeout(self._timeout),
+                session.request(method, url, headers=headers, data=data, timeout=_NO_TIMEOUT) as resp,
+            ):
                 payload = await resp.read()
                 status = resp.status
                 if status >= 400:
@@ -288,8 +297,9 @@ class RestClient:
                 if _LOGGER.isEnabledFor(logging.DEBUG):
                     _LOGGER.debug("%s %s -> %d (%d bytes)", method, path, status, len(payload))
         except TimeoutError as exc:
-            total = self._timeout.total
-            raise RequestTimeoutError(f"{method} {path} on {self._base_url} got no answer within {total:g} s") from exc
+            raise RequestTimeoutError(
+                f"{method} {path} on {self._base_url} got no answer within {self._timeout:g} s"
+            ) from exc
         except aiohttp.ClientConnectorError as exc:
             raise NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {exc}") from exc
         except aiohttp.ClientError as exc:

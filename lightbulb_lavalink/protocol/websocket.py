@@ -9,6 +9,7 @@ import typing
 import aiohttp
 import yarl
 
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
     AuthenticationError,
     LavalinkError,
@@ -25,6 +26,7 @@ from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
 if typing.TYPE_CHECKING:
     import random
 
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.protocol.messages import Message
 
 __all__ = ["Backoff", "WebSocketHandler", "WebSocketSession", "websocket_url"]
@@ -86,8 +88,10 @@ class WebSocketSession:
         heartbeat: float | None = 30.0,
         close_timeout: float = 10.0,
         rng: random.Random | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._url = websocket_url(url)
+        self._clock = clock
         self._password = password
         self._user_id = int(user_id)
         self._client_name = client_name
@@ -199,8 +203,10 @@ class WebSocketSession:
             if ws is not None and not ws.closed:
                 # The receive loop ends by itself once the socket is closed, after the message in hand.
                 await ws.close(code=aiohttp.WSCloseCode.OK)
-            _, pending = await asyncio.wait((task,), timeout=self._close_timeout)
-            if pending:
+            try:
+                async with self._clock.timeout(self._close_timeout):
+                    await asyncio.wait((task,))
+            except TimeoutError:
                 _LOGGER.warning(
                     "websocket %s: still busy %g s after close(); cancelling it",
                     self._url,
@@ -219,7 +225,7 @@ class WebSocketSession:
         handshake, `NodeUnavailable` if the session is closed.
         """
         try:
-            async with asyncio.timeout(timeout):
+            async with self._clock.timeout(timeout):
                 while True:
                     await self._ready_event.wait()
                     if self._fatal is not None:
@@ -287,7 +293,7 @@ class WebSocketSession:
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
         self._connecting = True
         try:
-            async with asyncio.timeout(self._connect_timeout):
+            async with self._clock.timeout(self._connect_timeout):
                 ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
         except TimeoutError:
             raise RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s") from None
@@ -395,7 +401,7 @@ class WebSocketSession:
                 delay,
             )
         try:
-            async with asyncio.timeout(delay):
+            async with self._clock.timeout(delay):
                 await self._wakeup.wait()  # set by close()
         except TimeoutError:
             pass

@@ -8,9 +8,9 @@ import contextlib
 import logging
 import math
 import random
-import time
 import typing
 
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores.base import encode_snapshot
@@ -19,6 +19,7 @@ if typing.TYPE_CHECKING:
     import collections.abc
     import types
 
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.stores.base import SessionStore, StoreKey
 
 __all__ = ["SnapshotProducer", "SnapshotWriter"]
@@ -64,6 +65,7 @@ class SnapshotWriter:
 
     __slots__ = (
         "_batch_size",
+        "_clock",
         "_close_task",
         "_close_timeout",
         "_closed",
@@ -97,6 +99,7 @@ class SnapshotWriter:
         retry_max: float = 30.0,
         close_timeout: float = 10.0,
         batch_size: int = 250,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         """Write to `store` (which the caller opens and closes).
 
@@ -106,6 +109,7 @@ class SnapshotWriter:
         if min_interval < 0 or retry_initial <= 0 or retry_max < retry_initial or batch_size < 1:
             raise ValueError("need min_interval >= 0, 0 < retry_initial <= retry_max and batch_size >= 1")
         self._store = store
+        self._clock = clock
         self._min_interval = min_interval
         self._retry_initial = retry_initial
         self._retry_max = retry_max
@@ -149,7 +153,7 @@ class SnapshotWriter:
     @property
     def outage_duration(self) -> float:
         """Seconds since the store started failing, 0.0 when healthy."""
-        return 0.0 if self._outage_since is None else time.monotonic() - self._outage_since
+        return 0.0 if self._outage_since is None else self._clock.monotonic() - self._outage_since
 
     async def __aenter__(self) -> SnapshotWriter:
         return self
@@ -185,7 +189,7 @@ class SnapshotWriter:
         if self._refuse():
             return
         self._sessions[key] = session_id
-        self._poke(time.monotonic())
+        self._poke(self._clock.monotonic())
 
     def _refuse(self) -> bool:
         if not self._closed:
@@ -202,7 +206,7 @@ class SnapshotWriter:
         if entry is not None:
             entry.value = value
             return
-        now = time.monotonic()
+        now = self._clock.monotonic()
         last = self._last_write.get(slot)
         due = now if last is None else max(now, last + self._min_interval)
         self._pending[slot] = _Pending(value, due)
@@ -226,7 +230,7 @@ class SnapshotWriter:
     async def _run(self) -> None:
         while not self._closed:
             try:
-                now = time.monotonic()
+                now = self._clock.monotonic()
                 wake_at = self._next_due()
                 if wake_at <= now:
                     async with self._write_lock:
@@ -236,11 +240,12 @@ class SnapshotWriter:
                 self._wake.clear()
                 timeout = None if wake_at == math.inf else wake_at - now
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with self._clock.timeout(timeout):
+                        await self._wake.wait()
                 self._planned_wake = -math.inf
             except Exception:  # a bug, not a store failure: keep the writer alive
                 _LOGGER.exception("unexpected error in the snapshot writer; it keeps going")
-                await asyncio.sleep(self._retry_initial)
+                await self._clock.sleep(self._retry_initial)
 
     def _next_due(self) -> float:
         if not self._sessions and not self._pending:
@@ -251,7 +256,7 @@ class SnapshotWriter:
     def _take(self, until: float) -> _Batch:
         sessions, self._sessions = self._sessions, {}
         taken = [(slot, entry.value) for slot, entry in self._pending.items() if entry.due <= until]
-        now = time.monotonic()
+        now = self._clock.monotonic()
         for slot, _ in taken:
             del self._pending[slot]
             # A change arriving while this write is in flight waits a full interval from now.
@@ -330,7 +335,7 @@ class SnapshotWriter:
         for key, session_id in sessions.items():
             if key not in done_sessions:
                 self._sessions.setdefault(key, session_id)  # a newer id scheduled meanwhile wins
-        now = time.monotonic()
+        now = self._clock.monotonic()
         for slot, value in entries:
             if slot not in done:
                 if outage:
@@ -343,7 +348,7 @@ class SnapshotWriter:
         self.last_error = reason
         self._outage_failures += 1
         if self._outage_since is None:
-            self._outage_since = time.monotonic()
+            self._outage_since = self._clock.monotonic()
             self._retry_delay = self._retry_initial
             _LOGGER.warning(
                 "session store %s is failing (%s); the bot keeps running, %d write(s) wait and are retried "
@@ -355,7 +360,7 @@ class SnapshotWriter:
         else:
             self._retry_delay = min(self._retry_delay * 2, self._retry_max)
             _LOGGER.debug("session store %s still failing (%s)", self._store.url, reason)
-        self._retry_at = time.monotonic() + self._retry_delay * random.uniform(0.8, 1.0)
+        self._retry_at = self._clock.monotonic() + self._retry_delay * random.uniform(0.8, 1.0)
 
     def _succeeded(self, written: collections.abc.Iterable[_Slot]) -> None:
         if self._outage_since is not None:
@@ -364,7 +369,7 @@ class SnapshotWriter:
                 "session store %s is back: writes were delayed %.1f s (%d failed attempt(s)); %d guild(s) "
                 "had unsaved changes in that window and are now saved",
                 self._store.url,
-                time.monotonic() - self._outage_since,
+                self._clock.monotonic() - self._outage_since,
                 self._outage_failures,
                 len(self._outage_slots),
             )
@@ -374,7 +379,7 @@ class SnapshotWriter:
         self.last_error = None
         self._retry_at = -math.inf
         if len(self._last_write) > 2 * len(self._pending) + 1024:
-            horizon = time.monotonic() - self._min_interval
+            horizon = self._clock.monotonic() - self._min_interval
             self._last_write = {slot: t for slot, t in self._last_write.items() if t > horizon}
 
     # -- flushing and closing ----------------------------------------------------------------------------
@@ -390,7 +395,7 @@ class SnapshotWriter:
             problem = f"{self.pending} write(s) not saved: {self.last_error}"
             raise StoreError(f"session store {self._store.url}: {problem}")
         if self._pending or self._sessions:  # scheduled while writing
-            self._poke(time.monotonic())
+            self._poke(self._clock.monotonic())
 
     async def close(self) -> None:
         """Write everything pending (retrying up to `close_timeout` seconds), then stop the task. Idempotent.
@@ -405,24 +410,27 @@ class SnapshotWriter:
     async def _close(self) -> None:
         self._closed = True
         timeout = self._close_timeout
-        deadline = time.monotonic() + timeout
+        deadline = self._clock.monotonic() + timeout
         task, self._task = self._task, None
         if task is not None:
             self._wake.set()
-            done, _ = await asyncio.wait({task}, timeout=timeout)
-            if not done:
+            with contextlib.suppress(TimeoutError):
+                async with self._clock.timeout(timeout):
+                    await asyncio.wait({task})
+            if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         delay = self._retry_initial
         while self._pending or self._sessions:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self._clock.monotonic()
             try:
                 if remaining <= 0:
                     raise TimeoutError
-                await asyncio.wait_for(self.flush(), remaining)
+                async with self._clock.timeout(remaining):
+                    await self.flush()
             except (StoreError, TimeoutError):
-                if time.monotonic() + delay > deadline:
+                if self._clock.monotonic() + delay > deadline:
                     _LOGGER.error(
                         "closing the snapshot writer: %d write(s) could not be saved to %s within %.1f s: %s",
                         self.pending,
@@ -431,7 +439,7 @@ class SnapshotWriter:
                         self.last_error or "the store did not answer",
                     )
                     return
-                await asyncio.sleep(delay)
+                await self._clock.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import time
@@ -108,6 +109,65 @@ class ManualClock:
         timer = Timer(deadline, lambda: None)
         heapq.heappush(self._heap, (deadline, next(self._counter), timer, callback))
         return timer
+
+    @property
+    def next_deadline(self) -> float | None:
+        """The deadline of the earliest timer still scheduled, or `None` when there is none."""
+        while self._heap and self._heap[0][2].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
+    # -- the library's `lightbulb_lavalink.clock.Clock`, so one ManualClock can drive the client as well --
+
+    def monotonic(self) -> float:
+        """The same as `now()`: emulated seconds since the clock was created."""
+        return self._now
+
+    def time(self) -> float:
+        """Emulated wall-clock time in epoch seconds."""
+        return (self._epoch_ms + self._now * 1000.0) / 1000.0
+
+    async def sleep(self, seconds: float) -> None:
+        """Return once `advance()` has moved the clock `seconds` forward (at once for ``seconds <= 0``)."""
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        timer = self.call_at(self._now + seconds, wake)
+        try:
+            await future
+        finally:
+            timer.cancel()
+
+    @contextlib.asynccontextmanager
+    async def timeout(self, seconds: float | None) -> typing.AsyncIterator[None]:
+        """Raise `TimeoutError` in the block once `advance()` has moved the clock `seconds` forward."""
+        if seconds is None:
+            yield
+            return
+        task = asyncio.current_task()
+        assert task is not None, "ManualClock.timeout must be used inside a task"
+        fired = False
+
+        def fire() -> None:
+            nonlocal fired
+            fired = True
+            task.cancel()
+
+        timer = self.call_at(self._now + max(0.0, seconds), fire)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if fired and task.uncancel() == 0:
+                raise TimeoutError(f"timed out after {seconds:g} emulated seconds") from None
+            raise
+        finally:
+            timer.cancel()
 
     @property
     def pending(self) -> int:
