@@ -52,9 +52,9 @@ def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     settings = LavalinkSettings(nodes=[NodeSettings(name="bench", host="127.0.0.1", port=1)], store="memory://")
     client = LavalinkClient(bot, settings)
     node = client.nodes["bench"]
-    players = [Player(client, node, gid) for gid in guild_ids(guilds)]
+    players = [Player(client._hub, node, gid) for gid in guild_ids(guilds)]
     for player in players:
-        client._add_player(player)
+        client._hub.add_player(player)
     gc.collect()
     before = rss_bytes()
     start = time.perf_counter()

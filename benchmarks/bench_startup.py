@@ -7,7 +7,7 @@ hikari-based client imports anyway.
 First play: a fresh process per round connects to a `FakeLavalink` in its own process (`benchmarks._fakenode`),
 waits for the library's ``ready``, creates a player for a guild and plays a track (one ``PATCH``), and stops the
 clock when the node's ``TrackStartEvent`` reaches user code. No voice connection is made for anyone (that would
-need Discord): our player is made as the resume coordinator makes one (`Player(client, node, guild_id)`),
+need Discord): our player is made as the resume coordinator makes one (`Player(client._hub, node, guild_id)`),
 hikari-ongaku's gets its channel id set directly, Lavalink.py needs neither. The connect-to-``ready`` time is
 recorded too (in results.json).
 
@@ -61,8 +61,8 @@ async def first_play(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     await client.wait_ready(10)
     ready = time.perf_counter()
     node = client.nodes["bench"]
-    player = Player(client, node, FIRST_GUILD)
-    client._add_player(player)
+    player = Player(client._hub, node, FIRST_GUILD)
+    client._hub.add_player(player)
     await player.play(Track.from_payload(params["track"]))
     end = await asyncio.wait_for(started, 10)
     await client.close()

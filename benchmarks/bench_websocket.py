@@ -51,9 +51,9 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
     node = client.nodes["bench"]
     current = Track.from_payload(track_payload(0))
     for gid in guild_ids(guilds):
-        player = Player(client, node, gid)
+        player = Player(client._hub, node, gid)
         player.track = current  # playing, as it would be after play()
-        client._add_player(player)
+        client._hub.add_player(player)
     counter = Counter()
     for event in (events.PlayerUpdateEvent, events.TrackStartEvent, events.TrackEndEvent):
         bot.event_manager.subscribe(event, counter.ahit)

@@ -80,7 +80,7 @@ from lightbulb_lavalink.protocol.tracks import (
     TrackInfo,
 )
 from lightbulb_lavalink.queue import GuildQueue, LoopMode
-from lightbulb_lavalink.resume import SyncReport
+from lightbulb_lavalink.resuming import SyncReport
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
 from lightbulb_lavalink.stores import (

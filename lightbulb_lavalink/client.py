@@ -12,20 +12,20 @@ import hikari
 from lightbulb_lavalink import failover
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
+from lightbulb_lavalink.hub import Hub
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
-from lightbulb_lavalink.resume import ResumeCoordinator
+from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store
 from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceManager
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Coroutine, Mapping
+    from collections.abc import Mapping
 
     from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.protocol.tracks import LoadResult
-    from lightbulb_lavalink.snapshot import GuildSnapshot
     from lightbulb_lavalink.stores import SessionStore
     from lightbulb_lavalink.voice import VoiceConnectionInfo, VoiceGateway
 
@@ -54,9 +54,9 @@ class LavalinkClient:
         clock: Clock | None = None,
     ) -> None:
         self.app: hikari.GatewayBot = app
+        """The hikari bot this client serves."""
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
         """Where the client reads time and waits (a `ManualClock` in deterministic tests)."""
-        """The hikari bot this client serves."""
         self.settings: LavalinkSettings = settings if settings is not None else LavalinkSettings()
         """The settings in force."""
         self.balancer: LoadBalancer = balancer if balancer is not None else PenaltyBalancer()
@@ -65,13 +65,10 @@ class LavalinkClient:
         self._owns_store = store is None
         self._session = session
         self._owns_session = session is None
-        self._nodes = {ns.name: Node(self, ns) for ns in self.settings.nodes}
-        self._players: dict[int, Player] = {}
-        self._saved: dict[str, dict[int, GuildSnapshot]] = {}
-        self._orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._writer: SnapshotWriter | None = None
-        self._resume = ResumeCoordinator(self)
+        self._hub = Hub(self)
+        self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
+        self._nodes_started = asyncio.Event()
+        self._store_error: str | None = None
         self.voice: VoiceManager = VoiceManager(
             app,
             voice_gateway if voice_gateway is not None else HikariVoiceGateway(app),
@@ -87,7 +84,7 @@ class LavalinkClient:
         """Whether `start()` ran and `close()` has not."""
 
     def __repr__(self) -> str:
-        return f"LavalinkClient(nodes={list(self._nodes)}, players={len(self._players)}, started={self.started})"
+        return f"LavalinkClient(nodes={list(self._nodes)}, players={len(self._hub.players)}, started={self.started})"
 
     # -- public state -------------------------------------------------------------------------------------------
 
@@ -99,7 +96,7 @@ class LavalinkClient:
     @property
     def players(self) -> Mapping[int, Player]:
         """The players by guild id."""
-        return self._players
+        return self._hub.players
 
     @property
     def store(self) -> SessionStore:
@@ -110,10 +107,10 @@ class LavalinkClient:
 
     def get_player(self, guild_id: hikari.Snowflakeish) -> Player | None:
         """The guild's player, or `None`."""
-        return self._players.get(int(guild_id))
+        return self._hub.players.get(int(guild_id))
 
     def store_key(self, node: str) -> StoreKey:
-        """The store key of this bot, cluster and node."""
+        """The store key of this bot, cluster and node (raises `LavalinkError` before `start()`)."""
         if self.bot_id is None:
             raise LavalinkError("the bot id is known once the client started")
         return StoreKey(bot_id=self.bot_id, node=node, cluster=self.settings.cluster)
@@ -121,10 +118,12 @@ class LavalinkClient:
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     async def start(self, bot_id: hikari.Snowflakeish | None = None) -> None:
-        """Open the store and connect every node, asking each to resume its saved session.
+        """Open the store, read what it saved and connect every node, asking each to resume its saved session.
 
         Returns once the websockets are started, without waiting for `ready` (see `wait_ready`), so that an
-        unreachable node never stalls the bot. `bot_id` defaults to the bot's own user from hikari's cache.
+        unreachable node never stalls the bot. If the store cannot be read, the nodes wait for it (retrying in
+        the background): starting fresh would overwrite every saved queue. `bot_id` defaults to the bot's own
+        user from hikari's cache; raises `LavalinkError` when it is not known yet.
         """
         if self.started:
             return
@@ -139,52 +138,49 @@ class LavalinkClient:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         await self._open_store()
-        store = self.store
-        self._writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
+        self._hub.writer = SnapshotWriter(self.store, min_interval=self.settings.snapshot_interval, clock=self.clock)
         await self.voice.start(self.bot_id)
         self.started = True
-        await self._load_orphans()
-        for node in self._nodes.values():
-            key = self.store_key(node.name)
-            session_id: str | None = None
-            try:
-                session_id = await store.get_session(key)
-                self._saved[node.name] = await store.get_guilds(key)
-            except StoreError as exc:
-                _LOGGER.error("node %s: could not read the saved session: %s; starting fresh", node.name, exc)
-                self._saved[node.name] = {}
-            await node.start(self._session, self.bot_id, session_id)
+        if await self._read_store(first=True):
+            await self._start_nodes()
+        else:
+            self._hub.spawn(self._read_store_then_start(), name="lavalink-store-wait")
 
-    async def _load_orphans(self) -> None:
-        """Guild snapshots saved under a node no longer configured (renamed or removed): recover them elsewhere."""
-        store = self.store
-        assert self.bot_id is not None
+    async def _read_store(self, *, first: bool) -> bool:
+        """Read the session book; on failure say why on every node and return `False`."""
         try:
-            keys = await store.list_keys(self.bot_id)
-            for key in keys:
-                if key.cluster != self.settings.cluster or key.node in self._nodes:
-                    continue
-                guilds = await store.get_guilds(key)
-                if guilds:
-                    _LOGGER.info(
-                        "%d guilds were saved on node %r, which is no longer configured: moving them",
-                        len(guilds),
-                        key.node,
-                    )
-                self._orphans[key] = guilds
+            await self._hub.book.load(
+                self.store, [self.store_key(name) for name in self._nodes], cluster=self.settings.cluster
+            )
         except StoreError as exc:
-            _LOGGER.error("could not look for guilds saved under other nodes: %s", exc)
+            self._store_error = describe(exc)
+            for node in self._nodes.values():
+                node.last_error = self._store_error
+            if first:
+                _LOGGER.warning(
+                    "cannot read the saved sessions from the store (%s): the nodes wait for it, so that no saved "
+                    "queue is overwritten; retrying",
+                    exc,
+                )
+            return False
+        if not first:
+            _LOGGER.info("the session store answers again: connecting the nodes")
+        self._store_error = None
+        return True
 
-    def _take_orphans(self) -> dict[StoreKey, dict[int, GuildSnapshot]]:
-        orphans, self._orphans = self._orphans, {}
-        return orphans
+    async def _read_store_then_start(self) -> None:
+        delay = self.settings.reconnect_delay
+        while not await self._read_store(first=False):
+            await self.clock.sleep(delay)
+            delay = min(delay * 2, self.settings.reconnect_max_delay)
+        await self._start_nodes()
 
-    async def _forget_orphans(self, key: StoreKey, guild_ids: typing.Iterable[int]) -> None:
-        """Drop what was moved off a node that is no longer configured."""
-        if self._writer is not None:
-            for guild_id in guild_ids:
-                self._writer.delete(key, guild_id)
-            self._writer.schedule_session(key, None)
+    async def _start_nodes(self) -> None:
+        assert self._session is not None and self.bot_id is not None
+        for node in self._nodes.values():
+            node.last_error = None
+            await node.start(self._session, self.bot_id, self._hub.book.session_id(node.name))
+        self._nodes_started.set()
 
     async def _open_store(self) -> None:
         if self._store is None:
@@ -197,8 +193,8 @@ class LavalinkClient:
             await self._store.open()
         except StoreError as exc:
             if self._store.url.startswith(_SERVER_SCHEMES):
-                # A database server may be down at boot: keep the store, it reconnects and the writer retries.
-                _LOGGER.warning("the session store is unreachable: %s; writes will be retried", exc)
+                # A database server may be down at boot: keep the store; it reconnects, and it is read once it does.
+                _LOGGER.warning("the session store is unreachable: %s; it will be retried", exc)
                 return
             _LOGGER.error("cannot open the session store: %s; queues will not survive a restart", exc)
             self._store = MemoryStore()
@@ -206,7 +202,14 @@ class LavalinkClient:
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         """Wait until every node has a session (raises `NodeUnavailable` or the node's fatal error)."""
-        await asyncio.gather(*(node.wait_ready(timeout) for node in self._nodes.values()))
+        deadline = self.clock.monotonic() + timeout
+        try:
+            async with self.clock.timeout(timeout):
+                await self._nodes_started.wait()
+        except TimeoutError:
+            raise NodeUnavailable(f"no node could start within {timeout:g} s: {self._store_error}") from None
+        remaining = max(0.0, deadline - self.clock.monotonic())
+        await asyncio.gather(*(node.wait_ready(remaining) for node in self._nodes.values()))
 
     async def close(self) -> None:
         """Stop, keeping every session resumable: players keep playing on Lavalink for `resume_timeout` seconds.
@@ -216,15 +219,16 @@ class LavalinkClient:
         if not self.started:
             return
         self.started = False
-        for player in self._players.values():
-            self._schedule_snapshot(player)
-        await self._cancel_tasks()
+        hub = self._hub
+        for player in hub.players.values():
+            hub.save(player)
+        await hub.cancel_tasks()
         await self.voice.close()
         for node in self._nodes.values():
             await node.close()
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
+        if hub.writer is not None:
+            await hub.writer.close()
+            hub.writer = None
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None
@@ -234,7 +238,7 @@ class LavalinkClient:
 
     async def shutdown(self) -> None:
         """Stop for good: destroy every player, leave voice and forget the sessions."""
-        for guild_id in list(self._players):
+        for guild_id in list(self._hub.players):
             try:
                 await self.leave(guild_id)
             except LavalinkError as exc:
@@ -245,7 +249,7 @@ class LavalinkClient:
                     await node.rest.update_session(node.session_id, resuming=False)
                 except LavalinkError as exc:
                     _LOGGER.warning("node %s: could not disable resuming: %s", node.name, exc)
-            await self._save_session_id(node, None)
+            await self._hub.save_session_id(node, None)
         await self.close()
 
     # -- commands -----------------------------------------------------------------------------------------------
@@ -262,33 +266,49 @@ class LavalinkClient:
     async def join(
         self, guild_id: hikari.Snowflakeish, channel_id: hikari.Snowflakeish, *, node: str | None = None
     ) -> Player:
-        """Join a voice channel (or move to it) and return the guild's player, created on the best node."""
+        """Join a voice channel (or move to it) and return the guild's player, created on the best node.
+
+        A guild being restored is moved once it is back; while a node is syncing a `ready`, a new player waits
+        for it. Raises `NodeUnavailable` when no node can take the player, `VoiceTimeoutError` when Discord does
+        not answer.
+        """
         gid, cid = int(guild_id), int(channel_id)
-        player = self._players.get(gid)
-        if player is not None and not player._ready.is_set():
-            await player._ready.wait()  # the guild is being recovered: move it once it is back
-            player = self._players.get(gid)
+        hub = self._hub
+        await self._wait_syncing(node)
+        player = hub.players.get(gid)
+        if player is not None:
+            await player.wait_restored()  # the guild is being brought back: move it once it is
+            player = hub.players.get(gid)
         created = player is None
         if player is None:
             target = self._nodes[node] if node is not None else self.best_node()
             if not target.connected:
                 raise NodeUnavailable(f"node {target.name!r} is not ready ({target.state.value})")
             target.pending_players += 1
-            player = Player(self, target, gid)
-            self._add_player(player)
+            player = Player(hub, target, gid)
+            hub.add_player(player)
         try:
-            await player._send_voice(await self.voice.join(gid, cid))
+            await player.send_voice(await self.voice.join(gid, cid))
         except BaseException:
             if created:
-                self._remove_player(gid)
+                hub.remove_player(gid)
             raise
-        self._schedule_snapshot(player)
+        hub.save(player)
         return player
 
+    async def _wait_syncing(self, node: str | None) -> None:
+        """Let the nodes that are syncing a `ready` finish it (they claim the guilds they bring back)."""
+        nodes = [self._nodes[node]] if node is not None else list(self._nodes.values())
+        wait = self.settings.request_timeout
+        for n in nodes:
+            if n.state is NodeState.SYNCING:
+                await n.wait_synced(wait)
+
     async def leave(self, guild_id: hikari.Snowflakeish) -> None:
-        """Destroy the guild's player, drop its queue and snapshot, and leave voice."""
+        """Destroy the guild's player, drop its queue and snapshot, and leave voice (a guild still being restored
+        is never brought back)."""
         gid = int(guild_id)
-        player = self._remove_player(gid)
+        player = self._hub.remove_player(gid)
         try:
             if player is not None:
                 await player.destroy()
@@ -296,8 +316,11 @@ class LavalinkClient:
             await self.voice.leave(gid)
 
     async def move_player(self, guild_id: hikari.Snowflakeish, node: str | Node | None = None) -> Player:
-        """Move the guild's player to `node` (by default the best other ready node), keeping track and queue."""
-        player = self._players.get(int(guild_id))
+        """Move the guild's player to `node` (by default the best other ready node), keeping track and queue.
+
+        Raises `LavalinkError` when the guild has no player, `NodeUnavailable` when no node can take it.
+        """
+        player = self._hub.players.get(int(guild_id))
         if player is None:
             raise LavalinkError(f"guild {guild_id} has no player")
         target = self._nodes[node] if isinstance(node, str) else node
@@ -308,100 +331,26 @@ class LavalinkClient:
         """Resolve a URL, identifier or search (`ytsearch:...`) on the best ready node."""
         return await self.best_node().rest.load_tracks(query)
 
-    # -- internals used by nodes, players and the coordinator -----------------------------------------------------
-
     def dispatch(self, event: hikari.Event) -> None:
         """Dispatch `event` through the bot's event manager."""
         self.app.event_manager.dispatch(event)
 
-    def _add_player(self, player: Player) -> None:
-        self._players[player.guild_id] = player
-
-    def _remove_player(self, guild_id: int) -> Player | None:
-        player = self._players.pop(guild_id, None)
-        if player is not None:
-            player._destroyed = True
-            if self._writer is not None and self.bot_id is not None:
-                self._writer.delete(self.store_key(player.node.name), guild_id)
-        return player
-
-    def _forget_snapshot(self, node: str, guild_id: int) -> None:
-        if self._writer is not None and self.bot_id is not None:
-            self._writer.delete(self.store_key(node), guild_id)
-
-    def _node_lost(self, node: Node) -> None:
-        """A node with a live session went away: move its players if it stays away `failover_after` seconds."""
-        delay = self.settings.failover_after
-        if delay > 0 and len(self._nodes) > 1 and self.started:
-            self._spawn(failover.failover(self, node, delay), name=f"lavalink-failover-{node.name}")
-
-    def _schedule_snapshot(self, player: Player) -> None:
-        if self._writer is not None and self.bot_id is not None and not player._destroyed:
-            self._writer.schedule(self.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
-
-    async def _save_session_id(self, node: Node, session_id: str | None) -> None:
-        """Save (or forget) a node's session id now. Every session write goes through the writer, so a retried
-        older id can never land over a newer one; if the store is down the writer keeps retrying."""
-        if self._writer is None or self.bot_id is None:
-            return
-        self._writer.schedule_session(self.store_key(node.name), session_id)
-        try:
-            await self._writer.flush()
-        except StoreError as exc:
-            _LOGGER.warning("node %s: could not save session id %s now (%s); retrying", node.name, session_id, exc)
-
-    def _take_saved(self, node: str) -> dict[int, GuildSnapshot]:
-        return self._saved.pop(node, {})
-
-    def _should_rejoin(self, guild_id: int, channel_id: int) -> bool:
-        """Whether a restored guild should rejoin its channel (not when nobody but bots is left in it)."""
-        if self.settings.rejoin_empty_channels:
-            return True
-        cache = self.app.cache
-        states = cache.get_voice_states_view_for_channel(guild_id, channel_id)
-        if not cache.get_guild(guild_id):
-            return True  # the guild is not cached yet: we cannot tell, assume listeners
-        for state in states.values():
-            member = state.member
-            if state.user_id != self.bot_id and not (member is not None and member.is_bot):
-                return True
-        return False
-
-    def _spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
-        task = asyncio.create_task(self._guard(coro, name), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _guard(coro: Coroutine[typing.Any, typing.Any, None], name: str) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _LOGGER.exception("background task %s failed", name)
-
-    async def _cancel_tasks(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+    # -- voice callbacks ----------------------------------------------------------------------------------------
 
     async def _on_voice_update(self, info: VoiceConnectionInfo) -> None:
-        player = self._players.get(info.guild_id)
+        player = self._hub.players.get(info.guild_id)
         if player is None:
             return
         player.channel_id = info.channel_id
         if player.node.connected:
             try:
-                await player._send_voice(info)
+                await player.send_voice(info)
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not forward the voice update: %s", info.guild_id, exc)
-        self._schedule_snapshot(player)
+        self._hub.save(player)
 
     async def _on_voice_disconnect(self, guild_id: int) -> None:
-        player = self._remove_player(guild_id)
+        player = self._hub.remove_player(guild_id)
         if player is None:
             return
         _LOGGER.info("guild %s: disconnected from voice, player cleaned up", guild_id)

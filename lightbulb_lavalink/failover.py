@@ -11,6 +11,7 @@ from lightbulb_lavalink.node import NodeState
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.hub import Hub
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player import Player
 
@@ -33,10 +34,10 @@ async def move(client: LavalinkClient, player: Player, target: Node | None = Non
         return
     if not target.connected:
         raise NodeUnavailable(f"node {target.name!r} is not ready ({target.state.value})")
-    await player._move_to(target)
+    await player.move_to(target)
 
 
-async def failover(client: LavalinkClient, node: Node, delay: float) -> None:
+async def failover(client: LavalinkClient, hub: Hub, node: Node, delay: float) -> None:
     """After `delay` seconds, if `node` is still away, move its players to the other ready nodes.
 
     While no other node is ready it keeps waiting; it ends once the node is back, or its players have moved.
@@ -45,7 +46,7 @@ async def failover(client: LavalinkClient, node: Node, delay: float) -> None:
         await client.clock.sleep(delay)
         if node.state is NodeState.READY or not client.started:
             return
-        players = [p for p in client.players.values() if p.node is node and not p._destroyed]
+        players = [p for p in hub.players_on(node) if not p.left]
         if not players:
             return
         if not _ready_others(client, node):
@@ -62,10 +63,10 @@ async def failover(client: LavalinkClient, node: Node, delay: float) -> None:
 async def _move_off(client: LavalinkClient, player: Player, node: Node, limit: asyncio.Semaphore) -> None:
     async with limit:
         target = client.balancer.choose(_ready_others(client, node))
-        if target is None or player.node is not node or player._destroyed:
+        if target is None or player.node is not node or player.left:
             return
         target.pending_players += 1
         try:
-            await player._move_to(target)
+            await player.move_to(target)
         except LavalinkError as exc:
             _LOGGER.warning("guild %s: could not move to node %s: %s", player.guild_id, target.name, exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime
 import enum
 import logging
@@ -17,11 +19,11 @@ from lightbulb_lavalink.protocol.messages import (
     PlayerUpdateMessage,
     ReadyMessage,
     StatsMessage,
-    TrackEndMessage,
     UnknownMessage,
 )
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.websocket import WebSocketSession
+from lightbulb_lavalink.resuming.replay import ReplayWindow
 
 if typing.TYPE_CHECKING:
     import aiohttp
@@ -30,10 +32,10 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.info import Info
     from lightbulb_lavalink.protocol.messages import EventMessage, Message
     from lightbulb_lavalink.protocol.stats import Stats
-    from lightbulb_lavalink.resume import SyncReport
+    from lightbulb_lavalink.resuming.report import SyncReport
     from lightbulb_lavalink.settings import NodeSettings
 
-__all__ = ["Node", "NodeState", "ReadyInfo"]
+__all__ = ["Node", "NodeHooks", "NodeState", "ReadyInfo"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.node")
 
@@ -45,10 +47,28 @@ class NodeState(enum.Enum):
     """Not started, closed, or between reconnection attempts."""
     CONNECTING = "connecting"
     """The websocket is connecting or waiting for `ready`."""
+    SYNCING = "syncing"
+    """A `ready` came and the guilds it concerns are being synced: commands wait for it to end."""
     READY = "ready"
     """Connected with a live session: the node can take players."""
     FAILED = "failed"
     """Gave up: the node refused our credentials. See `Node.last_error`."""
+
+
+class NodeHooks(typing.Protocol):
+    """How a `Node` tells its owner what happened; the owner is the client's `Hub`."""
+
+    async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
+        """A `ready` came; return once every guild it concerns is synced (the replayed events follow)."""
+        ...
+
+    async def on_replay_done(self, node: Node) -> None:
+        """The events replayed after a resumed `ready` were all applied."""
+        ...
+
+    def on_lost(self, node: Node) -> None:
+        """A node with a live session went away (it reconnects by itself)."""
+        ...
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -66,8 +86,9 @@ class ReadyInfo:
 class Node:
     """One Lavalink server connection. Created by `LavalinkClient` from the settings; never construct one yourself."""
 
-    def __init__(self, client: LavalinkClient, settings: NodeSettings) -> None:
+    def __init__(self, client: LavalinkClient, settings: NodeSettings, hooks: NodeHooks) -> None:
         self._client = client
+        self._hooks = hooks
         self.settings: NodeSettings = settings
         """The node's settings (name, address, region; the password is never shown)."""
         self.state: NodeState = NodeState.DISCONNECTED
@@ -88,9 +109,9 @@ class Node:
         """Guilds whose player was destroyed while the node was away: destroyed on Lavalink once it is back."""
         self._rest: RestClient | None = None
         self._ws: WebSocketSession | None = None
-        self._replaying = False
-        self._replay_seen: set[tuple[int, str, str, str]] = set()
-        self._replayed_count = 0
+        self.replay = ReplayWindow()
+        """The events a resumed session replays (from its `ready` to the first `playerUpdate`)."""
+        self._synced = asyncio.Event()
         self._closing = False
 
     def __repr__(self) -> str:
@@ -112,6 +133,14 @@ class Node:
     def session_id(self) -> str | None:
         """The id of the node's latest session (the latest `ready`), or `None` before the first."""
         return self._ws.session_id if self._ws is not None else None
+
+    async def wait_synced(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds while a `ready` is being synced; return whether the node is ready."""
+        if self.state is NodeState.SYNCING:
+            with contextlib.suppress(TimeoutError):
+                async with self._client.clock.timeout(timeout):
+                    await self._synced.wait()
+        return self.state is NodeState.READY
 
     @property
     def connected(self) -> bool:
@@ -197,14 +226,13 @@ class Node:
         """Handle one op from the node, in order."""
         client = self._client
         if isinstance(message, PlayerUpdateMessage):
-            if self._replaying:
+            if self.replay.close():
                 # The per-player updates come after the replayed queue: the replay is over.
-                self._replaying = False
-                await client._resume.after_replay(self)
+                await self._hooks.on_replay_done(self)
             player = client.players.get(message.guild_id)
             if player is not None and player.node is self:
                 state = message.state
-                player._on_state(state)
+                player.on_state(state)
                 client.dispatch(
                     events.PlayerUpdateEvent(
                         app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
@@ -222,39 +250,37 @@ class Node:
             await self._on_event(message)
 
     async def _on_event(self, message: EventMessage) -> None:
-        replayed = self._replaying
-        if replayed:
-            self._replayed_count += 1
-            if isinstance(message, TrackEndMessage):
-                info = message.track.info
-                key = (message.guild_id, info.source_name, info.identifier, message.reason.value)
-                if key in self._replay_seen:
-                    _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, key)
-                    return
-                self._replay_seen.add(key)
+        replayed = self.replay.is_open
+        if replayed and not self.replay.admit(message):
+            _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, type(message).__name__)
+            return
         player = self._client.players.get(message.guild_id)
         if player is None or player.node is not self:
             _LOGGER.debug(
                 "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
             )
             return
-        await player._on_event(message, replayed=replayed)
+        await player.on_event(message, replayed=replayed)
 
     async def _on_ready(self, message: ReadyMessage) -> None:
         client = self._client
         at = datetime.datetime.fromtimestamp(client.clock.time(), datetime.UTC)
         self.last_ready = ReadyInfo(session_id=message.session_id, resumed=message.resumed, at=at)
         self.last_error = None
-        self._replaying = message.resumed
-        self._replay_seen.clear()
-        self._replayed_count = 0
-        self.state = NodeState.READY
+        self.replay.reset()
+        self.state = NodeState.SYNCING
+        self._synced.clear()
         _LOGGER.info(
             "node %s ready: session %s (%s)", self.name, message.session_id, "resumed" if message.resumed else "new"
         )
         # The coordinator syncs players before returning, so the replayed events read after this are applied
-        # in order on top of the rebuilt state.
-        await client._resume.on_ready(self, message)
+        # in order on top of the rebuilt state; commands wait meanwhile (SYNCING).
+        try:
+            await self._hooks.on_ready(self, message)
+        finally:
+            if self.state is NodeState.SYNCING:
+                self.state = NodeState.READY
+            self._synced.set()
         client.dispatch(
             events.NodeReadyEvent(
                 app=client.app, client=client, node=self, session_id=message.session_id, resumed=message.resumed
@@ -264,22 +290,22 @@ class Node:
     @property
     def replayed_events(self) -> int:
         """How many events the last resumed `ready` replayed so far."""
-        return self._replayed_count
+        return self.replay.count
 
     async def on_disconnect(self, code: int | None, reason: str, will_reconnect: bool) -> None:
         """The websocket closed; it reconnects by itself unless `will_reconnect` is false."""
         client = self._client
-        was_ready = self.state is NodeState.READY
+        was_ready = self.state in (NodeState.READY, NodeState.SYNCING)
         self.state = NodeState.CONNECTING if will_reconnect else NodeState.DISCONNECTED
         self.last_error = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
         if was_ready and not self._closing:
             # Remember where every track was, in case the node lost the session and we have to recover it.
             for player in client.players.values():
                 if player.node is self:
-                    player._freeze_position()
+                    player.freeze_position()
             _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
             if will_reconnect:
-                client._node_lost(self)
+                self._hooks.on_lost(self)
         client.dispatch(
             events.NodeDisconnectedEvent(
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect
@@ -289,5 +315,6 @@ class Node:
     async def on_fatal(self, error: LavalinkError) -> None:
         """The node refused us for good (wrong password, bad user id): stop and say why."""
         self.state = NodeState.FAILED
+        self._synced.set()
         self.last_error = str(error)
         _LOGGER.error("node %s failed and will not be retried: %s", self.name, error)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import logging
 import typing
 
@@ -25,10 +27,12 @@ from lightbulb_lavalink.protocol.messages import (
     TrackStuckMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
-from lightbulb_lavalink.queue import GuildQueue
+from lightbulb_lavalink.queue import GuildQueue, LoopMode, restore_track
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.messages import EventMessage
@@ -36,7 +40,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.voice import VoiceConnectionInfo
 
-__all__ = ["Player", "same_track"]
+__all__ = ["GuildState", "Player", "PlayerHooks", "same_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
 
@@ -47,6 +51,15 @@ def _title(track: Track) -> str:
         return repr(track.info.title)
     except TrackDecodeError:
         return "<undecodable track>"
+
+
+def _restored(saved: TrackSnapshot) -> Track | None:
+    """The track a snapshot saved, or `None` (with a warning) when its blob is unreadable."""
+    try:
+        return restore_track(saved)
+    except TrackDecodeError as exc:
+        _LOGGER.warning("cannot read a saved track: %s", exc)
+        return None
 
 
 def same_track(a: Track | None, b: Track | None) -> bool:
@@ -65,6 +78,44 @@ def same_track(a: Track | None, b: Track | None) -> bool:
         return False
 
 
+class GuildState(enum.Enum):
+    """The one state a guild is in; every command and node event says what it does in each (docs/ARCHITECTURE.md)."""
+
+    RESTORING = "restoring"
+    """A resumed session is being synced: commands wait; the saved snapshot stays the truth until it is done."""
+    RECOVERING = "recovering"
+    """Being recreated from its snapshot on a new session: commands wait; track events are ignored."""
+    PLAYING = "playing"
+    """A track is loaded on the node (playing or paused)."""
+    PENDING = "pending"
+    """A track should play but is not on the node yet (node away, or the request failed): it starts when it can."""
+    IDLE = "idle"
+    """Nothing plays and nothing waits."""
+    LEFT = "left"
+    """The bot left the guild: the player is gone and nothing brings it back."""
+
+
+class PlayerHooks(typing.Protocol):
+    """How a `Player` reaches its owner (the client's `Hub`)."""
+
+    @property
+    def client(self) -> LavalinkClient:
+        """The client (for events, settings, voice and the clock)."""
+        ...
+
+    def save(self, player: Player) -> None:
+        """Schedule a write of the player's snapshot."""
+        ...
+
+    def forget(self, node: str, guild_id: int) -> None:
+        """Delete the guild's snapshot saved under `node`."""
+        ...
+
+    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
+        """Run `coro` in a task the client owns and cancels on close."""
+        ...
+
+
 class Player:
     """A guild's player: its node, voice channel, current track, interpolated position and queue.
 
@@ -76,11 +127,14 @@ class Player:
         "_destroyed",
         "_end_time",
         "_frozen",
+        "_hooks",
         "_last_ended",
         "_last_position_save",
         "_pending",
+        "_phase",
         "_position_save_interval",
         "_ready",
+        "_saved",
         "_state_at",
         "_superseded",
         "_track_events",
@@ -98,8 +152,10 @@ class Player:
         "volume",
     )
 
-    def __init__(self, client: LavalinkClient, node: Node, guild_id: int, *, queue: GuildQueue | None = None) -> None:
+    def __init__(self, hooks: PlayerHooks, node: Node, guild_id: int, *, queue: GuildQueue | None = None) -> None:
+        client = hooks.client
         self._client = client
+        self._hooks = hooks
         self.guild_id: int = guild_id
         """The guild this player belongs to."""
         self.node: Node = node
@@ -130,8 +186,10 @@ class Player:
         self._destroyed = False
         self._frozen = False
         self._pending: Track | None = None  # should be playing, but the node was away when it was started
-        self._ready = asyncio.Event()  # cleared while the guild is being recovered: commands wait
+        self._ready = asyncio.Event()  # cleared while the guild is restored or recovered: commands wait
         self._ready.set()
+        self._phase: GuildState | None = None  # RESTORING or RECOVERING while the guild is being brought back
+        self._saved: GuildSnapshot | None = None  # what the store holds meanwhile, the truth until it is done
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
@@ -153,6 +211,24 @@ class Player:
             position += int((self._client.clock.monotonic() - self._state_at) * 1000)
         length = self.track.info.length
         return max(0, min(position, length)) if not self.track.info.is_stream else max(0, position)
+
+    @property
+    def guild_state(self) -> GuildState:
+        """The one state the guild is in (see `GuildState`)."""
+        if self._destroyed:
+            return GuildState.LEFT
+        if self._phase is not None:
+            return self._phase
+        if self.track is not None:
+            return GuildState.PLAYING
+        if self._pending is not None:
+            return GuildState.PENDING
+        return GuildState.IDLE
+
+    @property
+    def left(self) -> bool:
+        """Whether the bot left the guild (the player is gone)."""
+        return self._destroyed
 
     @property
     def is_playing(self) -> bool:
@@ -267,7 +343,13 @@ class Player:
         await self.node.discard_player(self.guild_id)
 
     def snapshot(self) -> GuildSnapshot:
-        """The plain-data form of this guild's playback and queue, for the session store."""
+        """The plain-data form of this guild's playback and queue, for the session store.
+
+        While the guild is being restored or recovered its playback is the saved one (with the live queue): a
+        state not yet confirmed by the node never overwrites what the store holds.
+        """
+        if self._saved is not None:
+            return attrs.evolve(self._saved, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
         track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
             guild_id=self.guild_id,
@@ -281,14 +363,19 @@ class Player:
             queue=self.queue.snapshot(),
             updated_at=self._client.clock.time(),
             end_time=self._end_time if self.track is not None else None,
+            pending=self.track is None and self._pending is not None,
         )
 
-    async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
-        """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice."""
+    async def restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
+        """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice.
+
+        Ends a restore or recovery on success; raises (changing nothing) when the node did not take it.
+        """
         track = snap.track
         update = PlayerUpdate(
             track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
-            position=snap.position if track is not None and snap.position else UNSET,
+            # Always explicit: a blob carries a position of its own (where an event saw it), never wanted here.
+            position=snap.position if track is not None else UNSET,
             end_time=snap.end_time if track is not None and snap.end_time is not None else UNSET,
             paused=snap.paused,
             volume=snap.volume,
@@ -296,11 +383,82 @@ class Player:
             voice=voice if voice is not None else UNSET,
         )
         await self._update(update)
+        if track is not None and self.track is not None:
+            queued = _restored(track)
+            if queued is not None and same_track(queued, self.track):
+                self.track = queued  # keep the blob the user queued, with its user data
         self._pending = None
         self._end_time = snap.end_time if track is not None else None
-        self._client._schedule_snapshot(self)
+        self.end_restore()
+        self._hooks.save(self)
 
-    async def _move_to(self, node: Node) -> None:
+    def restore_idle(self, snap: GuildSnapshot) -> None:
+        """Bring back a guild that was not in voice: its queue is already there; a track it had waits (pending)."""
+        self.end_restore()
+        self.track = None
+        if snap.track is not None:
+            self._pending = _restored(snap.track)
+        self._hooks.save(self)
+
+    def sync_from(self, info: PlayerInfo, saved: GuildSnapshot | None) -> bool:
+        """Take a resumed session's player as the truth for what plays now (the claimed queue is what comes next),
+        and end the restore. Returns whether the guild should be playing but the node is idle: its track ended
+        unseen, and the queue must advance once the replay is over (unless a replayed event did it)."""
+        playing = info.track
+        kept = _restored(saved.track) if saved is not None and saved.track is not None else None
+        was_pending = saved is not None and saved.pending
+        if kept is not None and was_pending and self._pending is None:
+            self._pending = kept  # rebuilt from the store: its next track had not started
+        stalled = False
+        if playing is not None:
+            if self._pending is not None and same_track(self._pending, playing):
+                playing, self._pending = self._pending, None  # the start reached the node after all
+            elif kept is not None and same_track(kept, playing):
+                playing = kept  # keep the blob the user queued, with its user data
+            elif kept is not None and not was_pending:
+                head = self.queue.peek()
+                if head is not None and same_track(head, playing):
+                    # The old process started the next track and died before saving it: the saved track finished
+                    # (to the history, and to the end of a looped queue) and the head plays.
+                    advance = self.queue.skip if self.queue.loop is LoopMode.TRACK else self.queue.advance
+                    nxt = advance(kept)
+                    if nxt is not None and same_track(nxt, playing):
+                        playing = nxt
+        elif kept is not None and not was_pending and saved is not None and not saved.paused:
+            stalled = self._pending is None
+        self.end_restore()
+        self._apply_info(info)
+        self.track = playing
+        if playing is not None and kept is playing and saved is not None:
+            self._end_time = saved.end_time
+        return stalled
+
+    @property
+    def pending(self) -> Track | None:
+        """The track that should play but is not on the node yet (it starts when it can), or `None`."""
+        return self._pending
+
+    @property
+    def track_events(self) -> int:
+        """How many track events the node sent for this player (to tell whether a replayed one came)."""
+        return self._track_events
+
+    async def start_pending(self) -> None:
+        """Start the pending track now (the session is back)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await self._play_next(pending)
+
+    async def advance_past(self, finished: GuildSnapshot) -> None:
+        """The saved current track of `finished` ended while nobody watched: continue the queue after it."""
+        if finished.track is None:
+            return
+        track = _restored(finished.track)
+        if track is None:
+            return
+        await self._play_next(self.queue.advance(track))
+
+    async def move_to(self, node: Node) -> None:
         """Carry this guild's playback over to `node`; the queue does not notice."""
         client = self._client
         old = self.node
@@ -311,21 +469,33 @@ class Player:
         self._superseded = None
         await old.discard_player(self.guild_id)
         try:
-            await self._restore(snap, voice)
+            await self.restore(snap, voice)
         finally:
-            client._forget_snapshot(old.name, self.guild_id)
-            client._schedule_snapshot(self)
+            self._hooks.forget(old.name, self.guild_id)
+            self._hooks.save(self)
         client.dispatch(events.PlayerMovedEvent(app=client.app, client=client, player=self, previous_node=old))
 
-    async def _send_voice(self, info: VoiceConnectionInfo) -> None:
+    async def send_voice(self, info: VoiceConnectionInfo) -> None:
         """Hand Lavalink the guild's Discord voice connection (a join, a move, a region change, a rejoin)."""
         self.channel_id = info.channel_id
         await self._update(PlayerUpdate(voice=info.to_voice_state()))
 
-    async def _prepare(self) -> None:
-        """Before a command: wait for this guild's recovery, and fail before changing anything if the node is away."""
+    async def wait_restored(self) -> None:
+        """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long."""
+        if self._ready.is_set():
+            return
+        wait = self._client.settings.request_timeout + self._client.settings.voice_timeout
+        with contextlib.suppress(TimeoutError):
+            async with self._client.clock.timeout(wait):
+                await self._ready.wait()
         if not self._ready.is_set():
-            await self._ready.wait()
+            raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
+
+    async def _prepare(self) -> None:
+        """Before a command: wait for this guild's restore, and fail before changing anything if the node is away."""
+        await self.wait_restored()
+        if not await self.node.wait_synced(self._client.settings.request_timeout):
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         if self.node.session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
 
@@ -379,21 +549,48 @@ class Player:
         """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state."""
         if track:
             self.track = info.track
-            self._on_state(info.state)
+            self.on_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
         self.filters = info.filters
         if info.voice.session_id:
             self.voice = info.voice
 
-    def _freeze_position(self) -> None:
+    # -- for the core: the node, the hub and the resume coordinator call these; bots do not ----------------------
+
+    def mark_left(self) -> None:
+        """The bot left the guild: nothing brings this player back (commands waiting on it go on and fail)."""
+        self._destroyed = True
+        self._saved = None
+        self._phase = None
+        self._ready.set()
+
+    def begin_restore(self, phase: GuildState, saved: GuildSnapshot | None) -> None:
+        """The guild is being restored (`RESTORING`) or recovered (`RECOVERING`) from `saved`: commands wait."""
+        self._phase = phase
+        if saved is not None:
+            self._saved = saved
+        self._ready.clear()
+
+    def end_restore(self) -> None:
+        """The guild is back (or given up): commands go on; its own state is the truth again."""
+        self._phase = None
+        self._saved = None
+        self._ready.set()
+
+    @property
+    def saved(self) -> GuildSnapshot | None:
+        """The snapshot the guild is being restored from, while it is."""
+        return self._saved
+
+    def freeze_position(self) -> None:
         """The node went away: stop interpolating and save where the track was."""
         if self.state is not None and not self._frozen:
             self.state = attrs.evolve(self.state, position=self.position)
             self._frozen = True
             self._save(position=True)
 
-    def _on_state(self, state: PlayerState) -> None:
+    def on_state(self, state: PlayerState) -> None:
         """A `playerUpdate` op (the hot path): remember it and, at most every few seconds, save the position."""
         now = self._client.clock.monotonic()
         self.state = state
@@ -408,7 +605,12 @@ class Player:
             self._last_position_save = now
             self._save()
 
-    async def _on_event(self, message: EventMessage, *, replayed: bool) -> None:
+    async def on_event(self, message: EventMessage, *, replayed: bool) -> None:
+        """A track or voice event from the node, in order (`replayed`: queued while the bot was away)."""
+        if self._phase is GuildState.RECOVERING:
+            # The recovery decides what plays: an event of the track it is about to replace changes nothing.
+            _LOGGER.debug("guild %s: ignoring %s during its recovery", self.guild_id, type(message).__name__)
+            return
         client = self._client
         common: dict[str, typing.Any] = {"app": client.app, "client": client, "player": self}
         event: events.PlayerEvent
@@ -492,4 +694,4 @@ class Player:
         if position:
             self._last_position_save = self._client.clock.monotonic()
         if not self._destroyed:
-            self._client._schedule_snapshot(self)
+            self._hooks.save(self)

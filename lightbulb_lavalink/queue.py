@@ -18,7 +18,7 @@ from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint"]
+__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint", "restore_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.queue")
 
@@ -443,6 +443,11 @@ def _title(track: Track) -> str:
 
 def _track_snapshot(track: Track) -> TrackSnapshot:
     return TrackSnapshot.of(track)
+
+
+def restore_track(saved: TrackSnapshot) -> Track:
+    """The `Track` a saved track stands for, with its user data (raises `TrackDecodeError` for a bad blob)."""
+    return _restore_track(saved, {})
 
 
 def _restore_track(saved: TrackSnapshot, cache: dict[str, Track]) -> Track:

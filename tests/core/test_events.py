@@ -51,7 +51,7 @@ class World:
         self.bot = bot
         self.client = LavalinkClient(bot)
         self.node = next(iter(self.client.nodes.values()))
-        self.player = Player(self.client, self.node, GUILD_ID)
+        self.player = Player(self.client._hub, self.node, GUILD_ID)
 
 
 @pytest.fixture

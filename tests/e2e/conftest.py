@@ -115,7 +115,8 @@ class World:
         # What a killed process leaves: the TCP connection closes (Lavalink pauses the session whatever the
         # close code), and writes that were still pending are lost.
         client = process.client
-        writer, client._writer = client._writer, None
+        hub = client._hub
+        writer, hub.writer = hub.writer, None
         if writer is not None:
             writer._pending.clear()
             await writer.close()

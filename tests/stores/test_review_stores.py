@@ -102,9 +102,9 @@ async def test_client_never_saves_an_older_session_id_over_a_newer_one() -> None
     key = client.store_key("main")
     try:
         store.down = True
-        await client._save_session_id(node, "old-session")  # fails: handed to the writer to retry
+        await client._hub.save_session_id(node, "old-session")  # fails: handed to the writer to retry
         store.down = False
-        await client._save_session_id(node, "new-session")  # a later ready: saved directly
+        await client._hub.save_session_id(node, "new-session")  # a later ready: saved directly
     finally:
         await client.close()  # flushes the writer: it writes "old-session" back
     assert await store.get_session(key) == "new-session"

@@ -1,0 +1,150 @@
+"""`Hub`: what a `LavalinkClient` shares with its nodes, players and resume coordinator, behind named hooks.
+
+`Node` reaches it through `NodeHooks` (ready, replay done, lost) and `Player` through `PlayerHooks` (save, forget,
+spawn); neither touches the client's private members. The hub holds the player registry, the session book, the
+snapshot writer and every background task the client owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+
+from lightbulb_lavalink import failover
+from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.resuming import ResumeCoordinator, SessionBook
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.messages import ReadyMessage
+    from lightbulb_lavalink.stores import SnapshotWriter, StoreKey
+
+__all__ = ["Hub"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.hub")
+
+
+class Hub:
+    """The client's shared machinery; implements `NodeHooks` and `PlayerHooks`. Owned by `LavalinkClient`."""
+
+    def __init__(self, client: LavalinkClient) -> None:
+        self.client: LavalinkClient = client
+        """The client this hub serves (for events and public state)."""
+        self.players: dict[int, Player] = {}
+        """The players by guild id."""
+        self.book = SessionBook()
+        """What the store held at start: session ids and saved guilds, handed out as they are brought back."""
+        self.writer: SnapshotWriter | None = None
+        """Writes snapshots behind every change; `None` before `start()` and after `close()`."""
+        self.coordinator = ResumeCoordinator(self)
+        """Turns each node `ready` into synced or recovered players."""
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- NodeHooks --------------------------------------------------------------------------------------------
+
+    async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
+        """A node sent `ready`: sync or recover its guilds before the next op is read."""
+        await self.coordinator.on_ready(node, ready)
+
+    async def on_replay_done(self, node: Node) -> None:
+        """The events a resumed session replayed were all applied."""
+        await self.coordinator.on_replay_done(node)
+
+    def on_lost(self, node: Node) -> None:
+        """A node with a live session went away: move its players if it stays away `failover_after` seconds."""
+        client = self.client
+        delay = client.settings.failover_after
+        if delay > 0 and len(client.nodes) > 1 and client.started:
+            self.spawn(failover.failover(client, self, node, delay), name=f"lavalink-failover-{node.name}")
+
+    # -- PlayerHooks ------------------------------------------------------------------------------------------
+
+    def save(self, player: Player) -> None:
+        """Schedule a write of the player's snapshot (coalesced by the writer)."""
+        if self.writer is not None and self.client.bot_id is not None and not player.left:
+            self.writer.schedule(self.client.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
+
+    def forget(self, node: str, guild_id: int) -> None:
+        """Delete the guild's snapshot saved under `node`."""
+        if self.writer is not None and self.client.bot_id is not None:
+            self.writer.delete(self.client.store_key(node), guild_id)
+
+    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
+        """Run `coro` in a task the client owns: cancelled and awaited on `close()`; errors are logged."""
+        task = asyncio.create_task(self._guard(coro, name), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- the registry -----------------------------------------------------------------------------------------
+
+    def add_player(self, player: Player) -> None:
+        """Register `player` as its guild's player."""
+        self.players[player.guild_id] = player
+
+    def remove_player(self, guild_id: int) -> Player | None:
+        """Unregister the guild's player (marking it left) and delete its snapshot; the saved one is forgotten too."""
+        self.book.forget(guild_id)
+        player = self.players.pop(guild_id, None)
+        if player is not None:
+            player.mark_left()
+            self.forget(player.node.name, guild_id)
+        return player
+
+    def players_on(self, node: Node) -> list[Player]:
+        """The players that live on `node`."""
+        return [p for p in self.players.values() if p.node is node]
+
+    async def save_session_id(self, node: Node, session_id: str | None) -> None:
+        """Save (or forget) a node's session id now. Every session write goes through the writer, so a retried
+        older id can never land over a newer one; if the store is down the writer keeps retrying."""
+        if self.writer is None or self.client.bot_id is None:
+            return
+        self.writer.schedule_session(self.client.store_key(node.name), session_id)
+        try:
+            await self.writer.flush()
+        except StoreError as exc:
+            _LOGGER.warning("node %s: could not save session id %s now (%s); retrying", node.name, session_id, exc)
+
+    def forget_orphans(self, key: StoreKey, guild_ids: typing.Iterable[int]) -> None:
+        """Drop what was moved off a node that is no longer configured."""
+        if self.writer is not None:
+            for guild_id in guild_ids:
+                self.writer.delete(key, guild_id)
+            self.writer.schedule_session(key, None)
+
+    def should_rejoin(self, guild_id: int, channel_id: int) -> bool:
+        """Whether a restored guild should rejoin its channel (not when nobody but bots is left in it)."""
+        client = self.client
+        if client.settings.rejoin_empty_channels:
+            return True
+        cache = client.app.cache
+        if not cache.get_guild(guild_id):
+            return True  # the guild is not cached yet: we cannot tell, assume listeners
+        states = cache.get_voice_states_view_for_channel(guild_id, channel_id)
+        for state in states.values():
+            member = state.member
+            if state.user_id != client.bot_id and not (member is not None and member.is_bot):
+                return True
+        return False
+
+    async def cancel_tasks(self) -> None:
+        """Cancel and await every task the hub started."""
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @staticmethod
+    async def _guard(coro: Coroutine[typing.Any, typing.Any, None], name: str) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _LOGGER.exception("background task %s failed", name)

@@ -1,0 +1,103 @@
+"""`SessionBook`: what the store held when the client started, the session id to resume and the saved guilds of
+each node, read once, retried until the store answers, and handed out guild by guild to whoever brings it back."""
+
+from __future__ import annotations
+
+import logging
+import typing
+
+from lightbulb_lavalink.errors import StoreError
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores import SessionStore, StoreKey
+
+__all__ = ["SessionBook", "describe"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.resuming.book")
+
+
+class SessionBook:
+    """The saved state of one bot and cluster: per node its session id and guild snapshots, and the guilds saved
+    under nodes no longer configured (orphans), which are recovered on whichever node is ready first.
+
+    Nothing is started before the book is read: a client that started fresh while the store was down would
+    overwrite every saved queue with the users' next commands. `load()` raises `StoreError` when the store
+    cannot be read; the client retries it.
+    """
+
+    __slots__ = ("_guilds", "_loaded", "_orphans", "_sessions")
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, str | None] = {}
+        self._guilds: dict[str, dict[int, GuildSnapshot]] = {}
+        self._orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
+        self._loaded = False
+
+    def __repr__(self) -> str:
+        saved = sum(len(g) for g in self._guilds.values())
+        return f"SessionBook(loaded={self._loaded}, nodes={len(self._guilds)}, guilds={saved})"
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the store was read (the nodes may connect)."""
+        return self._loaded
+
+    async def load(self, store: SessionStore, keys: Iterable[StoreKey], *, cluster: str) -> None:
+        """Read every node's session id and guilds (by `keys`) and the guilds of nodes not in `keys`.
+
+        All or nothing: raises `StoreError` (the book stays empty) if any read fails.
+        """
+        wanted = {key.node: key for key in keys}
+        sessions: dict[str, str | None] = {}
+        guilds: dict[str, dict[int, GuildSnapshot]] = {}
+        for name, key in wanted.items():
+            sessions[name] = await store.get_session(key)
+            guilds[name] = await store.get_guilds(key)
+        orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
+        bot_ids = {key.bot_id for key in wanted.values()}
+        for bot_id in bot_ids:
+            for key in await store.list_keys(bot_id):
+                if key.cluster != cluster or key.node in wanted:
+                    continue
+                saved = await store.get_guilds(key)
+                if saved:
+                    _LOGGER.info(
+                        "%d guilds were saved on node %r, which is no longer configured: moving them",
+                        len(saved),
+                        key.node,
+                    )
+                orphans[key] = saved
+        self._sessions, self._guilds, self._orphans = sessions, guilds, orphans
+        self._loaded = True
+
+    def session_id(self, node: str) -> str | None:
+        """The session id saved for `node`, or `None`."""
+        return self._sessions.get(node)
+
+    def saved(self, node: str) -> dict[int, GuildSnapshot]:
+        """The guilds saved under `node` and not yet taken (a copy)."""
+        return dict(self._guilds.get(node, {}))
+
+    def take(self, node: str) -> dict[int, GuildSnapshot]:
+        """Hand over every guild still saved under `node`: the caller brings them back (or puts them back)."""
+        return self._guilds.pop(node, {})
+
+    def take_orphans(self) -> dict[StoreKey, dict[int, GuildSnapshot]]:
+        """Hand over the guilds saved under nodes no longer configured (once)."""
+        orphans, self._orphans = self._orphans, {}
+        return orphans
+
+    def forget(self, guild_id: int) -> None:
+        """A user left the guild: never bring it back, whichever node it was saved under."""
+        for guilds in self._guilds.values():
+            guilds.pop(guild_id, None)
+        for guilds in self._orphans.values():
+            guilds.pop(guild_id, None)
+
+
+def describe(exc: StoreError) -> str:
+    """A store error in words for a node's `last_error`."""
+    return f"waiting for the session store: {exc}"

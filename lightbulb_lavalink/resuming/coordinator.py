@@ -1,0 +1,298 @@
+"""The resume coordinator: what a node's `ready` leads to, so every guild keeps playing with its queue.
+
+1. **Claim** (`claims.py`): before the first await, every guild of the node (its live players and the guilds the
+   store saved under it) is claimed: `RESTORING` for a resumed session, `RECOVERING` for a new one. Commands
+   wait for their guild; a `/leave` marks it left, which everything below respects.
+2. **Save the session id** of this `ready` (always the latest), and tell the node to keep the session resumable
+   with our timeout (after every `ready`: a deploy may have changed it).
+3. A **resumed** session (`sync.py`): fetch its players and reconcile them with the claims, before the replayed
+   events are read; claimed guilds the session no longer has are recovered. If the players cannot be fetched,
+   every claimed guild is recovered from its snapshot instead.
+4. A **new** session (`recovery.py`): recreate every claimed guild from its snapshot, in the background.
+5. **After the replay** (the first `playerUpdate`): start what the replay left stalled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+
+import attrs
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.player import GuildState
+from lightbulb_lavalink.resuming import recovery, sync
+from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
+from lightbulb_lavalink.resuming.report import SyncReport, utc
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.hub import Hub
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.messages import ReadyMessage
+    from lightbulb_lavalink.resuming.claims import Claim
+
+__all__ = ["ResumeCoordinator"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.resuming")
+
+
+class ResumeCoordinator:
+    """Turns each node `ready` into a synced or recovered set of players. Owned by the client's `Hub`."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+        self._stalled: dict[str, list[sync.Stalled]] = {}
+
+    async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
+        """Handle a node's `ready`; returns once the replayed events can be applied."""
+        hub = self._hub
+        clock = hub.client.clock
+        started = clock.monotonic()
+        previous = node.expected_session_id
+        resumed = ready.resumed and previous is not None and previous == ready.session_id
+        if ready.resumed and not resumed:
+            _LOGGER.warning(
+                "node %s: session %s says it was resumed, but we asked to resume %s: treating it as new",
+                node.name,
+                ready.session_id,
+                previous,
+            )
+        claims = claim_guilds(hub, node, GuildState.RESTORING if resumed else GuildState.RECOVERING)
+        # Policy: always the latest session id, saved before acting on the ready.
+        node.expected_session_id = ready.session_id
+        self._stalled.pop(node.name, None)
+        if resumed:
+            node.replay.open()
+        await hub.save_session_id(node, ready.session_id)
+        if resumed:
+            await self._resumed(node, ready, previous, claims, started)
+        else:
+            await self._enable_resuming(node, ready.session_id)
+            await self._fresh(node, ready, previous, claims, started)
+        orphans = hub.book.take_orphans()
+        if orphans:
+            snapshots = [snap for guilds in orphans.values() for snap in guilds.values()]
+            adopted = claim_snapshots(hub, node, snapshots)
+            hub.spawn(
+                self._recover(node, adopted, None, clock.monotonic(), merge=True), name=f"lavalink-adopt-{node.name}"
+            )
+            for key, guilds in orphans.items():
+                hub.forget_orphans(key, guilds)
+
+    async def on_replay_done(self, node: Node) -> None:
+        """The replayed events were applied: count them in the sync report, and start the next track where the
+        replay left a queue stalled."""
+        hub = self._hub
+        if node.last_sync is not None and node.last_sync.kind == "resumed":
+            node.last_sync = attrs.evolve(node.last_sync, replayed_events=node.replayed_events)
+        for stalled in self._stalled.pop(node.name, []):
+            player = stalled.player
+            if (
+                hub.players.get(player.guild_id) is not player
+                or player.node is not node
+                or player.track is not None
+                or player.track_events != stalled.track_events  # a replayed event already dealt with it
+            ):
+                continue
+            if stalled.finished is None:
+                await player.start_pending()
+            else:
+                _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", player.guild_id)
+                await player.advance_past(stalled.finished)
+
+    # -- resumed ----------------------------------------------------------------------------------------------
+
+    async def _resumed(
+        self, node: Node, ready: ReadyMessage, previous: str | None, claims: dict[int, Claim], started: float
+    ) -> None:
+        hub = self._hub
+        client = hub.client
+        try:
+            infos = await sync.fetch_players(hub, node, ready.session_id)
+        except LavalinkError as exc:
+            # We cannot tell what the session still plays: rebuild every claimed guild from its snapshot on it
+            # (a guild that cannot be rebuilt now keeps its snapshot and waits for a retry or the next ready).
+            _LOGGER.warning(
+                "node %s: could not fetch the players of resumed session %s (%s); recovering its guilds from the store",
+                node.name,
+                ready.session_id,
+                exc,
+            )
+            node.replay.close()
+            self._begin_recovery(claims.values())
+            hub.spawn(
+                self._recover(node, claims, previous, started, keep_voice=True),
+                name=f"lavalink-recover-{node.name}",
+            )
+            hub.spawn(self._enable_resuming(node, ready.session_id), name=f"lavalink-resuming-{node.name}")
+            return
+        outcome = sync.reconcile(hub, node, claims, infos)
+        lost = {c.player.guild_id: c for c in outcome.lost}
+        self._begin_recovery(lost.values())
+        duration = client.clock.monotonic() - started
+        node.last_sync = SyncReport(
+            kind="resumed",
+            session_id=ready.session_id,
+            previous_session_id=previous,
+            at=utc(client.clock),
+            duration=duration,
+            players_synced=len(outcome.synced),
+        )
+        _LOGGER.info(
+            "node %s: resumed session %s, %d players synced in %.1f ms",
+            node.name,
+            ready.session_id,
+            len(outcome.synced),
+            duration * 1000,
+        )
+        client.dispatch(
+            events.SessionResumedEvent(
+                app=client.app,
+                client=client,
+                node=node,
+                session_id=ready.session_id,
+                guild_ids=tuple(sorted(outcome.synced)),
+                players_synced=len(outcome.synced),
+                replayed_events=0,
+                duration=duration,
+            )
+        )
+        self._stalled[node.name] = outcome.stalled
+        for player in outcome.adopted:
+            hub.save(player)  # a player Lavalink had and the store did not: save it once
+        hub.spawn(self._enable_resuming(node, ready.session_id), name=f"lavalink-resuming-{node.name}")
+        if outcome.rejoin or outcome.revoice or lost:
+            hub.spawn(
+                self._after_sync(node, outcome.rejoin, outcome.revoice, lost), name=f"lavalink-resync-{node.name}"
+            )
+
+    async def _after_sync(
+        self, node: Node, rejoin: list[Player], revoice: list[Player], lost: dict[int, Claim]
+    ) -> None:
+        """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
+        recover the guilds the session no longer had."""
+        hub = self._hub
+        client = hub.client
+        limit = asyncio.Semaphore(client.settings.recovery_concurrency)
+        for player in revoice:
+            current = client.voice.current(player.guild_id)
+            if current is None or player.left:
+                continue
+            try:
+                await player.send_voice(current)
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: could not send the voice update missed meanwhile: %s", player.guild_id, exc)
+
+        async def resync(player: Player) -> None:
+            channel_id = player.channel_id
+            if channel_id is None or player.left:
+                return
+            async with limit:
+                if not hub.should_rejoin(player.guild_id, channel_id):
+                    _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
+                    return
+                try:
+                    await player.send_voice(await client.voice.join(player.guild_id, channel_id))
+                except (LavalinkError, TimeoutError) as exc:
+                    _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
+
+        await asyncio.gather(*(resync(p) for p in rejoin))
+        if lost:
+            await self._recover(node, lost, None, client.clock.monotonic(), merge=True, keep_voice=True)
+
+    # -- fresh ------------------------------------------------------------------------------------------------
+
+    async def _fresh(
+        self, node: Node, ready: ReadyMessage, previous: str | None, claims: dict[int, Claim], started: float
+    ) -> None:
+        hub = self._hub
+        if previous is not None:
+            _LOGGER.info("node %s: session %s was not resumed (new session %s)", node.name, previous, ready.session_id)
+        node.pending_destroys.clear()  # the old session and its players are gone anyway
+        if not claims:
+            node.last_sync = SyncReport(
+                kind="fresh",
+                session_id=ready.session_id,
+                previous_session_id=previous,
+                at=utc(hub.client.clock),
+                duration=hub.client.clock.monotonic() - started,
+            )
+            return
+        hub.spawn(
+            self._recover(node, claims, previous, started, keep_voice=True), name=f"lavalink-recover-{node.name}"
+        )
+
+    async def _enable_resuming(self, node: Node, session_id: str) -> None:
+        """Ask the node to keep the session resumable with our timeout (after every ready: it may have changed)."""
+        timeout = self._hub.client.settings.resume_timeout
+        try:
+            await node.rest.update_session(session_id, resuming=True, timeout=timeout)
+        except LavalinkError as exc:
+            _LOGGER.warning("node %s: could not enable resuming on session %s: %s", node.name, session_id, exc)
+
+    # -- recovery ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _begin_recovery(claims: typing.Iterable[Claim]) -> None:
+        for claim in claims:
+            if not claim.player.left:
+                claim.player.begin_restore(GuildState.RECOVERING, claim.saved)
+
+    async def _recover(
+        self,
+        node: Node,
+        claims: dict[int, Claim],
+        previous: str | None,
+        started: float,
+        *,
+        keep_voice: bool = False,
+        merge: bool = False,
+    ) -> None:
+        """Recreate each claimed guild on `node`, report it (`merge`: into the node's last report), and retry
+        the guilds that could not be brought back yet."""
+        hub = self._hub
+        client = hub.client
+        session_id = node.session_id or ""
+        outcome = await recovery.recover(hub, node, claims.values(), keep_voice=keep_voice)
+        failed = {**outcome.released, **outcome.waiting}
+        duration = client.clock.monotonic() - started
+        report = SyncReport(
+            kind="recovered",
+            session_id=session_id,
+            previous_session_id=previous,
+            at=utc(client.clock),
+            duration=duration,
+            guilds_recovered=tuple(sorted(outcome.recovered)),
+            guilds_failed=failed,
+        )
+        if not merge:
+            node.last_sync = report
+        elif node.last_sync is not None:
+            node.last_sync = attrs.evolve(
+                node.last_sync, guilds_recovered=report.guilds_recovered, guilds_failed=report.guilds_failed
+            )
+        _LOGGER.info(
+            "node %s: recovered %d guilds (%d not yet) in %.1f ms",
+            node.name,
+            len(outcome.recovered),
+            len(failed),
+            duration * 1000,
+        )
+        client.dispatch(
+            events.SessionRecoveredEvent(
+                app=client.app,
+                client=client,
+                node=node,
+                session_id=session_id,
+                previous_session_id=previous,
+                guild_ids=tuple(sorted(outcome.recovered)),
+                failed=dict(failed),
+                duration=duration,
+            )
+        )
+        waiting = [claims[gid] for gid in outcome.waiting]
+        if waiting:
+            await recovery.retry_failed(hub, node, waiting)

@@ -1,0 +1,70 @@
+"""`ReplayWindow`: the events a resumed session replays, from its `ready` to the first `playerUpdate`.
+
+While the bot was away the node queued its events; after a resumed `ready` it sends them in order, then its
+periodic player updates resume. Inside the window a track end is applied once per guild, track and reason (a
+node may queue the same end twice across two cuts), and the events are counted for the sync report.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from lightbulb_lavalink.protocol.messages import TrackEndMessage
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.protocol.messages import EventMessage
+
+__all__ = ["ReplayWindow"]
+
+
+class ReplayWindow:
+    """One node's replay window; owned by the `Node`, opened on a resumed `ready`, closed by a `playerUpdate`."""
+
+    __slots__ = ("_count", "_open", "_seen")
+
+    def __init__(self) -> None:
+        self._open = False
+        self._seen: set[tuple[int, str, str, str]] = set()
+        self._count = 0
+
+    def __repr__(self) -> str:
+        return f"ReplayWindow(open={self._open}, count={self._count})"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether events read now are replayed ones."""
+        return self._open
+
+    @property
+    def count(self) -> int:
+        """How many events the last window replayed so far."""
+        return self._count
+
+    def open(self) -> None:
+        """A resumed `ready`: what follows is the replay."""
+        self._open = True
+        self._seen.clear()
+        self._count = 0
+
+    def reset(self) -> None:
+        """A fresh `ready`: nothing is replayed."""
+        self._open = False
+        self._seen.clear()
+        self._count = 0
+
+    def close(self) -> bool:
+        """The replay is over; returns whether a window was open."""
+        was_open, self._open = self._open, False
+        self._seen.clear()
+        return was_open
+
+    def admit(self, message: EventMessage) -> bool:
+        """Count a replayed event; `False` for a duplicate track end, which must not be applied twice."""
+        self._count += 1
+        if isinstance(message, TrackEndMessage):
+            info = message.track.info
+            key = (message.guild_id, info.source_name, info.identifier, message.reason.value)
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+        return True

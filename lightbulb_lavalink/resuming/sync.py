@@ -1,0 +1,132 @@
+"""Sync: reconcile a resumed session's players (Lavalink's truth for what plays now) with the claimed guilds (the
+store's truth for what comes next), before the events the node replays are read."""
+
+from __future__ import annotations
+
+import logging
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import (
+    AuthenticationError,
+    LavalinkError,
+    NodeUnavailable,
+    SessionNotFoundError,
+)
+from lightbulb_lavalink.player import Player
+from lightbulb_lavalink.queue import GuildQueue
+
+if typing.TYPE_CHECKING:
+    from lightbulb_lavalink.hub import Hub
+    from lightbulb_lavalink.node import Node
+    from lightbulb_lavalink.protocol.player import PlayerInfo
+    from lightbulb_lavalink.resuming.claims import Claim
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+
+__all__ = ["Stalled", "SyncOutcome", "fetch_players", "reconcile"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.resuming.sync")
+
+_FETCH_ATTEMPTS = 4
+_FETCH_DELAY = 0.5
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class Stalled:
+    """A player the sync found idle that should be playing; dealt with once the replay is over."""
+
+    player: Player
+    """The guild's player."""
+    finished: GuildSnapshot | None
+    """The snapshot whose track ended unseen (advance past it), or `None`: start the pending track."""
+    track_events: int
+    """The player's track-event count at the sync: a replayed event for it settles the matter."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class SyncOutcome:
+    """What the sync did."""
+
+    synced: list[int] = attrs.field(factory=list)
+    """Guilds whose player the session still had."""
+    rejoin: list[Player] = attrs.field(factory=list)
+    """Players rebuilt from the store: a restarted bot has a new Discord session, so voice must be re-synced."""
+    revoice: list[Player] = attrs.field(factory=list)
+    """Players kept through a cut whose Discord voice server changed meanwhile."""
+    lost: list[Claim] = attrs.field(factory=list)
+    """Claimed guilds the session no longer has: to recover."""
+    stalled: list[Stalled] = attrs.field(factory=list)
+    """Players to start once the replay is over."""
+    adopted: list[Player] = attrs.field(factory=list)
+    """Players the session had and the store did not know (saved once)."""
+
+
+async def fetch_players(hub: Hub, node: Node, session_id: str) -> list[PlayerInfo]:
+    """``GET`` the session's players, retrying a few times on the clock when the answer is a passing failure
+    (a 5xx from a proxy, a timeout, a malformed body). Raises the last error when it does not pass, or at once
+    when the session is gone (404), the node is unreachable, or it refused us."""
+    delay = _FETCH_DELAY
+    for attempt in range(1, _FETCH_ATTEMPTS + 1):
+        try:
+            return await node.rest.get_players(session_id)
+        except (SessionNotFoundError, NodeUnavailable, AuthenticationError):
+            raise
+        except LavalinkError as exc:
+            if attempt == _FETCH_ATTEMPTS:
+                raise
+            _LOGGER.info("node %s: fetching the resumed players failed (%s); retrying in %g s", node.name, exc, delay)
+            await hub.client.clock.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[PlayerInfo]) -> SyncOutcome:
+    """Rebuild every claimed guild from the session's players; hand back what must happen next."""
+    client = hub.client
+    outcome = SyncOutcome()
+    doomed, node.pending_destroys = node.pending_destroys, set()
+    seen: set[int] = set()
+    for info in infos:
+        gid = info.guild_id
+        claim = claims.get(gid)
+        if gid in doomed or (claim is not None and claim.player.left):
+            # Left (or kicked) while the node was away: destroy it now rather than bring it back.
+            hub.spawn(node.discard_player(gid), name=f"lavalink-discard-{gid}")
+            continue
+        if claim is None:
+            if gid in hub.players:
+                # The guild lives on another node now: this one is a stale copy.
+                hub.spawn(node.discard_player(gid), name=f"lavalink-discard-{gid}")
+                continue
+            player = Player(hub, node, gid, queue=GuildQueue(history_limit=client.settings.history_limit))
+            channel = info.voice.channel_id
+            player.channel_id = int(channel) if channel else None
+            hub.add_player(player)
+            player.sync_from(info, None)
+            outcome.adopted.append(player)
+            outcome.rejoin.append(player)
+            outcome.synced.append(gid)
+            continue
+        seen.add(gid)
+        player = claim.player
+        before = player.track_events
+        stalled_end = player.sync_from(info, claim.saved)
+        if claim.from_store:
+            outcome.rejoin.append(player)
+        else:
+            current = client.voice.current(gid)
+            if current is not None and current.to_voice_state() != info.voice:
+                outcome.revoice.append(player)
+        if player.pending is not None and info.track is None:
+            # Its next track could not be started while the node was away: start it after the replay.
+            outcome.stalled.append(Stalled(player=player, finished=None, track_events=before))
+        elif stalled_end:
+            # Idle on Lavalink though the bot believed a track was playing: it ended, and its end may have gone to
+            # the old process, which died before starting the next one.
+            outcome.stalled.append(Stalled(player=player, finished=claim.saved, track_events=before))
+        outcome.synced.append(gid)
+    for gid, claim in claims.items():
+        if gid not in seen and not claim.player.left and hub.players.get(gid) is claim.player:
+            outcome.lost.append(claim)
+    return outcome
