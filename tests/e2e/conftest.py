@@ -83,10 +83,11 @@ class World:
             reconnect_max_delay=0.2,
         )
 
-    async def boot(self, *, voice_delay: float = 0.0, **overrides: typing.Any) -> BotProcess:
+    async def boot(self, *, voice_delay: float = 0.0, wait: bool = True, **overrides: typing.Any) -> BotProcess:
         """Start a bot process: gateway READY + GUILD_CREATEs, then the Lavalink client.
 
-        `voice_delay`: seconds Discord takes to answer a voice join; `overrides`: settings changed for this boot.
+        `voice_delay`: seconds Discord takes to answer a voice join; `wait=False`: return without waiting for the
+        node's ready to be handled; `overrides`: settings changed for this boot.
         """
         bot = make_bot(bot_id=self.discord.bot_id)
         await self.discord.connect(bot)
@@ -100,7 +101,8 @@ class World:
 
         bot.event_manager.subscribe(events.LavalinkEvent, record)
         await client.start()
-        await client.wait_ready(5)
+        if wait:
+            await client.wait_ready(5)
         process = BotProcess(bot=bot, client=client, voice=voice, seen=seen)
         self.processes.append(process)
         return process
@@ -188,4 +190,28 @@ class HeldPatch:
 
     def release(self) -> None:
         """Let the held PATCH go on."""
+        self._release.set()
+
+
+class HeldGetPlayers:
+    """Holds the next ``GET /v4/sessions/{id}/players`` (the resumed sync's fetch) before it is sent, until
+    `release()`: the node counts as syncing meanwhile, which is when commands and faults race the resume."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        original = RestClient.get_players
+        self.held = asyncio.Event()
+        self._release = asyncio.Event()
+        self._armed = True
+
+        async def held(client: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+            hold, self._armed = self._armed, False
+            if hold:
+                self.held.set()
+                await self._release.wait()
+            return await original(client, *args, **kwargs)
+
+        monkeypatch.setattr(RestClient, "get_players", held)
+
+    def release(self) -> None:
+        """Let the held fetch go on."""
         self._release.set()
