@@ -11,7 +11,7 @@ from lightbulb_lavalink.testing.catalog import Playback, exception_json, track_j
 from lightbulb_lavalink.testing.filters import FilterSet
 
 if typing.TYPE_CHECKING:
-    from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.protocol.tracks import Track, TrackInfo
     from lightbulb_lavalink.testing.clock import Timer
     from lightbulb_lavalink.testing.context import NodeContext
     from lightbulb_lavalink.testing.session import FakeSession
@@ -237,10 +237,16 @@ class FakePlayer:
         self._event("TrackEndEvent", final, reason=reason)
 
     def play(self, track: Track, *, position: int | None = None, end_time: int | None = None) -> None:
-        """Start `track` (user data kept): the current one ends as ``replaced``, then ``TrackStartEvent``."""
+        """Start `track` (user data kept): the current one ends as ``replaced``, then ``TrackStartEvent``.
+
+        It starts at `position`, or without one where its blob says (lavaplayer's ``decodeTrack`` restores the
+        position written in the blob's last 8 bytes), clamped to the track: a negative position is 0, one past
+        the end is the end (the track then ends at once, ``finished``), and a stream, which cannot seek,
+        always starts at 0. An `end_time` at or before the start is ignored, as lavaplayer does.
+        """
         self._end_track("replaced")
-        start = max(0, position or 0)
-        self._track = attrs.evolve(track, info=attrs.evolve(track.info, position=0))
+        start = _start_position(track.info, position)
+        self._track = track
         self._base_position = float(start)
         self._base_time = self._ctx.clock.now()
         self._start_position = start
@@ -395,3 +401,11 @@ class FakePlayer:
             }
         )
         self._session.send_player_update(self)
+
+
+def _start_position(info: TrackInfo, position: int | None) -> int:
+    """Where a track starts: `position` if given, else the blob's; clamped as lavaplayer's seek is."""
+    if info.is_stream:
+        return 0
+    wanted = info.position if position is None else position
+    return min(max(0, wanted), info.length)
