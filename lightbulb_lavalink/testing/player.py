@@ -73,10 +73,18 @@ class FakePlayer:
 
     @property
     def track(self) -> Track | None:
-        """The loaded track (``info.position`` is the current position), ``None`` when idle."""
+        """The loaded track, ``None`` when idle; its blob and ``info.position`` carry the current position.
+
+        Re-encoded on every access, as Lavalink re-encodes the live track; `has_track` is the cheap test.
+        """
         if self._track is None:
             return None
         return self._at(self.position)
+
+    @property
+    def has_track(self) -> bool:
+        """Whether a track is loaded (paused or not)."""
+        return self._track is not None
 
     @property
     def position(self) -> int:
@@ -116,6 +124,10 @@ class FakePlayer:
         return length if self.end_time is None else min(length, self.end_time)
 
     def _at(self, position: int) -> Track:
+        """The live track as Lavalink sends it: re-encoded as version 3 with `position` in its blob and info.
+
+        Only the position (and the version byte) change; the source-specific bytes are kept as decoded.
+        """
         assert self._track is not None
         info = attrs.evolve(self._track.info, position=position, version=3)
         return attrs.evolve(self._track, encoded=encode_track(info), info=info)
