@@ -45,6 +45,12 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(parts))
 
 
+def _guild_of(request: web.Request) -> int | None:
+    """The guild id in the request's path, ``None`` for a route without one (or one that is not a number)."""
+    text = request.match_info.get("guild_id")
+    return parse_long(text) if text is not None else None
+
+
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class FaultHit:
     """One request a fault fired on."""
@@ -59,6 +65,48 @@ class FaultHit:
     """Whether the node acted on the request before the fault answered (``apply=True``)."""
     held: bool
     """Whether the request was held unanswered (``hang=True``)."""
+
+
+@attrs.define(weakref_slot=False, eq=False)
+class _Record:
+    """What one fault has done: its hits, the requests it holds, and who waits for hits."""
+
+    hits: list[FaultHit] = attrs.field(factory=list)
+    held: set[asyncio.Future[bool]] = attrs.field(factory=set)
+    waiters: list[tuple[int, asyncio.Future[FaultHit]]] = attrs.field(factory=list)
+
+    def add(self, hit: FaultHit) -> None:
+        """Add `hit` and wake whoever waits for that many hits."""
+        self.hits.append(hit)
+        waiting, self.waiters = self.waiters, []
+        for count, future in waiting:
+            if len(self.hits) < count:
+                self.waiters.append((count, future))
+            elif not future.done():
+                future.set_result(self.hits[count - 1])
+
+    async def wait(self, count: int) -> FaultHit:
+        """The `count`-th hit, once there is one."""
+        if len(self.hits) >= count:
+            return self.hits[count - 1]
+        future: asyncio.Future[FaultHit] = asyncio.get_running_loop().create_future()
+        self.waiters.append((count, future))
+        return await future
+
+    async def hold(self) -> bool:
+        """Hold a request until `end_holds`: True when released (answer it), False when cut (do not)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.held.add(future)
+        try:
+            return await future
+        finally:
+            self.held.discard(future)
+
+    def end_holds(self, *, answer: bool) -> None:
+        """End every hold: the requests get their answer (`answer`) or none (the server is closing)."""
+        for future in self.held:
+            if not future.done():
+                future.set_result(answer)
 
 
 @attrs.define(kw_only=True, weakref_slot=False, eq=False)
@@ -87,26 +135,25 @@ class Fault:
     """Whether every websocket is cut right after the node acted (or would have)."""
     remaining: int | None
     """How many more requests it fires on; ``None`` for every one until `remove()`."""
-    _pattern: re.Pattern[str] = attrs.field(alias="pattern")
-    _owner: Faults = attrs.field(alias="owner", repr=False)
-    _hits: list[FaultHit] = attrs.field(factory=list, init=False, repr=False)
-    _held: set[asyncio.Future[bool]] = attrs.field(factory=set, init=False, repr=False)
-    _waiters: list[tuple[int, asyncio.Future[FaultHit]]] = attrs.field(factory=list, init=False, repr=False)
+    _pattern: re.Pattern[str] = attrs.field(alias="pattern", repr=False)
+    _record: _Record = attrs.field(alias="record", repr=False)
+    _on_remove: typing.Callable[[Fault], None] = attrs.field(alias="on_remove", repr=False)
+    _removed: bool = attrs.field(default=False, init=False)
 
     @property
     def active(self) -> bool:
-        """Whether it still matches requests (not removed, not used up)."""
-        return self in self._owner.active
+        """Whether it still matches requests (neither removed nor used up)."""
+        return not self._removed and self.remaining != 0
 
     @property
     def hits(self) -> tuple[FaultHit, ...]:
         """The requests it fired on, in order."""
-        return tuple(self._hits)
+        return tuple(self._record.hits)
 
     @property
     def held(self) -> int:
         """How many requests it holds right now (a client that gave up still counts until the release)."""
-        return len(self._held)
+        return len(self._record.held)
 
     def matches(self, method: str, path: str, guild_id: int | None) -> bool:
         """Whether a request with this method, path and guild is one this fault fires on."""
@@ -118,48 +165,24 @@ class Fault:
 
     def release(self) -> None:
         """Answer every request held so far with this fault's answer (the fault stays active)."""
-        for future in self._held:
-            if not future.done():
-                future.set_result(True)
+        self._record.end_holds(answer=True)
 
     def remove(self) -> None:
         """Stop matching requests and answer the held ones with this fault's answer. Idempotent."""
-        self._owner._discard(self)
+        self._removed = True
+        self._on_remove(self)
         self.release()
 
     async def wait(self, count: int = 1) -> FaultHit:
         """Wait until it has fired `count` times in all (held requests count once held); return that hit."""
-        if len(self._hits) >= count:
-            return self._hits[count - 1]
-        future: asyncio.Future[FaultHit] = asyncio.get_running_loop().create_future()
-        self._waiters.append((count, future))
-        return await future
+        return await self._record.wait(count)
 
-    def _response(self, request: web.Request, *, now_ms: int) -> web.Response:
-        """The answer: the raw `body`, or a Lavalink (Spring Boot) error JSON with `status` and `message`."""
+    def answer(self, request: web.Request, *, now_ms: int) -> web.Response:
+        """Its answer to `request`: the raw `body`, or a Lavalink (Spring Boot) error JSON with `status`."""
         if self.body is None:
             return error_response(request, self.status, self.message, now_ms=now_ms)
         headers = {"Content-Type": self.content_type} if self.content_type is not None else None
         return web.Response(status=self.status, body=self.body, headers=headers)
-
-    def _record(self, hit: FaultHit) -> None:
-        """Add `hit` to `hits` and wake whoever waits for that many."""
-        self._hits.append(hit)
-        waiting, self._waiters = self._waiters, []
-        for count, future in waiting:
-            if len(self._hits) >= count:
-                if not future.done():
-                    future.set_result(self._hits[count - 1])
-            else:
-                self._waiters.append((count, future))
-
-    async def _hold(self, future: asyncio.Future[bool]) -> bool:
-        """Hold a request on `future`: True once released, False when cut because the server closes."""
-        self._held.add(future)
-        try:
-            return await future
-        finally:
-            self._held.discard(future)
 
 
 _Serve = typing.Callable[[], typing.Awaitable[web.StreamResponse]]
@@ -180,8 +203,8 @@ class Faults:
         self._now_ms = now_ms
         self._drop_connections = drop_connections
         self._active: list[Fault] = []
+        self._records: dict[Fault, _Record] = {}  # every fault ever added: a removed one may still hold requests
         self._hits: list[FaultHit] = []
-        self._held: set[asyncio.Future[bool]] = set()  # every held request, whichever fault holds it
 
     @property
     def active(self) -> tuple[Fault, ...]:
@@ -225,6 +248,7 @@ class Faults:
             raise SettingsError("message", "is the error JSON's message: it cannot go with a raw body")
         if times is not None and times < 1:
             raise SettingsError("times", f"must be at least 1, or None for every request, got {times!r}")
+        record = _Record()
         fault = Fault(
             method=method.strip().upper(),
             path=path,
@@ -238,13 +262,14 @@ class Faults:
             drop_connections=drop_connections,
             remaining=times,
             pattern=_compile(path),
-            owner=self,
+            record=record,
+            on_remove=self._discard,
         )
+        self._records[fault] = record
         self._active.append(fault)
         return fault
 
     def _discard(self, fault: Fault) -> None:
-        """Stop `fault` from matching (its held requests stay held: `Fault.remove` also releases them)."""
         if fault in self._active:
             self._active.remove(fault)
 
@@ -257,8 +282,7 @@ class Faults:
         """The fault that fires on `request`, counted as used; ``None`` when none matches."""
         if not self._active or request.path == _WEBSOCKET_PATH:
             return None
-        text = request.match_info.get("guild_id")
-        guild_id = parse_long(text) if text is not None else None
+        guild_id = _guild_of(request)
         for fault in self._active:
             if fault.matches(request.method, request.path, guild_id):
                 if fault.remaining is not None:
@@ -274,33 +298,24 @@ class Faults:
             await serve()  # the node acts; its answer is lost, as behind a proxy that gave up
         if fault.drop_connections:
             await self._drop_connections()
-        text = request.match_info.get("guild_id")
         hit = FaultHit(
             method=request.method,
             path=request.path,
-            guild_id=parse_long(text) if text is not None else None,
+            guild_id=_guild_of(request),
             applied=fault.apply,
             held=fault.hang,
         )
         self._hits.append(hit)
-        fault._record(hit)
+        record = self._records[fault]
+        record.add(hit)
         _LOGGER.debug("fault fired on %s %s: status %d, hang %s", hit.method, hit.path, fault.status, fault.hang)
-        if fault.hang and not await self._hold(fault):
+        if fault.hang and not await record.hold():
             if request.transport is not None:  # the server is closing: the held request gets no answer
                 request.transport.abort()
             return web.Response(status=fault.status)
-        return fault._response(request, now_ms=self._now_ms())
-
-    async def _hold(self, fault: Fault) -> bool:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._held.add(future)
-        try:
-            return await fault._hold(future)
-        finally:
-            self._held.discard(future)
+        return fault.answer(request, now_ms=self._now_ms())
 
     def close(self) -> None:
         """Cut every held request without an answer: the server is closing (faults stay for a restart)."""
-        for future in self._held:
-            if not future.done():
-                future.set_result(False)
+        for record in self._records.values():
+            record.end_holds(answer=False)
