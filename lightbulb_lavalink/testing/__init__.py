@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lightbulb_lavalink.testing.catalog import Catalog, LoadOutcome, Playback
 from lightbulb_lavalink.testing.clock import Clock, ManualClock, ScaledClock, Timer
+from lightbulb_lavalink.testing.faults import NGINX_502_PAGE, NODELINK_SESSION_NOT_FOUND, Fault, FaultHit, Faults
 from lightbulb_lavalink.testing.filters import FilterSet
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
 from lightbulb_lavalink.testing.player import FakePlayer, FakeVoice
@@ -15,6 +16,8 @@ from lightbulb_lavalink.testing.server import FakeLavalink
 from lightbulb_lavalink.testing.session import FakeSession
 
 __all__ = [
+    "NGINX_502_PAGE",
+    "NODELINK_SESSION_NOT_FOUND",
     "Catalog",
     "Clock",
     "FakeLavalink",
@@ -22,6 +25,9 @@ __all__ = [
     "FakeRoutePlanner",
     "FakeSession",
     "FakeVoice",
+    "Fault",
+    "FaultHit",
+    "Faults",
     "FilterSet",
     "LoadOutcome",
     "ManualClock",

@@ -144,7 +144,7 @@ class PlayerPatch:
         if self.volume is not None:
             player.set_volume(self.volume)
         # 10. seek
-        if not new_track and self.position is not None and player.track is not None:
+        if not new_track and self.position is not None and player.has_track:
             player.seek(self.position)
         # 11. end marker
         if not new_track and self.end_time is not _UNSET and self.end_time is not None:
@@ -155,7 +155,7 @@ class PlayerPatch:
             player.set_filters(self.filters)
         # 13. new track
         if new_track:
-            if no_replace and player.track is not None:
+            if no_replace and player.has_track:
                 return player.to_json()
             player.set_paused(self.paused if self.paused is not None else False)
             if self.encoded is None:

@@ -11,7 +11,7 @@ from lightbulb_lavalink.testing.catalog import Playback, exception_json, track_j
 from lightbulb_lavalink.testing.filters import FilterSet
 
 if typing.TYPE_CHECKING:
-    from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.protocol.tracks import Track, TrackInfo
     from lightbulb_lavalink.testing.clock import Timer
     from lightbulb_lavalink.testing.context import NodeContext
     from lightbulb_lavalink.testing.session import FakeSession
@@ -73,10 +73,18 @@ class FakePlayer:
 
     @property
     def track(self) -> Track | None:
-        """The loaded track (``info.position`` is the current position), ``None`` when idle."""
+        """The loaded track, ``None`` when idle; its blob and ``info.position`` carry the current position.
+
+        Re-encoded on every access, as Lavalink re-encodes the live track; `has_track` is the cheap test.
+        """
         if self._track is None:
             return None
         return self._at(self.position)
+
+    @property
+    def has_track(self) -> bool:
+        """Whether a track is loaded (paused or not)."""
+        return self._track is not None
 
     @property
     def position(self) -> int:
@@ -116,6 +124,10 @@ class FakePlayer:
         return length if self.end_time is None else min(length, self.end_time)
 
     def _at(self, position: int) -> Track:
+        """The live track as Lavalink sends it: re-encoded as version 3 with `position` in its blob and info.
+
+        Only the position (and the version byte) change; the source-specific bytes are kept as decoded.
+        """
         assert self._track is not None
         info = attrs.evolve(self._track.info, position=position, version=3)
         return attrs.evolve(self._track, encoded=encode_track(info), info=info)
@@ -237,10 +249,16 @@ class FakePlayer:
         self._event("TrackEndEvent", final, reason=reason)
 
     def play(self, track: Track, *, position: int | None = None, end_time: int | None = None) -> None:
-        """Start `track` (user data kept): the current one ends as ``replaced``, then ``TrackStartEvent``."""
+        """Start `track` (user data kept): the current one ends as ``replaced``, then ``TrackStartEvent``.
+
+        It starts at `position`, or without one where its blob says (lavaplayer's ``decodeTrack`` restores the
+        position written in the blob's last 8 bytes), clamped to the track: a negative position is 0, one past
+        the end is the end (the track then ends at once, ``finished``), and a stream, which cannot seek,
+        always starts at 0. An `end_time` at or before the start is ignored, as lavaplayer does.
+        """
         self._end_track("replaced")
-        start = max(0, position or 0)
-        self._track = attrs.evolve(track, info=attrs.evolve(track.info, position=0))
+        start = _start_position(track.info, position)
+        self._track = track
         self._base_position = float(start)
         self._base_time = self._ctx.clock.now()
         self._start_position = start
@@ -395,3 +413,11 @@ class FakePlayer:
             }
         )
         self._session.send_player_update(self)
+
+
+def _start_position(info: TrackInfo, position: int | None) -> int:
+    """Where a track starts: `position` if given, else the blob's; clamped as lavaplayer's seek is."""
+    if info.is_stream:
+        return 0
+    wanted = info.position if position is None else position
+    return min(max(0, wanted), info.length)

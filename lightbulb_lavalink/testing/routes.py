@@ -200,11 +200,19 @@ _Handler = typing.Callable[[web.Request], typing.Awaitable[web.StreamResponse]]
 def make_middleware(node: FakeLavalink) -> Middleware:
     """The request pipeline: 404/405 before auth, REST auth (401 missing, 403 wrong), `HttpError` → JSON body.
 
-    The websocket route does its own auth (401 for both, protocol §2.1).
+    A fault of `node.faults` that matches the request comes first, as a proxy in front of the node would
+    (it may still let the node act, then answers in its place). The websocket route does its own auth (401
+    for both, protocol §2.1).
     """
 
     @web.middleware
     async def middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        fault = node.faults.take(request)
+        if fault is None:
+            return await serve(request, handler)
+        return await node.faults.fire(fault, request, lambda: serve(request, handler))
+
+    async def serve(request: web.Request, handler: _Handler) -> web.StreamResponse:
         now_ms = node.context.clock.time_ms()
         http_exception = request.match_info.http_exception
         if http_exception is not None:

@@ -14,6 +14,7 @@ from lightbulb_lavalink.errors import SettingsError
 from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog
 from lightbulb_lavalink.testing.clock import ScaledClock
 from lightbulb_lavalink.testing.context import NodeContext
+from lightbulb_lavalink.testing.faults import Faults
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
 from lightbulb_lavalink.testing.routes import add_routes, api_version_header, make_middleware
 from lightbulb_lavalink.testing.session import Connection, FakeSession
@@ -37,9 +38,9 @@ class FakeLavalink:
     """A Lavalink v4 node on 127.0.0.1 (random port by default), faithful to the protocol, resuming included.
 
     ``async with FakeLavalink(password="pw", time_scale=1000) as node:`` then connect to `node.url`.
-    Controls: `add_track`, `drop_connections`, `restart`, per-player `fail`/`stick`/`close_voice`;
-    state: `sessions`, `players_of`. Times are emulated: `time_scale` (or a `ManualClock` as `clock`)
-    decides how fast tracks advance and timers fire; intervals are in emulated seconds.
+    Controls: `add_track`, `drop_connections`, `restart`, `faults` (failing REST requests), per-player
+    `fail`/`stick`/`close_voice`; state: `sessions`, `players_of`. Times are emulated: `time_scale` (or a
+    `ManualClock` as `clock`) decides how fast tracks advance and timers fire; intervals are in emulated seconds.
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class FakeLavalink:
         """Whether ``GET /v4/stats`` writes ``"frameStats":null`` (default: the key is left out)."""
         self.route_planner = FakeRoutePlanner() if route_planner else None
         """The emulated route planner, ``None`` when disabled (status 204, free endpoints 500)."""
+        self.faults = Faults(now_ms=lambda: self.context.clock.time_ms(), drop_connections=self.drop_connections)
+        """REST fault injection: ``node.faults.add("PATCH", "/v4/sessions/*/players/*", status=502)``."""
         self._version = EmulatedVersion.parse(version)
         self._port = port
         self._time_scale = time_scale
@@ -144,6 +147,7 @@ class FakeLavalink:
         if self._runner is None:
             return
         await self._close_sockets()
+        self.faults.close()  # held requests are cut, or the runner would wait for them
         runner, self._runner = self._runner, None
         self._site = None
         await runner.cleanup()
