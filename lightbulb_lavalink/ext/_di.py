@@ -76,14 +76,15 @@ def withdraw(manager: linkd.DependencyInjectionManager, typ: type[typing.Any]) -
     Dependencies of other registrations on `typ` are kept, so a later `provide` satisfies them again.
     """
     dependency_id = linkd.utils.get_dependency_id(typing.cast("collections.abc.Hashable", typ))
-    graphs: list[linkd.DiGraph] = [_registry(manager)._graph]
+    # linkd has no public way to withdraw a registration: its graphs and instance cache are reached directly.
+    graphs: list[linkd.DiGraph] = [_registry(manager)._graph]  # noqa: SLF001 - linkd internals, see above
     container = manager.default_container
     if container is not None:
-        graphs.append(container._graph)
+        graphs.append(container._graph)  # noqa: SLF001 - linkd internals, see above
     for graph in graphs:
         if graph.nodes.get(dependency_id) is not None:
             graph.replace_node(dependency_id, None)
     if container is not None:
-        container._instances.pop(dependency_id, None)
-        container._on_change()
+        container._instances.pop(dependency_id, None)  # noqa: SLF001 - linkd internals, see above
+        container._on_change()  # noqa: SLF001 - linkd internals, see above
     _LOGGER.debug("withdrew %s from dependency injection", dependency_id)

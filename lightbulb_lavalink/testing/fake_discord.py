@@ -270,7 +270,7 @@ class FakeDiscord:
         """
         guild = self.guild(guild_id)
         if session_id is None:
-            session_id = self._require_session() if user_id == self.bot_id else f"{user_id:032x}"[-32:]
+            session_id = self.require_session() if user_id == self.bot_id else f"{user_id:032x}"[-32:]
         if channel_id is None:
             guild.voice.pop(user_id, None)
         else:
@@ -355,7 +355,8 @@ class FakeDiscord:
             raise GatewayOfflineError("no bot is connected to FakeDiscord; call `await discord.connect(bot)` first")
         return self.bot
 
-    def _require_session(self) -> str:
+    def require_session(self) -> str:
+        """The bot's gateway session id (raises `GatewayOfflineError` before `connect()`)."""
         if self.session_id is None:
             raise GatewayOfflineError("the bot has no gateway session yet; call `await discord.connect(bot)` first")
         return self.session_id

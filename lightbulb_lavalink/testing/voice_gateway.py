@@ -118,7 +118,7 @@ class FakeVoiceGateway:
                 session_id=self.discord.session_id,
             )
         )
-        self.discord._require_session()
+        self.discord.require_session()
         if not self.respond:
             return
         if self.synchronous:
@@ -216,7 +216,7 @@ class FakeVoiceGateway:
         else:  # Discord's view changes even if the bot never hears of it
             discord.guild(guild_id).voice[discord.bot_id] = VoiceRecord(
                 channel_id=channel_id,
-                session_id=discord._require_session(),
+                session_id=discord.require_session(),
                 self_mute=self_mute,
                 self_deaf=self_deaf,
             )
