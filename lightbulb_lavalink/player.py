@@ -13,6 +13,7 @@ import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import (
+    LavalinkError,
     NodeUnavailable,
     RequestTimeoutError,
     RestError,
@@ -492,8 +493,13 @@ class Player:
             raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
 
     async def _prepare(self) -> None:
-        """Before a command: wait for this guild's restore, and fail before changing anything if the node is away."""
+        """Before a command: wait for this guild's restore, and fail before changing anything if the node is away
+        (`NodeUnavailable`) or the bot left the guild (`LavalinkError`: join again)."""
+        if self._destroyed:
+            raise LavalinkError(f"the bot left guild {self.guild_id}; join a voice channel again to play there")
         await self.wait_restored()
+        if self._destroyed:
+            raise LavalinkError(f"the bot left guild {self.guild_id} meanwhile; join a voice channel again")
         if not await self.node.wait_synced(self._client.settings.request_timeout):
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         if self.node.session_id is None or not self.node.connected:

@@ -8,6 +8,7 @@ import typing
 import pytest
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import GuildState
 from lightbulb_lavalink.queue import LoopMode
 from lightbulb_lavalink.stores import StoreKey, open_store
@@ -160,3 +161,17 @@ async def test_a_crash_after_the_next_track_started_and_before_the_save_keeps_th
     assert current(back) == "loop-0"
     assert ids(back.queue) == ["loop-1", "loop-a"]  # type: ignore[union-attr]
     assert [t.info.identifier for t in back.queue.history] == ["loop-a"]  # type: ignore[union-attr]
+
+
+async def test_a_player_kept_after_leave_refuses_commands_instead_of_recreating_the_guild(world: World) -> None:
+    """A LEFT guild stays left: a stale `Player` reference must not create a player on the node again."""
+    process = await world.boot()
+    guild = world.guilds[0]
+    await world.seat_listener(guild)
+    player = await process.client.join(guild.id, guild.voice_channel_ids[0])
+    (track,) = make_tracks(world.lavalink, "stale", 1)
+    await process.client.leave(guild.id)
+    assert player.guild_state is GuildState.LEFT
+    with pytest.raises(LavalinkError, match="left"):
+        await player.play(track)
+    assert guild.id not in lavalink_players(world, process)
