@@ -12,8 +12,9 @@ from lightbulb_lavalink.errors import UserDataError
 from lightbulb_lavalink.protocol import track as track_module
 from lightbulb_lavalink.protocol.codec import decode_track, encode_track
 from lightbulb_lavalink.protocol.tracks import Track, TrackInfo
-from lightbulb_lavalink.queue import GuildQueue
-from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
+from lightbulb_lavalink.queue import GuildQueue, LoopMode
+from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
+from lightbulb_lavalink.stores.base import decode_guilds, encode_snapshot
 
 
 def make_track(n: int) -> Track:
@@ -58,3 +59,14 @@ def test_restoring_a_saved_queue_does_not_check_its_user_data(monkeypatch: pytes
     assert math.isnan(queue[1].user_data["score"])
     assert queue[2].plugin_info == {"albumName": "x"} and queue.history[0].user_data == {"requester": 4}
     assert queue.snapshot() == saved
+
+
+def test_user_data_changed_in_place_after_queueing_costs_only_that_data() -> None:
+    queue = GuildQueue([A.with_user_data(requester=1), B.with_user_data(requester=2), C], loop=LoopMode.QUEUE)
+    typing.cast("dict[str, typing.Any]", queue[1].user_data)["when"] = datetime.datetime(2024, 5, 1)  # not allowed
+    snapshot = GuildSnapshot(guild_id=9, node="main", channel_id=1, queue=queue.snapshot(), updated_at=1.5)
+    restored = decode_guilds([(9, encode_snapshot(snapshot))], "test")[9]
+    back = GuildQueue.restore(restored.queue)
+    assert [t.user_data for t in back] == [{"requester": 1}, {"requester": 2}, {}]
+    assert back.upcoming == (A.with_user_data(requester=1), B.with_user_data(requester=2), C)
+    assert back.loop is LoopMode.QUEUE
