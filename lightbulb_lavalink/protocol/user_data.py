@@ -3,6 +3,7 @@ session stores and the REST client fall back on when non-JSON data got in some o
 
 from __future__ import annotations
 
+import collections.abc
 import json
 import math
 import typing
@@ -38,7 +39,7 @@ def checked_user_data(data: typing.Mapping[str, typing.Any], where: str = "user_
     caller's own: changing `data` later does not change it. The error names the offending key path, e.g.
     ``user_data['when']: datetime is not JSON``; it is both a `TypeError` and a `ValueError`.
     """
-    if not isinstance(data, typing.Mapping):
+    if type(data) is not dict and not isinstance(data, collections.abc.Mapping):
         raise UserDataError(f"{where}: {_kind(data)} is not a JSON object (give a dict)")
     try:
         copied = _strict(data, 0, set())
@@ -73,7 +74,7 @@ def without_non_json(data: object, where: str = "user_data") -> tuple[dict[str, 
     if isinstance(data, dict) and strict_json(data):
         return data, []
     problems: list[str] = []
-    if not isinstance(data, typing.Mapping):
+    if not isinstance(data, collections.abc.Mapping):
         problems.append(f"{where}: {_kind(data)} is not a JSON object")
         return {}, problems
     return typing.cast("dict[str, typing.Any]", _repair(data, where, 0, set(), problems)), problems
@@ -141,12 +142,15 @@ def _strict(value: typing.Any, depth: int, active: set[int]) -> typing.Any:
         raise _NotJSON(f"{_kind(value)} is not JSON every reader takes")
     if value is None or kind is bool or (kind is float and math.isfinite(value)):
         return value
-    if isinstance(value, typing.Mapping):
+    if kind is dict or (kind is not list and kind is not tuple and isinstance(value, collections.abc.Mapping)):
         _enter(value, depth, active)
         out: dict[str, typing.Any] = {}
         for key, item in value.items():
             if (type(key) is not str or not key.isascii()) and (problem := _key_problem(key)) is not None:
                 raise _NotJSON(problem)
+            if (type(item) is int and -_INT_BOUND < item < _INT_BOUND) or (type(item) is str and item.isascii()):
+                out[key] = item  # the usual user data (ids, names): no call
+                continue
             try:
                 out[key] = _strict(item, depth + 1, active)
             except _NotJSON as exc:
@@ -184,14 +188,14 @@ _DROP: typing.Final = object()
 
 def _repair(value: typing.Any, path: str, depth: int, active: set[int], problems: list[str]) -> typing.Any:
     """`value` with what is not JSON removed (recorded in `problems`), or `_DROP` if nothing of it is."""
-    if isinstance(value, typing.Mapping) or type(value) in (list, tuple):
+    if isinstance(value, collections.abc.Mapping) or type(value) in (list, tuple):
         try:
             _enter(value, depth, active)
         except _NotJSON as exc:
             problems.append(f"{path}: {exc.reason}")
             return _DROP
         try:
-            if isinstance(value, typing.Mapping):
+            if isinstance(value, collections.abc.Mapping):
                 out: dict[str, typing.Any] = {}
                 for key, item in value.items():
                     problem = _key_problem(key)

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from lightbulb_lavalink.errors import StoreError, UserDataError
 from lightbulb_lavalink.protocol.track import Track
-from lightbulb_lavalink.protocol.user_data import checked_user_data
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
 from lightbulb_lavalink.stores import SnapshotWriter, StoreKey
 from lightbulb_lavalink.stores.base import decode_guilds, encode_snapshot
@@ -312,6 +311,7 @@ def test_any_user_data_is_refused_by_a_track_or_saved_with_the_rest_of_the_guild
     restored = decode_guilds([(5, text)], "test")[5]
     saved_data = restored.queue.tracks[1].user_data
     assert restored == as_saved(snapshot, 1, saved_data)  # everything else intact
-    checked_user_data(saved_data)  # what was saved is strict JSON
     if expected is not _REFUSED:
         assert saved_data == expected
+    # Saving keeps what json writes as strict JSON as it writes it (an int key as its string, an int of 700
+    # digits), so what comes back may hold what Track refuses, but never what json could not read back.
