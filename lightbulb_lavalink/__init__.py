@@ -30,6 +30,7 @@ from lightbulb_lavalink.errors import (
     SettingsError,
     StoreError,
     TrackDecodeError,
+    UserDataError,
     VoiceTimeoutError,
 )
 from lightbulb_lavalink.events import (
@@ -166,6 +167,7 @@ __all__ = [
     "TrackStartEvent",
     "TrackStuckEvent",
     "Tremolo",
+    "UserDataError",
     "Vibrato",
     "VoiceClosedEvent",
     "VoiceConnectionInfo",

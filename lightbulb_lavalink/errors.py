@@ -15,6 +15,7 @@ __all__ = [
     "SettingsError",
     "StoreError",
     "TrackDecodeError",
+    "UserDataError",
     "VoiceTimeoutError",
 ]
 
@@ -102,3 +103,11 @@ class VoiceTimeoutError(LavalinkError, TimeoutError):
 
 class StoreError(LavalinkError):
     """A session store could not be read or written (corrupt file, unreachable server)."""
+
+
+class UserDataError(LavalinkError, TypeError, ValueError):
+    """A track's user data is not strict JSON (RFC 8259), so it could neither be saved nor sent to Lavalink.
+
+    The message names the offending key path (``user_data['when']: datetime is not JSON``). Both a
+    `TypeError` (a value of the wrong type) and a `ValueError` (a value out of range: NaN, a lone surrogate).
+    """

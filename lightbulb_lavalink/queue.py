@@ -12,6 +12,7 @@ import typing
 import attrs
 
 from lightbulb_lavalink.errors import TrackDecodeError
+from lightbulb_lavalink.protocol.track import new_track
 from lightbulb_lavalink.protocol.tracks import Track
 from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 
@@ -453,15 +454,16 @@ def restore_track(saved: TrackSnapshot) -> Track:
 def _restore_track(saved: TrackSnapshot, cache: dict[str, Track]) -> Track:
     # Tracks are immutable, so duplicates (a looped queue, the history) share one object. The blob is checked
     # cheaply here (base64 and its declared size) and decoded when its `info` is first read, so a resumed sync
-    # of 10,000 queues does not decode a million tracks up front.
+    # of 10,000 queues does not decode a million tracks up front. User data is not checked either: it was read
+    # from JSON, and the stores and the REST client repair what is not strict JSON when they write it.
     if saved.plugin_info:
         _check_blob(saved.encoded)
-        return Track(encoded=saved.encoded, plugin_info=saved.plugin_info, user_data=saved.user_data)
+        return new_track(saved.encoded, None, dict(saved.plugin_info), dict(saved.user_data) or None)
     track = cache.get(saved.encoded)
     if track is None:
         _check_blob(saved.encoded)
-        track = cache[saved.encoded] = Track(encoded=saved.encoded)
-    return track.with_user_data(saved.user_data) if saved.user_data else track
+        track = cache[saved.encoded] = new_track(saved.encoded, None)
+    return new_track(saved.encoded, None, None, dict(saved.user_data)) if saved.user_data else track
 
 
 def _check_blob(encoded: str) -> None:

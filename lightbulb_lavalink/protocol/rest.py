@@ -26,6 +26,7 @@ from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionIn
 from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
+from lightbulb_lavalink.protocol.user_data import without_non_json
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
@@ -190,12 +191,22 @@ class RestClient:
     ) -> PlayerInfo:
         """``PATCH /v4/sessions/{id}/players/{guild}``: create or change a player; returns it as it is now.
 
-        With `no_replace`, a new track in `update` is ignored when one is already playing.
+        With `no_replace`, a new track in `update` is ignored when one is already playing. Track user data that
+        is not JSON (`Track` refuses it, but a dict can be changed in place) is left out of what is sent, with
+        a warning, rather than costing the request: see `without_non_json`.
         """
         query = {"noReplace": "true"} if no_replace else None
-        data = await self._request(
-            "PATCH", self._player_path(session_id, guild_id), query=query, body=update.to_payload()
-        )
+        body = update.to_payload()
+        track = body.get("track")
+        if track is not None and "userData" in track:
+            track["userData"], left_out = without_non_json(track["userData"], "user_data")
+            if left_out:
+                _LOGGER.warning(
+                    "guild %s: sending the track to Lavalink without its user data that is not JSON: %s",
+                    guild_id,
+                    "; ".join(left_out),
+                )
+        data = await self._request("PATCH", self._player_path(session_id, guild_id), query=query, body=body)
         return PlayerInfo.from_payload(data)
 
     async def destroy_player(self, session_id: str, guild_id: int) -> None:

@@ -20,6 +20,7 @@ from lightbulb_lavalink.protocol._parse import (
     opt_str,
     require_object,
 )
+from lightbulb_lavalink.protocol.user_data import checked_user_data
 
 __all__ = ["STREAM_LENGTH", "Track", "TrackInfo"]
 
@@ -31,6 +32,11 @@ _intern = sys.intern
 
 def _none_if_empty(value: typing.Mapping[str, typing.Any] | None) -> typing.Mapping[str, typing.Any] | None:
     return value or None
+
+
+def _checked_user_data(value: typing.Mapping[str, typing.Any] | None) -> dict[str, typing.Any] | None:
+    # Only user-facing construction runs this (the codec's and the parser's fast builders skip converters).
+    return checked_user_data(value) if value else None
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -113,7 +119,9 @@ class Track:
     Memory per queued track is kept low: `plugin_info` and `user_data` read as one shared, empty, read-only
     mapping when there is none, and a track parsed from JSON whose blob says exactly what its `info` says
     keeps only the blob; its `info` is decoded from it on first access (then kept). Give a track user data
-    with ``Track(..., user_data={...})`` or `with_user_data`.
+    with ``Track(..., user_data={...})`` or `with_user_data`: it must be strict JSON (string keys; no NaN, no
+    lone surrogate, no datetime or set), else `UserDataError` names the offending key path, and the track
+    keeps its own copy (tuples become lists), so changing the dict afterwards does not change the track.
     """
 
     encoded: str
@@ -124,7 +132,7 @@ class Track:
         default=None, alias="plugin_info", converter=_none_if_empty
     )
     _user_data: typing.Mapping[str, typing.Any] | None = attrs.field(
-        default=None, alias="user_data", converter=_none_if_empty
+        default=None, alias="user_data", converter=_checked_user_data
     )
 
     @property
@@ -151,11 +159,14 @@ class Track:
     def with_user_data(self, data: typing.Mapping[str, typing.Any] | None = None, /, **values: typing.Any) -> Track:
         """Return a copy of this track whose user data is `data` (or the current one) updated with `values`.
 
-        ``track.with_user_data(requester=123)`` adds a key; ``track.with_user_data({})`` clears it.
+        ``track.with_user_data(requester=123)`` adds a key; ``track.with_user_data({})`` clears it. Raises
+        `UserDataError` (a `TypeError` and a `ValueError`) naming the key path of any value that is not JSON.
         """
-        merged = dict(self.user_data if data is None else data)
-        merged.update(values)
-        return Track(encoded=self.encoded, info=self._info, plugin_info=self._plugin_info, user_data=merged)
+        # What this track holds was checked when it was given (or read from JSON): check only what is new.
+        merged = dict(self.user_data) if data is None else checked_user_data(data)
+        if values:
+            merged.update(checked_user_data(values))
+        return new_track(self.encoded, self._info, self._plugin_info, merged or None)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -258,12 +269,14 @@ def new_track_info(
 def new_track(
     encoded: str,
     info: TrackInfo | None,
-    plugin_info: dict[str, typing.Any] | None = None,
+    plugin_info: typing.Mapping[str, typing.Any] | None = None,
     user_data: dict[str, typing.Any] | None = None,
 ) -> Track:
     """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``.
 
     `info` ``None`` makes a compact track: only do that when `encoded` is known to decode to the right info.
+    `user_data` is not checked (`Track`'s constructor checks it): pass only data that was read from JSON or
+    already checked. The session stores and the REST client repair whatever is not JSON when they write it.
     """
     track = _object_new(_TrackTwin)
     # This module's own class, filled without its converters: the fast path of decoding thousands of queues.

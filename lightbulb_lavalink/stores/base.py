@@ -13,7 +13,8 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
-from lightbulb_lavalink.snapshot import GuildSnapshot
+from lightbulb_lavalink.protocol.user_data import without_non_json
+from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -49,7 +50,8 @@ class SessionStore(typing.Protocol):
     """Where the Lavalink session id and each guild's snapshot live between bot restarts.
 
     Every method may raise `StoreError` (unreachable server, unwritable file). Writes are atomic per call:
-    after a crash a guild holds either its previous or its new snapshot, never a mix.
+    after a crash a guild holds either its previous or its new snapshot, never a mix. Our stores encode with
+    `encode_snapshot`: track user data that is not JSON costs only itself (one warning), never the guild.
     """
 
     @property
@@ -99,18 +101,91 @@ class SessionStore(typing.Protocol):
 
 
 def encode_snapshot(snapshot: GuildSnapshot) -> str:
-    """Serialise a snapshot to compact JSON; raise `StoreError` if it holds something JSON cannot carry."""
-    try:
-        text = json.dumps(snapshot.to_dict(), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        text.encode("utf-8")  # a lone surrogate passes json.dumps but no store can write it
-    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
-        raise StoreError(f"guild {snapshot.guild_id}: snapshot is not JSON-safe: {exc}") from None
+    """Serialise a snapshot to compact, strict JSON: no ``NaN`` or ``Infinity``, and text UTF-8 can carry.
+
+    Track user data (or plugin info) that is not JSON, because it was changed after `Track` checked it or never
+    went through that check, costs only its offending parts on only that track (see `without_non_json`): the
+    rest of the guild is kept, and one warning names the guild, each such track's place and what was left out.
+    Raises `StoreError` if the snapshot still holds something JSON cannot carry (its filters, say).
+    """
+    text, problems = snapshot_text(snapshot)
+    _warn_left_out(snapshot.guild_id, problems)
     return text
 
 
+def snapshot_text(snapshot: GuildSnapshot) -> tuple[str, list[str]]:
+    """`encode_snapshot` without the warning: the JSON text, and what was left out of track data (not logged).
+
+    Raises `StoreError` as `encode_snapshot` does.
+    """
+    try:
+        return _strict_dumps(snapshot.to_dict()), []
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        pass  # the cheap path failed: find what is not JSON
+    repaired, problems = _without_non_json_track_data(snapshot)
+    try:
+        return _strict_dumps(repaired.to_dict()), problems
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise StoreError(f"guild {snapshot.guild_id}: snapshot is not JSON-safe: {exc}") from None
+
+
+def _warn_left_out(guild_id: int, problems: list[str]) -> None:
+    if problems:
+        _LOGGER.warning(
+            "guild %s: saving it without the track data that is not JSON (the rest of the guild is kept): %s",
+            guild_id,
+            "; ".join(problems),
+        )
+
+
+def _strict_dumps(data: typing.Any) -> str:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if not text.isascii():
+        text.encode("utf-8")  # a lone surrogate passes json.dumps but no store can write it
+    return text
+
+
+def _without_non_json_track_data(snapshot: GuildSnapshot) -> tuple[GuildSnapshot, list[str]]:
+    """`snapshot` with what is not JSON left out of each track's user data and plugin info, and what that was."""
+    problems: list[str] = []
+
+    def repaired(track: TrackSnapshot, place: str) -> TrackSnapshot:
+        user_data, lost = without_non_json(track.user_data, "user_data")
+        plugin_info, lost_info = without_non_json(track.plugin_info, "plugin_info")
+        if not lost and not lost_info:
+            return track
+        problems.extend(f"{place} {problem}" for problem in (*lost, *lost_info))
+        return TrackSnapshot(encoded=track.encoded, user_data=user_data, plugin_info=plugin_info)
+
+    queue = snapshot.queue
+    return (
+        attrs.evolve(
+            snapshot,
+            track=None if snapshot.track is None else repaired(snapshot.track, "current track"),
+            queue=attrs.evolve(
+                queue,
+                tracks=tuple(repaired(t, f"queue[{i}]") for i, t in enumerate(queue.tracks)),
+                history=tuple(repaired(t, f"history[{i}]") for i, t in enumerate(queue.history)),
+            ),
+        ),
+        problems,
+    )
+
+
 def latest_by_guild(snapshots: collections.abc.Iterable[GuildSnapshot]) -> dict[int, str]:
-    """Encode snapshots by guild id, the last one winning for a repeated guild."""
-    return {snapshot.guild_id: encode_snapshot(snapshot) for snapshot in snapshots}
+    """Encode snapshots by guild id, the last one winning for a repeated guild (`encode_snapshot` each).
+
+    Raises `StoreError` for the first snapshot that cannot be saved; the warnings about track data left out
+    are logged only once every snapshot is encoded, so a batch that is refused (and retried without the
+    culprit) warns once per guild.
+    """
+    encoded: dict[int, str] = {}
+    left_out: dict[int, list[str]] = {}
+    for snapshot in snapshots:
+        encoded[snapshot.guild_id], left_out[snapshot.guild_id] = snapshot_text(snapshot)
+    for guild_id, problems in left_out.items():
+        _warn_left_out(guild_id, problems)
+    return encoded
 
 
 def decode_guilds(

@@ -18,7 +18,7 @@ from lightbulb_lavalink.stores.base import (
     WorkerThread,
     corrupt_name,
     decode_guilds,
-    encode_snapshot,
+    latest_by_guild,
     sorted_keys,
 )
 
@@ -271,7 +271,7 @@ class JSONFileStore:
     async def put_guilds(self, key: StoreKey, snapshots: collections.abc.Iterable[GuildSnapshot]) -> None:
         """Save several guild snapshots in one atomic rewrite of the file."""
         # A deep, JSON-checked copy: later changes to the snapshot's dicts cannot reach the file's content.
-        encoded = {str(s.guild_id): json.loads(encode_snapshot(s)) for s in snapshots}
+        encoded = {str(guild_id): json.loads(text) for guild_id, text in latest_by_guild(snapshots).items()}
         if not encoded:
             return
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import logging
+import math
 import socket
 import types
 import typing
@@ -26,10 +28,10 @@ from lightbulb_lavalink.errors import (
 )
 from lightbulb_lavalink.protocol.player import PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME, RestClient
-from lightbulb_lavalink.protocol.tracks import LoadType
+from lightbulb_lavalink.protocol.tracks import LoadType, Track
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 
-from .helpers import PASSWORD, free_port, serve_app
+from .helpers import BLOB, PASSWORD, free_port, serve_app
 
 
 class OddNode:
@@ -139,6 +141,41 @@ async def test_update_session_sends_only_what_is_given(odd: OddNode, rest: RestC
     await rest.update_session("abc", resuming=False)
     assert [json.loads(r["body"]) for r in odd.requests] == [{"timeout": 90}, {"resuming": False}]
     assert all(r["method"] == "PATCH" for r in odd.requests)
+
+
+async def test_update_player_sends_strict_json_leaving_out_user_data_that_is_not_json(
+    odd: OddNode, rest: RestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # User data that got past Track's check (changed in place, read from a hand-edited store) must not cost the
+    # track: Lavalink refuses a body with NaN (and Python cannot even write a datetime), so it is left out.
+    track = {"encoded": BLOB, "info": Track(encoded=BLOB).info.to_payload(), "pluginInfo": {}, "userData": {}}
+    player = {"guildId": "42", "track": track, "volume": 100, "paused": False, "filters": {},
+              "state": {"time": 1, "position": 0, "connected": True, "ping": 0},
+              "voice": {"token": "t", "endpoint": "e", "sessionId": "s"}}  # fmt: skip
+    odd.answer = answer(200, json.dumps(player))
+    user_data = {
+        "requester": "42",
+        "score": math.nan,
+        "when": datetime.datetime(2024, 5, 1),
+        "title": "broken \ud83d",
+        "marks": [1, math.inf, 3],
+    }
+    with caplog.at_level(logging.WARNING, "lightbulb_lavalink.protocol.rest"):
+        await rest.update_player("abc", 42, PlayerUpdate(track=TrackUpdate(encoded=BLOB, user_data=user_data)))
+    (request,) = odd.requests
+    body = json.loads(request["body"], parse_constant=_refuse_constant)  # strictly, as Lavalink reads it
+    request["body"].decode("utf-8")
+    assert body == {"track": {"encoded": BLOB, "userData": {"requester": "42", "marks": [1, None, 3]}}}
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "guild 42" in warning
+    for path in ("['score']", "['when']", "['title']", "['marks'][1]"):
+        assert path in warning
+    await rest.update_player("abc", 42, PlayerUpdate(track=TrackUpdate(encoded=BLOB, user_data={"a": [1.5]})))
+    assert json.loads(odd.requests[1]["body"])["track"]["userData"] == {"a": [1.5]}
+
+
+def _refuse_constant(name: str) -> typing.NoReturn:
+    raise ValueError(f"{name} is not JSON")
 
 
 async def test_version_is_plain_text_and_an_empty_route_planner_is_none(odd: OddNode, rest: RestClient) -> None:
