@@ -25,6 +25,7 @@ from lightbulb_lavalink.protocol.messages import (
     TrackStuckMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.protocol.tracks import Track
 from lightbulb_lavalink.queue import GuildQueue
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
@@ -33,7 +34,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.messages import EventMessage
     from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerState, VoiceState
-    from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.voice import VoiceConnectionInfo
 
 __all__ = ["Player", "same_track"]
@@ -65,6 +65,11 @@ def same_track(a: Track | None, b: Track | None) -> bool:
         return False
 
 
+def _track_of(saved: TrackSnapshot) -> Track:
+    """The track a snapshot saved: its own blob, user data and plugin info (the blob the user queued)."""
+    return Track(encoded=saved.encoded, plugin_info=saved.plugin_info, user_data=saved.user_data)
+
+
 class Player:
     """A guild's player: its node, voice channel, current track, interpolated position and queue.
 
@@ -81,6 +86,7 @@ class Player:
         "_pending",
         "_position_save_interval",
         "_ready",
+        "_starting",
         "_state_at",
         "_superseded",
         "_track_events",
@@ -130,6 +136,7 @@ class Player:
         self._destroyed = False
         self._frozen = False
         self._pending: Track | None = None  # should be playing, but the node was away when it was started
+        self._starting: Track | None = None  # the track a request in flight starts, to know its blob when it echoes
         self._ready = asyncio.Event()  # cleared while the guild is being recovered: commands wait
         self._ready.set()
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
@@ -284,18 +291,25 @@ class Player:
         )
 
     async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
-        """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice."""
-        track = snap.track
+        """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice.
+
+        The track is the snapshot's own blob, sent with its position even at 0 (a blob says where it starts).
+        """
+        track = None if snap.track is None else _track_of(snap.track)
         update = PlayerUpdate(
-            track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
-            position=snap.position if track is not None and snap.position else UNSET,
+            track=(TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)) if track is not None else UNSET),
+            position=snap.position if track is not None else UNSET,
             end_time=snap.end_time if track is not None and snap.end_time is not None else UNSET,
             paused=snap.paused,
             volume=snap.volume,
             filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
             voice=voice if voice is not None else UNSET,
         )
-        await self._update(update)
+        self._starting = track
+        try:
+            await self._update(update)
+        finally:
+            self._starting = None
         self._pending = None
         self._end_time = snap.end_time if track is not None else None
         self._client._schedule_snapshot(self)
@@ -332,19 +346,26 @@ class Player:
     async def _switch_to(
         self, track: Track, *, start: int = 0, end: int | None = None, paused: bool | None = None
     ) -> None:
-        """Replace whatever plays by `track`; the end of the replaced track never advances the queue."""
+        """Replace whatever plays by `track`; the end of the replaced track never advances the queue.
+
+        `position` is always sent: a blob carries the position it was taken at, so one from an event or a REST
+        answer would otherwise start there. The player keeps `track` itself (the user's object) as its track.
+        """
         superseded, self._superseded = self._superseded, self.track
         update = PlayerUpdate(
             track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
-            position=start if start else UNSET,
+            position=start,
             end_time=end if end is not None else UNSET,
             paused=paused if paused is not None else UNSET,
         )
+        self._starting = track
         try:
             await self._update(update)
         except BaseException:
             self._superseded = superseded
             raise
+        finally:
+            self._starting = None
         self._pending = None
         self._end_time = end
         self._save(position=True)
@@ -376,15 +397,29 @@ class Player:
         self._apply_info(info, track=fresh)
 
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
-        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state."""
+        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.
+
+        A track we sent stays the object we sent (see `_own`).
+        """
         if track:
-            self.track = info.track
+            self.track = None if info.track is None else self._own(info.track)
             self._on_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
         self.filters = info.filters
         if info.voice.session_id:
             self.voice = info.voice
+
+    def _own(self, track: Track) -> Track:
+        """Our own object for `track`, a blob the node sent back (an event, a REST answer), or `track` itself.
+
+        The node re-encodes a track with its current position; the object we sent is the blob the user queued,
+        with its user data, and is what goes to the history and back into a loop.
+        """
+        for mine in (self._starting, self._pending, self.track):
+            if mine is not None and same_track(mine, track):
+                return mine
+        return track
 
     def _freeze_position(self) -> None:
         """The node went away: stop interpolating and save where the track was."""
@@ -417,7 +452,7 @@ class Player:
             return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
-            self.track = message.track
+            self.track = self._own(message.track)
             self._save(position=True)
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
@@ -443,8 +478,9 @@ class Player:
         superseded = self._superseded is not None and same_track(self._superseded, ended)
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
+        finished = ended
         if self.track is not None and same_track(self.track, ended):
-            self.track = None
+            finished, self.track = self.track, None  # the object we sent: the blob the user queued
             still_current = True
         else:
             still_current = self.track is None
@@ -465,7 +501,15 @@ class Player:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, _title(ended))
             return
-        await self._play_next(self.queue.advance(ended))
+        await self._play_next(self.queue.advance(finished))
+
+    def _adopt(self, snap: GuildSnapshot) -> None:
+        """After a resumed sync rebuilt this player, take the current track's own blob from its saved snapshot
+        (Lavalink's is re-encoded at its position)."""
+        if snap.track is not None and self.track is not None:
+            saved = _track_of(snap.track)
+            if same_track(self.track, saved):
+                self.track = saved
 
     async def _play_next(self, nxt: Track | None) -> None:
         """Start `nxt` (the queue's next track); skip tracks the node refuses; `QueueEndEvent` when none is left."""

@@ -163,6 +163,8 @@ class ResumeCoordinator:
                 if current is not None and current.to_voice_state() != info.voice:
                     revoice.append(player)
             player._apply_info(info)
+            if snap is not None:
+                player._adopt(snap)  # the blob the user queued
             synced.add(gid)
             if info.track is None and player._pending is not None:
                 # Its next track could not be started while the node was away: start it after the replay.
