@@ -46,6 +46,7 @@ from lightbulb_lavalink.events import (
     TrackEndEvent,
     TrackExceptionEvent,
     TrackStartEvent,
+    TrackStartFailedEvent,
     TrackStuckEvent,
     VoiceClosedEvent,
 )
@@ -164,6 +165,7 @@ __all__ = [
     "TrackInfo",
     "TrackSnapshot",
     "TrackStartEvent",
+    "TrackStartFailedEvent",
     "TrackStuckEvent",
     "Tremolo",
     "Vibrato",

@@ -367,10 +367,11 @@ class LavalinkClient:
                 return True
         return False
 
-    def _spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
+    def _spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(self._guard(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     @staticmethod
     async def _guard(coro: Coroutine[typing.Any, typing.Any, None], name: str) -> None:

@@ -10,13 +10,8 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import (
-    NodeUnavailable,
-    RequestTimeoutError,
-    RestError,
-    SessionNotFoundError,
-    TrackDecodeError,
-)
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, TrackDecodeError
+from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.messages import (
     TrackEndMessage,
@@ -28,6 +23,7 @@ from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.protocol.tracks import Track
 from lightbulb_lavalink.queue import GuildQueue
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
+from lightbulb_lavalink.verdicts import refuses
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.client import LavalinkClient
@@ -83,9 +79,12 @@ class Player:
         "_frozen",
         "_last_ended",
         "_last_position_save",
+        "_lock",
         "_pending",
+        "_pending_at",
         "_position_save_interval",
         "_ready",
+        "_retry",
         "_starting",
         "_state_at",
         "_superseded",
@@ -135,8 +134,14 @@ class Player:
         """`guild_id` as a hikari snowflake (what events carry)."""
         self._destroyed = False
         self._frozen = False
-        self._pending: Track | None = None  # should be playing, but the node was away when it was started
+        # What should be playing but has not started: the request that starts it failed for a reason that is not
+        # the track's (the node away, a 5xx, an unreadable answer...). Snapshots report it as the track, a retry
+        # or the session's return starts it, and commands act on it as on the current track.
+        self._pending: Track | None = None
+        self._pending_at = 0  # where the pending track starts, in milliseconds
+        self._retry: asyncio.Task[None] | None = None  # retries the pending track while the node is connected
         self._starting: Track | None = None  # the track a request in flight starts, to know its blob when it echoes
+        self._lock = asyncio.Lock()  # one command or retry changes the track at a time
         self._ready = asyncio.Event()  # cleared while the guild is being recovered: commands wait
         self._ready.set()
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
@@ -182,24 +187,40 @@ class Player:
         `start`/`end` are milliseconds. With `replace=False` an already playing track is kept and `track` is
         queued instead. Returns `None` when there was nothing to play. If the node cannot be reached the error
         is raised and the queue is left as it was.
+
+        A track waiting to start (its request failed and is being retried) counts as the playing one: with
+        `replace=False` `track` is queued behind it; a `track` played now goes in front of it (it plays next,
+        it is not dropped); with no `track` it is started now.
         """
         await self._prepare()
-        if track is not None and not replace and self.track is not None:
-            self.queue.add(track)
-            return self.track
-        checkpoint = self.queue.checkpoint()
-        if track is None:
-            if self.track is not None and not replace:
-                return self.track
-            track = self.queue.advance(None)
+        async with self._lock:
+            # A pending track is the current one as far as the user can tell (`snapshot()` reports it).
+            pending = self._pending if self.track is None else None
+            current = self.track if self.track is not None else pending
+            if track is not None and not replace and current is not None:
+                self.queue.add(track)
+                return current
+            checkpoint = self.queue.checkpoint()
             if track is None:
-                return None
-        try:
-            await self._switch_to(track, start=start, end=end, paused=paused)
-        except BaseException:
-            self.queue.rollback(checkpoint)
-            raise
-        return track
+                if current is not None and not replace:
+                    return current
+                if pending is not None:
+                    # Play what should be playing, now rather than at its next retry.
+                    track = pending
+                    if not start and end is None:
+                        start, end = self._pending_at, self._end_time
+                else:
+                    track = self.queue.advance(None)
+                    if track is None:
+                        return None
+            elif pending is not None:
+                self.queue.insert(0, pending)  # it never got to play: it plays next, it is not dropped
+            try:
+                await self._switch_to(track, start=start, end=end, paused=paused)
+            except BaseException:
+                self.queue.rollback(checkpoint)
+                raise
+            return track
 
     async def pause(self) -> None:
         """Pause playback."""
@@ -242,27 +263,31 @@ class Player:
     async def skip(self) -> Track | None:
         """Skip the current track and play the next one from the queue; return it (`None`: queue ended).
 
-        If the node cannot be reached the error is raised and the queue is left as it was.
+        A track waiting to start is skipped like a playing one (it goes to the history). If the node cannot be
+        reached the error is raised and the queue is left as it was.
         """
         await self._prepare()
-        checkpoint = self.queue.checkpoint()
-        nxt = self.queue.skip(self.track)
-        try:
-            if nxt is None:
-                await self._stop()
-            else:
-                await self._switch_to(nxt)
-        except BaseException:
-            self.queue.rollback(checkpoint)
-            raise
+        async with self._lock:
+            checkpoint = self.queue.checkpoint()
+            # A pending track is skipped like a playing one: to the history, never silently dropped.
+            nxt = self.queue.skip(self.track if self.track is not None else self._pending)
+            try:
+                if nxt is None:
+                    await self._stop()
+                else:
+                    await self._switch_to(nxt)
+            except BaseException:
+                self.queue.rollback(checkpoint)
+                raise
         if nxt is None:
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
         return nxt
 
     async def stop(self) -> None:
-        """Stop the current track; the queue is kept."""
+        """Stop the current track (or the one waiting to start); the queue is kept."""
         await self._prepare()
-        await self._stop()
+        async with self._lock:
+            await self._stop()
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.
@@ -271,31 +296,38 @@ class Player:
         """
         self._destroyed = True
         self._ready.set()
+        if self._retry is not None:
+            self._retry.cancel()
         await self.node.discard_player(self.guild_id)
 
     def snapshot(self) -> GuildSnapshot:
         """The plain-data form of this guild's playback and queue, for the session store."""
+        pending = self.track is None and self._pending is not None
         track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
             guild_id=self.guild_id,
             node=self.node.name,
             channel_id=self.channel_id,
             track=None if track is None else TrackSnapshot.of(track),
-            position=self.position if self.track is not None else 0,
+            position=self.position if self.track is not None else self._pending_at if pending else 0,
             paused=self.paused,
             volume=self.volume,
             filters=self.filters.to_payload(),
             queue=self.queue.snapshot(),
             updated_at=self._client.clock.time(),
-            end_time=self._end_time if self.track is not None else None,
+            end_time=self._end_time if track is not None else None,
         )
 
     async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
         """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice.
 
-        The track is the snapshot's own blob, sent with its position even at 0 (a blob says where it starts).
+        The track is the snapshot's own blob, sent with its position even at 0 (a blob says where it starts). Until
+        the node confirms it, it is pending: if the request fails, the snapshot still has it.
         """
         track = None if snap.track is None else _track_of(snap.track)
+        if track is not None:
+            self.track = None
+            self._set_pending(track, snap.position, snap.end_time)
         update = PlayerUpdate(
             track=(TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)) if track is not None else UNSET),
             position=snap.position if track is not None else UNSET,
@@ -402,7 +434,10 @@ class Player:
         A track we sent stays the object we sent (see `_own`).
         """
         if track:
-            self.track = None if info.track is None else self._own(info.track)
+            current = None if info.track is None else self._own(info.track)
+            if current is not None and current is self._pending:
+                self._pending = None  # it did start
+            self.track = current
             self._on_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
@@ -452,7 +487,10 @@ class Player:
             return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
-            self.track = self._own(message.track)
+            started = self._own(message.track)
+            if started is self._pending:
+                self._pending = None  # it started after all (the answer to its request was lost or unreadable)
+            self.track = started
             self._save(position=True)
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
@@ -482,8 +520,11 @@ class Player:
         if self.track is not None and same_track(self.track, ended):
             finished, self.track = self.track, None  # the object we sent: the blob the user queued
             still_current = True
+        elif self._pending is not None and message.reason.may_start_next and same_track(self._pending, ended):
+            finished, self._pending = self._pending, None  # it did play: we missed its start
+            still_current = True
         else:
-            still_current = self.track is None
+            still_current = self.track is None and self._pending is None
         client.dispatch(
             events.TrackEndEvent(
                 app=client.app,
@@ -503,6 +544,17 @@ class Player:
             return
         await self._play_next(self.queue.advance(finished))
 
+    async def _play_next(self, nxt: Track | None, *, start: int = 0, end: int | None = None) -> None:
+        """Start `nxt` (the queue's next track); `QueueEndEvent` when none is left.
+
+        Tracks the node refuses are skipped. When the request fails for any other reason, `nxt` stays pending
+        (the queue as it was, nothing to the history) and is retried until it starts.
+        """
+        failure = await self._advance_to(nxt, start=start, end=end)
+        if failure is not None:
+            self._retry_later()
+            self._dispatch_start_failed(*failure, refused=False)
+
     def _adopt(self, snap: GuildSnapshot) -> None:
         """After a resumed sync rebuilt this player, take the current track's own blob from its saved snapshot
         (Lavalink's is re-encoded at its position)."""
@@ -511,26 +563,73 @@ class Player:
             if same_track(self.track, saved):
                 self.track = saved
 
-    async def _play_next(self, nxt: Track | None) -> None:
-        """Start `nxt` (the queue's next track); skip tracks the node refuses; `QueueEndEvent` when none is left."""
+    def _set_pending(self, track: Track, start: int, end: int | None) -> None:
+        self._pending, self._pending_at, self._end_time = track, start, end
+        self._save()
+
+    async def _advance_to(
+        self, nxt: Track | None, *, start: int = 0, end: int | None = None
+    ) -> tuple[Track, LavalinkError] | None:
+        """Start `nxt`, skipping tracks the node refuses; `QueueEndEvent` when none is left.
+
+        Returns the track and the error when a request failed for a reason that is not the track's: the track
+        is then pending, the queue untouched.
+        """
         client = self._client
         while nxt is not None:
+            self._set_pending(nxt, start, end)
             try:
-                await self._switch_to(nxt)
-                return
-            except (SessionNotFoundError, NodeUnavailable, RequestTimeoutError) as exc:
-                # The node is away, not the track's fault: it is what should be playing, and starts once the
-                # session is back (resumed or recovered).
-                _LOGGER.warning("guild %s: could not start the next track %s: %s", self.guild_id, _title(nxt), exc)
-                self._pending = nxt
-                self._save()
-                return
-            except (RestError, TrackDecodeError) as exc:
-                # The node refused this track (cannot decode it, no such source...): drop it, try the next one.
+                await self._switch_to(nxt, start=start, end=end)
+                return None
+            except LavalinkError as exc:
+                if self._pending is not nxt:
+                    return None  # settled meanwhile: its TrackStartEvent came, or a command replaced it
+                if not await refuses(nxt, exc, decode=lambda blob: self.node.rest.decode_track(blob)):
+                    _LOGGER.warning("guild %s: could not start %s, retrying: %s", self.guild_id, _title(nxt), exc)
+                    return nxt, exc
                 _LOGGER.warning("guild %s: skipping %s, the node refused it: %s", self.guild_id, _title(nxt), exc)
-                nxt = self.queue.advance(None)
+                self._pending = None
+                self._dispatch_start_failed(nxt, exc, refused=True)
+            nxt = self.queue.advance(None)
+            start, end = 0, None
+        self._pending = None
         self._save(position=True)
         client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=self))
+        return None
+
+    def _retry_later(self) -> None:
+        if self._destroyed or (self._retry is not None and not self._retry.done()):
+            return
+        self._retry = self._client._spawn(self._retry_pending(), name=f"lavalink-retry-{self.guild_id}")
+
+    async def _retry_pending(self) -> None:
+        """Retry the pending track with backoff while its node is connected.
+
+        Once the node is away the retries end: its session's return starts the track (a resumed session after
+        its replay, a lost one through the recovery of the snapshot, which reports it).
+        """
+        settings = self._client.settings
+        backoff = Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay)
+        for delay in backoff.delays():
+            await self._client.clock.sleep(delay)
+            if self._destroyed or self._pending is None or self.track is not None or not self.node.connected:
+                return
+            async with self._lock:
+                track = self._pending
+                if track is None or self.track is not None:
+                    return
+                failure = await self._advance_to(track, start=self._pending_at, end=self._end_time)
+            if failure is None:
+                return
+            self._dispatch_start_failed(*failure, refused=False)
+
+    def _dispatch_start_failed(self, track: Track, error: LavalinkError, *, refused: bool) -> None:
+        client = self._client
+        client.dispatch(
+            events.TrackStartFailedEvent(
+                app=client.app, client=client, player=self, track=track, error=error, refused=refused
+            )
+        )
 
     def _save(self, *, position: bool = False) -> None:
         if position:
