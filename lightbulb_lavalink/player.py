@@ -316,6 +316,7 @@ class Player:
             queue=self.queue.snapshot(),
             updated_at=self._client.clock.time(),
             end_time=self._end_time if track is not None else None,
+            pending=pending,
         )
 
     async def _restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
@@ -555,13 +556,25 @@ class Player:
             self._retry_later()
             self._dispatch_start_failed(*failure, refused=False)
 
+    async def _start_pending(self) -> None:
+        """The node's session is back (resumed): start the pending track now, not at its next retry."""
+        if self._pending is not None and self.track is None:
+            await self._play_next(self._pending, start=self._pending_at, end=self._end_time)
+
     def _adopt(self, snap: GuildSnapshot) -> None:
-        """After a resumed sync rebuilt this player, take the current track's own blob from its saved snapshot
-        (Lavalink's is re-encoded at its position)."""
-        if snap.track is not None and self.track is not None:
-            saved = _track_of(snap.track)
+        """After a resumed sync rebuilt this player, take from its saved snapshot what Lavalink does not know.
+
+        The current track's own blob (Lavalink's is re-encoded at its position), or a track that was still
+        waiting to start when the bot stopped (`GuildSnapshot.pending`): it is pending again.
+        """
+        if snap.track is None:
+            return
+        saved = _track_of(snap.track)
+        if self.track is not None:
             if same_track(self.track, saved):
                 self.track = saved
+        elif snap.pending and self._pending is None:
+            self._set_pending(saved, snap.position, snap.end_time)
 
     def _set_pending(self, track: Track, start: int, end: int | None) -> None:
         self._pending, self._pending_at, self._end_time = track, start, end
@@ -605,8 +618,8 @@ class Player:
     async def _retry_pending(self) -> None:
         """Retry the pending track with backoff while its node is connected.
 
-        Once the node is away the retries end: its session's return starts the track (a resumed session after
-        its replay, a lost one through the recovery of the snapshot, which reports it).
+        Once the node is away the retries end: its session's return starts the track (a resumed session
+        through `_start_pending`, a lost one through the recovery of the snapshot, which reports it).
         """
         settings = self._client.settings
         backoff = Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay)

@@ -164,7 +164,7 @@ class ResumeCoordinator:
                     revoice.append(player)
             player._apply_info(info)
             if snap is not None:
-                player._adopt(snap)  # the blob the user queued
+                player._adopt(snap)  # the blob the user queued; a track that was still waiting to start
             synced.add(gid)
             if info.track is None and player._pending is not None:
                 # Its next track could not be started while the node was away: start it after the replay.
@@ -226,8 +226,7 @@ class ResumeCoordinator:
             ):
                 continue
             if stalled.finished is None:
-                pending, player._pending = player._pending, None
-                await player._play_next(pending)
+                await player._start_pending()
                 continue
             try:
                 finished = decode_track(stalled.finished.encoded).with_user_data(stalled.finished.user_data)

@@ -129,6 +129,9 @@ class GuildSnapshot:
     """Unix time at which `position` was true."""
     end_time: int | None = None
     """Where the current track stops early (a clip's `end`), in milliseconds, or `None`."""
+    pending: bool = False
+    """Whether `track` had not started yet: the request that starts it had failed (the node away, a 5xx...), so
+    it is still to be started, from `position`, rather than a track that played and may have ended."""
 
     def to_dict(self) -> dict[str, typing.Any]:
         """Return the JSON-safe form (guild and channel ids as strings, as Discord writes them)."""
@@ -144,6 +147,7 @@ class GuildSnapshot:
             "queue": self.queue.to_dict(),
             "updatedAt": self.updated_at,
             **({} if self.end_time is None else {"endTime": self.end_time}),
+            **({"pending": True} if self.pending else {}),
         }
 
     @classmethod
@@ -173,4 +177,5 @@ class GuildSnapshot:
             queue=QueueSnapshot.from_dict(_expect(data, "queue", dict, "")),
             updated_at=float(_expect(data, "updatedAt", (int, float), "")),
             end_time=_expect(data, "endTime", (int, type(None)), "") if "endTime" in data else None,
+            pending=_expect(data, "pending", bool, "") if "pending" in data else False,
         )

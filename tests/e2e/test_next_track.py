@@ -367,6 +367,28 @@ async def test_leaving_while_a_track_is_pending_ends_its_retries(world: World, m
     assert len(patches.starts) == attempts
 
 
+async def test_a_track_still_pending_at_a_restart_plays_when_the_session_resumes(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    process = await world.boot()
+    first, second, third = await playing_with_queue(world, process)
+    patches = FailingStarts(monkeypatch)
+    patches.arm(NOT_A_VERDICT["502 from a proxy during a node restart"], times=1)
+    await next_track_failed(world, process)
+    await world.stop(process)  # a deploy while the next track could not start: the snapshot says it is pending
+
+    again = await world.boot()
+    started = await got(expect(again, events.TrackStartEvent, starting(second), seen=True))
+    assert not started.replayed
+    player = again.client.get_player(world.guilds[0].id)
+    assert player is not None and player.track is not None
+    assert player.track.info.identifier == second.info.identifier
+    assert player.track.user_data == dict(second.user_data)
+    assert ids(player.queue) == ids([third]), "the track that never played was taken for one that ended"
+    assert ids(player.queue.history) == ids([first])
+    assert patches.starts[-1].position == 0
+
+
 # -- keep the blob the user queued ------------------------------------------------------------------------------
 
 
