@@ -10,7 +10,7 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, TrackDecodeError
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, ProtocolError, TrackDecodeError
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.messages import (
@@ -21,7 +21,7 @@ from lightbulb_lavalink.protocol.messages import (
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.protocol.tracks import Track
-from lightbulb_lavalink.queue import GuildQueue
+from lightbulb_lavalink.queue import GuildQueue, QueueCheckpoint
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 from lightbulb_lavalink.verdicts import refuses
 
@@ -66,6 +66,16 @@ def _track_of(saved: TrackSnapshot) -> Track:
     return Track(encoded=saved.encoded, plugin_info=saved.plugin_info, user_data=saved.user_data)
 
 
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class _Unconfirmed:
+    """A command whose answer was unreadable: it raised and its queue change was undone, but the node may have
+    applied it. If `track` then starts, the change stands after all (unless the queue changed meanwhile)."""
+
+    track: Track
+    queue: QueueCheckpoint  # the queue as the command left it
+    version: int  # the queue's version once rolled back
+
+
 class Player:
     """A guild's player: its node, voice channel, current track, interpolated position and queue.
 
@@ -89,6 +99,7 @@ class Player:
         "_state_at",
         "_superseded",
         "_track_events",
+        "_unconfirmed",
         "channel_id",
         "connected",
         "filters",
@@ -145,6 +156,7 @@ class Player:
         self._ready = asyncio.Event()  # cleared while the guild is being recovered: commands wait
         self._ready.set()
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
+        self._unconfirmed: _Unconfirmed | None = None
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
         self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
@@ -217,8 +229,8 @@ class Player:
                 self.queue.insert(0, pending)  # it never got to play: it plays next, it is not dropped
             try:
                 await self._switch_to(track, start=start, end=end, paused=paused)
-            except BaseException:
-                self.queue.rollback(checkpoint)
+            except BaseException as exc:
+                self._roll_back(checkpoint, track, exc)
                 raise
             return track
 
@@ -276,8 +288,8 @@ class Player:
                     await self._stop()
                 else:
                     await self._switch_to(nxt)
-            except BaseException:
-                self.queue.rollback(checkpoint)
+            except BaseException as exc:
+                self._roll_back(checkpoint, nxt, exc)
                 raise
         if nxt is None:
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
@@ -288,6 +300,17 @@ class Player:
         await self._prepare()
         async with self._lock:
             await self._stop()
+
+    def _roll_back(self, checkpoint: QueueCheckpoint, started: Track | None, error: BaseException) -> None:
+        """A command failed: put the queue back as it was at `checkpoint`.
+
+        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `started` starts after all,
+        its TrackStartEvent restores the command's own queue change (see `_Unconfirmed`).
+        """
+        done = self.queue.checkpoint()
+        self.queue.rollback(checkpoint)
+        if started is not None and isinstance(error, ProtocolError):
+            self._unconfirmed = _Unconfirmed(track=started, queue=done, version=self.queue.version)
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.
@@ -385,6 +408,7 @@ class Player:
         answer would otherwise start there. The player keeps `track` itself (the user's object) as its track.
         """
         superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
         update = PlayerUpdate(
             track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
             position=start,
@@ -405,6 +429,7 @@ class Player:
 
     async def _stop(self) -> None:
         superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
         try:
             await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
         except BaseException:
@@ -491,6 +516,15 @@ class Player:
             started = self._own(message.track)
             if started is self._pending:
                 self._pending = None  # it started after all (the answer to its request was lost or unreadable)
+            unconfirmed, self._unconfirmed = self._unconfirmed, None
+            if (
+                unconfirmed is not None
+                and same_track(unconfirmed.track, message.track)
+                and self.queue.version == unconfirmed.version
+            ):
+                # The command that raised on an unreadable answer did take effect: so does its queue change.
+                self.queue.rollback(unconfirmed.queue)
+                started = unconfirmed.track
             self.track = started
             self._save(position=True)
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)

@@ -389,6 +389,37 @@ async def test_a_track_still_pending_at_a_restart_plays_when_the_session_resumes
     assert patches.starts[-1].position == 0
 
 
+@pytest.mark.parametrize("applied", [False, True], ids=["not applied", "applied"])
+async def test_a_malformed_answer_to_skip_raises_and_rolls_back_until_the_node_says_it_happened(
+    world: World, monkeypatch: pytest.MonkeyPatch, applied: bool
+) -> None:
+    process = await world.boot()
+    first, second, third = await playing_with_queue(world, process)
+    player = process.client.get_player(world.guilds[0].id)
+    assert player is not None
+    patches = FailingStarts(monkeypatch)
+    patches.arm(NOT_A_VERDICT["malformed 200 (HTML)"], times=1, applied=applied)
+    started = expect(process, events.TrackStartEvent, starting(second))
+
+    with pytest.raises(ProtocolError):
+        await player.skip()
+    assert player.track is first
+    assert ids(player.queue) == ids([second, third]) and list(player.queue.history) == []
+    snap = player.snapshot()
+    assert snap.track is not None and snap.track.encoded == first.encoded
+
+    if applied:
+        # The node did skip: its TrackStartEvent says so, and the skip's queue change stands after all, rather
+        # than `second` playing now and again after.
+        await got(started)
+        assert player.track is second
+        assert ids(player.queue) == ids([third]) and ids(player.queue.history) == ids([first])
+    else:
+        await quiet(world, process)
+        assert player.track is first and not started.done()
+        assert ids(player.queue) == ids([second, third])
+
+
 # -- keep the blob the user queued ------------------------------------------------------------------------------
 
 
