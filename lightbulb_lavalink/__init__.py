@@ -47,6 +47,7 @@ from lightbulb_lavalink.events import (
     TrackEndEvent,
     TrackExceptionEvent,
     TrackStartEvent,
+    TrackStartFailedEvent,
     TrackStuckEvent,
     VoiceClosedEvent,
 )
@@ -165,6 +166,7 @@ __all__ = [
     "TrackInfo",
     "TrackSnapshot",
     "TrackStartEvent",
+    "TrackStartFailedEvent",
     "TrackStuckEvent",
     "Tremolo",
     "UserDataError",

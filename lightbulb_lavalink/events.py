@@ -31,6 +31,7 @@ __all__ = [
     "TrackEvent",
     "TrackExceptionEvent",
     "TrackStartEvent",
+    "TrackStartFailedEvent",
     "TrackStuckEvent",
     "VoiceClosedEvent",
 ]
@@ -45,6 +46,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import Mapping
 
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.errors import LavalinkError
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.messages import TrackEndReason
@@ -192,6 +194,24 @@ class TrackEvent(PlayerEvent, abc.ABC):
 @attrs.define(kw_only=True, weakref_slot=False)
 class TrackStartEvent(TrackEvent):
     """A track started playing."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class TrackStartFailedEvent(TrackEvent):
+    """The player could not start a track on its own (the queue moving on, a retry, a resumed session).
+
+    With `refused`, the node gave its verdict on the track itself (it cannot decode or load it): the track is
+    dropped and the queue moves on. Otherwise the request failed for a reason that is not the track's (the node
+    or a proxy away or overloaded, an unreadable answer): the queue is left as it was, the track stays what should
+    be playing (`Player.snapshot` reports it) and is retried, with backoff while the node is connected and at once
+    when its session comes back. Commands (`Player.play`, `Player.skip`) raise instead.
+    """
+
+    error: LavalinkError = attrs.field()
+    """Why the request failed (a `RestError` with the node's status, a timeout, an unreadable answer...)."""
+
+    refused: bool = attrs.field()
+    """Whether the node refused the track itself (it was skipped) rather than failing the request."""
 
 
 @attrs.define(kw_only=True, weakref_slot=False)

@@ -74,11 +74,12 @@ class Hub:
         if self.writer is not None and self.client.bot_id is not None:
             self.writer.delete(self.client.store_key(node), guild_id)
 
-    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
+    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
         """Run `coro` in a task the client owns: cancelled and awaited on `close()`; errors are logged."""
         task = asyncio.create_task(self._guard(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # -- the registry -----------------------------------------------------------------------------------------
 

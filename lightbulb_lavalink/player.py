@@ -12,14 +12,8 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import (
-    LavalinkError,
-    NodeUnavailable,
-    RequestTimeoutError,
-    RestError,
-    SessionNotFoundError,
-    TrackDecodeError,
-)
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, ProtocolError, TrackDecodeError
+from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.messages import (
     TrackEndMessage,
@@ -28,8 +22,9 @@ from lightbulb_lavalink.protocol.messages import (
     TrackStuckMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
-from lightbulb_lavalink.queue import GuildQueue, LoopMode, restore_track
+from lightbulb_lavalink.queue import GuildQueue, LoopMode, QueueCheckpoint, restore_track
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
+from lightbulb_lavalink.verdicts import refuses
 
 if typing.TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -112,9 +107,19 @@ class PlayerHooks(typing.Protocol):
         """Delete the guild's snapshot saved under `node`."""
         ...
 
-    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> None:
-        """Run `coro` in a task the client owns and cancels on close."""
+    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
+        """Run `coro` in a task the client owns and cancels on close; return the task."""
         ...
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class _Unconfirmed:
+    """A command whose answer was unreadable: it raised and its queue change was undone, but the node may have
+    applied it. If `track` then starts, the change stands after all (unless the queue changed meanwhile)."""
+
+    track: Track
+    queue: QueueCheckpoint  # the queue as the command left it
+    version: int  # the queue's version once rolled back
 
 
 class Player:
@@ -131,14 +136,19 @@ class Player:
         "_hooks",
         "_last_ended",
         "_last_position_save",
+        "_lock",
         "_pending",
+        "_pending_at",
         "_phase",
         "_position_save_interval",
         "_ready",
+        "_retry",
         "_saved",
+        "_starting",
         "_state_at",
         "_superseded",
         "_track_events",
+        "_unconfirmed",
         "channel_id",
         "connected",
         "filters",
@@ -186,12 +196,20 @@ class Player:
         """`guild_id` as a hikari snowflake (what events carry)."""
         self._destroyed = False
         self._frozen = False
-        self._pending: Track | None = None  # should be playing, but the node was away when it was started
+        # What should be playing but has not started: the request that starts it failed for a reason that is not
+        # the track's (the node away, a 5xx, an unreadable answer...). Snapshots report it as the track, a retry
+        # or the session's return starts it, and commands act on it as on the current track.
+        self._pending: Track | None = None
+        self._pending_at = 0  # where the pending track starts, in milliseconds
+        self._retry: asyncio.Task[None] | None = None  # retries the pending track while the node is connected
+        self._starting: Track | None = None  # the track a request in flight starts, to know its blob when it echoes
+        self._lock = asyncio.Lock()  # one command or retry changes the track at a time
         self._ready = asyncio.Event()  # cleared while the guild is restored or recovered: commands wait
         self._ready.set()
         self._phase: GuildState | None = None  # RESTORING or RECOVERING while the guild is being brought back
         self._saved: GuildSnapshot | None = None  # what the store holds meanwhile, the truth until it is done
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
+        self._unconfirmed: _Unconfirmed | None = None
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
         self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
@@ -252,24 +270,40 @@ class Player:
         `start`/`end` are milliseconds. With `replace=False` an already playing track is kept and `track` is
         queued instead. Returns `None` when there was nothing to play. If the node cannot be reached the error
         is raised and the queue is left as it was.
+
+        A track waiting to start (its request failed and is being retried) counts as the playing one: with
+        `replace=False` `track` is queued behind it; a `track` played now goes in front of it (it plays next,
+        it is not dropped); with no `track` it is started now.
         """
         await self._prepare()
-        if track is not None and not replace and self.track is not None:
-            self.queue.add(track)
-            return self.track
-        checkpoint = self.queue.checkpoint()
-        if track is None:
-            if self.track is not None and not replace:
-                return self.track
-            track = self.queue.advance(None)
+        async with self._lock:
+            # A pending track is the current one as far as the user can tell (`snapshot()` reports it).
+            pending = self._pending if self.track is None else None
+            current = self.track if self.track is not None else pending
+            if track is not None and not replace and current is not None:
+                self.queue.add(track)
+                return current
+            checkpoint = self.queue.checkpoint()
             if track is None:
-                return None
-        try:
-            await self._switch_to(track, start=start, end=end, paused=paused)
-        except BaseException:
-            self.queue.rollback(checkpoint)
-            raise
-        return track
+                if current is not None and not replace:
+                    return current
+                if pending is not None:
+                    # Play what should be playing, now rather than at its next retry.
+                    track = pending
+                    if not start and end is None:
+                        start, end = self._pending_at, self._end_time
+                else:
+                    track = self.queue.advance(None)
+                    if track is None:
+                        return None
+            elif pending is not None:
+                self.queue.insert(0, pending)  # it never got to play: it plays next, it is not dropped
+            try:
+                await self._switch_to(track, start=start, end=end, paused=paused)
+            except BaseException as exc:
+                self._roll_back(checkpoint, track, exc)
+                raise
+            return track
 
     async def pause(self) -> None:
         """Pause playback."""
@@ -312,27 +346,42 @@ class Player:
     async def skip(self) -> Track | None:
         """Skip the current track and play the next one from the queue; return it (`None`: queue ended).
 
-        If the node cannot be reached the error is raised and the queue is left as it was.
+        A track waiting to start is skipped like a playing one (it goes to the history). If the node cannot be
+        reached the error is raised and the queue is left as it was.
         """
         await self._prepare()
-        checkpoint = self.queue.checkpoint()
-        nxt = self.queue.skip(self.track)
-        try:
-            if nxt is None:
-                await self._stop()
-            else:
-                await self._switch_to(nxt)
-        except BaseException:
-            self.queue.rollback(checkpoint)
-            raise
+        async with self._lock:
+            checkpoint = self.queue.checkpoint()
+            # A pending track is skipped like a playing one: to the history, never silently dropped.
+            nxt = self.queue.skip(self.track if self.track is not None else self._pending)
+            try:
+                if nxt is None:
+                    await self._stop()
+                else:
+                    await self._switch_to(nxt)
+            except BaseException as exc:
+                self._roll_back(checkpoint, nxt, exc)
+                raise
         if nxt is None:
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
         return nxt
 
     async def stop(self) -> None:
-        """Stop the current track; the queue is kept."""
+        """Stop the current track (or the one waiting to start); the queue is kept."""
         await self._prepare()
-        await self._stop()
+        async with self._lock:
+            await self._stop()
+
+    def _roll_back(self, checkpoint: QueueCheckpoint, started: Track | None, error: BaseException) -> None:
+        """A command failed: put the queue back as it was at `checkpoint`.
+
+        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `started` starts after all,
+        its TrackStartEvent restores the command's own queue change (see `_Unconfirmed`).
+        """
+        done = self.queue.checkpoint()
+        self.queue.rollback(checkpoint)
+        if started is not None and isinstance(error, ProtocolError):
+            self._unconfirmed = _Unconfirmed(track=started, queue=done, version=self.queue.version)
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.
@@ -341,41 +390,49 @@ class Player:
         """
         self._destroyed = True
         self._ready.set()
+        if self._retry is not None:
+            self._retry.cancel()
         await self.node.discard_player(self.guild_id)
 
     def snapshot(self) -> GuildSnapshot:
         """The plain-data form of this guild's playback and queue, for the session store.
 
         While the guild is being restored or recovered its playback is the saved one (with the live queue): a
-        state not yet confirmed by the node never overwrites what the store holds.
+        state not yet confirmed by the node never overwrites what the store holds. A track waiting to start is
+        reported as the track, `pending`, at the position it will start from.
         """
         if self._saved is not None:
             return attrs.evolve(self._saved, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
+        pending = self.track is None and self._pending is not None
         track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
             guild_id=self.guild_id,
             node=self.node.name,
             channel_id=self.channel_id,
             track=None if track is None else TrackSnapshot.of(track),
-            position=self.position if self.track is not None else 0,
+            position=self.position if self.track is not None else self._pending_at if pending else 0,
             paused=self.paused,
             volume=self.volume,
             filters=self.filters.to_payload(),
             queue=self.queue.snapshot(),
             updated_at=self._client.clock.time(),
-            end_time=self._end_time if self.track is not None else None,
-            pending=self.track is None and self._pending is not None,
+            end_time=self._end_time if track is not None else None,
+            pending=pending,
         )
 
     async def restore(self, snap: GuildSnapshot, voice: VoiceState | None) -> None:
         """Recreate this player on its node from `snap`: track at its position, pause, volume, filters, voice.
 
-        Ends a restore or recovery on success; raises (changing nothing) when the node did not take it.
+        The track is the snapshot's own blob, sent with its position even at 0 (a blob says where it starts). Until
+        the node confirms it, it is pending: if the request fails, the snapshot still has it. Ends a restore or
+        recovery on success; raises when the node did not take it.
         """
-        track = snap.track
+        track = None if snap.track is None else _restored(snap.track)
+        if track is not None:
+            self.track = None
+            self._set_pending(track, snap.position, snap.end_time)
         update = PlayerUpdate(
-            track=(TrackUpdate(encoded=track.encoded, user_data=track.user_data) if track is not None else UNSET),
-            # Always explicit: a blob carries a position of its own (where an event saw it), never wanted here.
+            track=(TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)) if track is not None else UNSET),
             position=snap.position if track is not None else UNSET,
             end_time=snap.end_time if track is not None and snap.end_time is not None else UNSET,
             paused=snap.paused,
@@ -383,11 +440,11 @@ class Player:
             filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
             voice=voice if voice is not None else UNSET,
         )
-        await self._update(update)
-        if track is not None and self.track is not None:
-            queued = _restored(track)
-            if queued is not None and same_track(queued, self.track):
-                self.track = queued  # keep the blob the user queued, with its user data
+        self._starting = track
+        try:
+            await self._update(update)
+        finally:
+            self._starting = None
         self._pending = None
         self._end_time = snap.end_time if track is not None else None
         self.end_restore()
@@ -397,8 +454,9 @@ class Player:
         """Bring back a guild that was not in voice: its queue is already there; a track it had waits (pending)."""
         self.end_restore()
         self.track = None
-        if snap.track is not None:
-            self._pending = _restored(snap.track)
+        track = None if snap.track is None else _restored(snap.track)
+        if track is not None:
+            self._set_pending(track, snap.position, snap.end_time)
         self._hooks.save(self)
 
     def sync_from(self, info: PlayerInfo, saved: GuildSnapshot | None) -> bool:
@@ -408,8 +466,8 @@ class Player:
         playing = info.track
         kept = _restored(saved.track) if saved is not None and saved.track is not None else None
         was_pending = saved is not None and saved.pending
-        if kept is not None and was_pending and self._pending is None:
-            self._pending = kept  # rebuilt from the store: its next track had not started
+        if kept is not None and was_pending and self._pending is None and saved is not None:
+            self._set_pending(kept, saved.position, saved.end_time)  # rebuilt from the store: it had not started
         stalled = False
         if playing is not None:
             if self._pending is not None and same_track(self._pending, playing):
@@ -445,10 +503,10 @@ class Player:
         return self._track_events
 
     async def start_pending(self) -> None:
-        """Start the pending track now (the session is back)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await self._play_next(pending)
+        """The node's session is back: start the pending track now (from where it was to start), not at its next
+        retry."""
+        if self._pending is not None and self.track is None:
+            await self._play_next(self._pending, start=self._pending_at, end=self._end_time)
 
     async def advance_past(self, finished: GuildSnapshot) -> None:
         """The saved current track of `finished` ended while nobody watched: continue the queue after it."""
@@ -508,25 +566,34 @@ class Player:
     async def _switch_to(
         self, track: Track, *, start: int = 0, end: int | None = None, paused: bool | None = None
     ) -> None:
-        """Replace whatever plays by `track`; the end of the replaced track never advances the queue."""
+        """Replace whatever plays by `track`; the end of the replaced track never advances the queue.
+
+        `position` is always sent: a blob carries the position it was taken at, so one from an event or a REST
+        answer would otherwise start there. The player keeps `track` itself (the user's object) as its track.
+        """
         superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
         update = PlayerUpdate(
             track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
-            position=start if start else UNSET,
+            position=start,
             end_time=end if end is not None else UNSET,
             paused=paused if paused is not None else UNSET,
         )
+        self._starting = track
         try:
             await self._update(update)
         except BaseException:
             self._superseded = superseded
             raise
+        finally:
+            self._starting = None
         self._pending = None
         self._end_time = end
         self._save(position=True)
 
     async def _stop(self) -> None:
         superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
         try:
             await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
         except BaseException:
@@ -552,9 +619,15 @@ class Player:
         self._apply_info(info, track=fresh)
 
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
-        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state."""
+        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.
+
+        A track we sent stays the object we sent (see `_own`).
+        """
         if track:
-            self.track = info.track
+            current = None if info.track is None else self._own(info.track)
+            if current is not None and current is self._pending:
+                self._pending = None  # it did start
+            self.track = current
             self.on_state(info.state)
         self.paused = info.paused
         self.volume = info.volume
@@ -562,11 +635,24 @@ class Player:
         if info.voice.session_id:
             self.voice = info.voice
 
+    def _own(self, track: Track) -> Track:
+        """Our own object for `track`, a blob the node sent back (an event, a REST answer), or `track` itself.
+
+        The node re-encodes a track with its current position; the object we sent is the blob the user queued,
+        with its user data, and is what goes to the history and back into a loop.
+        """
+        for mine in (self._starting, self._pending, self.track):
+            if mine is not None and same_track(mine, track):
+                return mine
+        return track
+
     # -- for the core: the node, the hub and the resume coordinator call these; bots do not ----------------------
 
     def mark_left(self) -> None:
         """The bot left the guild: nothing brings this player back (commands waiting on it go on and fail)."""
         self._destroyed = True
+        if self._retry is not None:
+            self._retry.cancel()
         self._saved = None
         self._phase = None
         self._ready.set()
@@ -625,7 +711,19 @@ class Player:
             return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
-            self.track = message.track
+            started = self._own(message.track)
+            if started is self._pending:
+                self._pending = None  # it started after all (the answer to its request was lost or unreadable)
+            unconfirmed, self._unconfirmed = self._unconfirmed, None
+            if (
+                unconfirmed is not None
+                and same_track(unconfirmed.track, message.track)
+                and self.queue.version == unconfirmed.version
+            ):
+                # The command that raised on an unreadable answer did take effect: so does its queue change.
+                self.queue.rollback(unconfirmed.queue)
+                started = unconfirmed.track
+            self.track = started
             self._save(position=True)
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
@@ -651,11 +749,15 @@ class Player:
         superseded = self._superseded is not None and same_track(self._superseded, ended)
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
+        finished = ended
         if self.track is not None and same_track(self.track, ended):
-            self.track = None
+            finished, self.track = self.track, None  # the object we sent: the blob the user queued
+            still_current = True
+        elif self._pending is not None and message.reason.may_start_next and same_track(self._pending, ended):
+            finished, self._pending = self._pending, None  # it did play: we missed its start
             still_current = True
         else:
-            still_current = self.track is None
+            still_current = self.track is None and self._pending is None
         client.dispatch(
             events.TrackEndEvent(
                 app=client.app,
@@ -673,28 +775,86 @@ class Player:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, _title(ended))
             return
-        await self._play_next(self.queue.advance(ended))
+        await self._play_next(self.queue.advance(finished))
 
-    async def _play_next(self, nxt: Track | None) -> None:
-        """Start `nxt` (the queue's next track); skip tracks the node refuses; `QueueEndEvent` when none is left."""
+    async def _play_next(self, nxt: Track | None, *, start: int = 0, end: int | None = None) -> None:
+        """Start `nxt` (the queue's next track); `QueueEndEvent` when none is left.
+
+        Tracks the node refuses are skipped. When the request fails for any other reason, `nxt` stays pending
+        (the queue as it was, nothing to the history) and is retried until it starts.
+        """
+        failure = await self._advance_to(nxt, start=start, end=end)
+        if failure is not None:
+            self._retry_later()
+            self._dispatch_start_failed(*failure, refused=False)
+
+    def _set_pending(self, track: Track, start: int, end: int | None) -> None:
+        self._pending, self._pending_at, self._end_time = track, start, end
+        self._save()
+
+    async def _advance_to(
+        self, nxt: Track | None, *, start: int = 0, end: int | None = None
+    ) -> tuple[Track, LavalinkError] | None:
+        """Start `nxt`, skipping tracks the node refuses; `QueueEndEvent` when none is left.
+
+        Returns the track and the error when a request failed for a reason that is not the track's: the track
+        is then pending, the queue untouched.
+        """
         client = self._client
         while nxt is not None:
+            self._set_pending(nxt, start, end)
             try:
-                await self._switch_to(nxt)
-                return
-            except (SessionNotFoundError, NodeUnavailable, RequestTimeoutError) as exc:
-                # The node is away, not the track's fault: it is what should be playing, and starts once the
-                # session is back (resumed or recovered).
-                _LOGGER.warning("guild %s: could not start the next track %s: %s", self.guild_id, _title(nxt), exc)
-                self._pending = nxt
-                self._save()
-                return
-            except (RestError, TrackDecodeError) as exc:
-                # The node refused this track (cannot decode it, no such source...): drop it, try the next one.
+                await self._switch_to(nxt, start=start, end=end)
+                return None
+            except LavalinkError as exc:
+                if self._pending is not nxt:
+                    return None  # settled meanwhile: its TrackStartEvent came, or a command replaced it
+                if not await refuses(nxt, exc, decode=lambda blob: self.node.rest.decode_track(blob)):
+                    _LOGGER.warning("guild %s: could not start %s, retrying: %s", self.guild_id, _title(nxt), exc)
+                    return nxt, exc
                 _LOGGER.warning("guild %s: skipping %s, the node refused it: %s", self.guild_id, _title(nxt), exc)
-                nxt = self.queue.advance(None)
+                self._pending = None
+                self._dispatch_start_failed(nxt, exc, refused=True)
+            nxt = self.queue.advance(None)
+            start, end = 0, None
+        self._pending = None
         self._save(position=True)
         client.dispatch(events.QueueEndEvent(app=client.app, client=client, player=self))
+        return None
+
+    def _retry_later(self) -> None:
+        if self._destroyed or (self._retry is not None and not self._retry.done()):
+            return
+        self._retry = self._hooks.spawn(self._retry_pending(), name=f"lavalink-retry-{self.guild_id}")
+
+    async def _retry_pending(self) -> None:
+        """Retry the pending track with backoff while its node is connected.
+
+        Once the node is away the retries end: its session's return starts the track (a resumed session
+        through `start_pending`, a lost one through the recovery of the snapshot, which reports it).
+        """
+        settings = self._client.settings
+        backoff = Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay)
+        for delay in backoff.delays():
+            await self._client.clock.sleep(delay)
+            if self._destroyed or self._pending is None or self.track is not None or not self.node.connected:
+                return
+            async with self._lock:
+                track = self._pending
+                if track is None or self.track is not None:
+                    return
+                failure = await self._advance_to(track, start=self._pending_at, end=self._end_time)
+            if failure is None:
+                return
+            self._dispatch_start_failed(*failure, refused=False)
+
+    def _dispatch_start_failed(self, track: Track, error: LavalinkError, *, refused: bool) -> None:
+        client = self._client
+        client.dispatch(
+            events.TrackStartFailedEvent(
+                app=client.app, client=client, player=self, track=track, error=error, refused=refused
+            )
+        )
 
     def _save(self, *, position: bool = False) -> None:
         if position:

@@ -255,9 +255,12 @@ class LavalinkSettings:
     failover_after: float = attrs.field(default=30.0, converter=_to_float)
     """Seconds a node may stay away before its players move to another ready node (0: never move them)."""
     reconnect_delay: float = attrs.field(default=1.0, converter=_to_float)
-    """Seconds before the first websocket reconnect attempt; doubles after each failure (with jitter)."""
+    """Seconds before the first websocket reconnect attempt; doubles after each failure (with jitter).
+
+    The same backoff paces the retries of a track the player could not start while its node stays connected."""
     reconnect_max_delay: float = attrs.field(default=60.0, converter=_to_float)
-    """The longest wait between two reconnect attempts, in seconds (at least `reconnect_delay`)."""
+    """The longest wait between two reconnect attempts (or retries of a track), in seconds (at least
+    `reconnect_delay`)."""
 
     def __attrs_post_init__(self) -> None:
         self._check_nodes()

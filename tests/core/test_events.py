@@ -10,6 +10,7 @@ import pytest
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.errors import NodeUnavailable
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.protocol.messages import TrackEndReason
 from lightbulb_lavalink.protocol.player import PlayerState
@@ -85,6 +86,7 @@ def build_all(world: World) -> list[events.LavalinkEvent]:
             **player, track=TRACK, exception=ExceptionInfo(message="x", severity=Severity.COMMON, cause="y")
         ),
         events.TrackStuckEvent(**player, track=TRACK, threshold_ms=10000),
+        events.TrackStartFailedEvent(**player, track=TRACK, error=NodeUnavailable("node away"), refused=False),
         events.VoiceClosedEvent(**player, code=4014, reason="Disconnected", by_remote=True),
         events.PlayerUpdateEvent(**player, state=PlayerState(time=1, position=1000, connected=True, ping=20)),
         events.QueueEndEvent(**player),
@@ -101,6 +103,7 @@ CONCRETE = [
     events.TrackEndEvent,
     events.TrackExceptionEvent,
     events.TrackStuckEvent,
+    events.TrackStartFailedEvent,
     events.VoiceClosedEvent,
     events.PlayerUpdateEvent,
     events.QueueEndEvent,
@@ -175,7 +178,7 @@ async def test_a_listener_receives_its_event_type(world: World, event_type: type
         (events.LavalinkEvent, CONCRETE),
         (events.NodeEvent, CONCRETE[:5]),
         (events.PlayerEvent, CONCRETE[5:]),
-        (events.TrackEvent, CONCRETE[5:9]),
+        (events.TrackEvent, CONCRETE[5:10]),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else "",
 )

@@ -21,6 +21,7 @@ if typing.TYPE_CHECKING:
     import pathlib
     from collections.abc import AsyncIterator, Callable
 
+    from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.tracks import Track
 
@@ -36,9 +37,39 @@ class BotProcess:
     client: LavalinkClient
     voice: FakeVoiceGateway
     seen: list[hikari.Event]
+    _waiters: list[tuple[type[hikari.Event], Callable[[typing.Any], bool], asyncio.Future[typing.Any]]] = attrs.field(
+        factory=list
+    )
 
     def of_type(self, kind: type[hikari.Event]) -> list[typing.Any]:
         return [e for e in self.seen if isinstance(e, kind)]
+
+    def receive(self, event: hikari.Event) -> None:
+        """Record an event the bot dispatched and hand it to the `expect` futures waiting for it."""
+        self.seen.append(event)
+        for waiter in list(self._waiters):
+            kind, predicate, future = waiter
+            if future.done():
+                self._waiters.remove(waiter)
+            elif isinstance(event, kind) and predicate(event):
+                self._waiters.remove(waiter)
+                future.set_result(event)
+
+    def expect(
+        self, kind: type[hikari.Event], predicate: Callable[[typing.Any], bool] = lambda e: True, *, seen: bool = False
+    ) -> asyncio.Future[typing.Any]:
+        """A future for the next `kind` event matching `predicate`; with `seen`, one already received counts too.
+
+        Create it before whatever should cause the event: nothing is polled, the future resolves when it comes.
+        """
+        future: asyncio.Future[typing.Any] = asyncio.get_running_loop().create_future()
+        if seen:
+            for event in self.of_type(kind):
+                if predicate(event):
+                    future.set_result(event)
+                    return future
+        self._waiters.append((kind, predicate, future))
+        return future
 
     async def wait_for(
         self, kind: type[hikari.Event], predicate: Callable[[typing.Any], bool] = lambda e: True, timeout: float = 5.0
@@ -66,6 +97,8 @@ class World:
     resume_timeout: int = 60
     voice_timeout: float = 10.0
     node_name: str = "main"
+    clock: Clock | None = None
+    """The clock every bot process runs on (the `ManualClock` of a FakeLavalink driven by hand), or real time."""
 
     def settings(self) -> LavalinkSettings:
         return LavalinkSettings(
@@ -93,17 +126,16 @@ class World:
         await self.discord.connect(bot)
         voice = FakeVoiceGateway(self.discord, delay=voice_delay)
         settings = attrs.evolve(self.settings(), **overrides) if overrides else self.settings()
-        client = LavalinkClient(bot, settings, voice_gateway=voice)
-        seen: list[hikari.Event] = []
+        client = LavalinkClient(bot, settings, voice_gateway=voice, clock=self.clock)
+        process = BotProcess(bot=bot, client=client, voice=voice, seen=[])
 
         async def record(event: events.LavalinkEvent) -> None:
-            seen.append(event)
+            process.receive(event)
 
         bot.event_manager.subscribe(events.LavalinkEvent, record)
         await client.start()
         if wait:
             await client.wait_ready(5)
-        process = BotProcess(bot=bot, client=client, voice=voice, seen=seen)
         self.processes.append(process)
         return process
 
