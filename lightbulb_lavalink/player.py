@@ -12,6 +12,7 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.arguments import check_bool, check_filters, check_ms, check_track, check_volume
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, ProtocolError, TrackDecodeError
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.filters import Filters
@@ -273,8 +274,17 @@ class Player:
 
         A track waiting to start (its request failed and is being retried) counts as the playing one: with
         `replace=False` `track` is queued behind it; a `track` played now goes in front of it (it plays next,
-        it is not dropped); with no `track` it is started now.
+        it is not dropped); with no `track` it is started now. Bad arguments raise `TypeError`/`ValueError`
+        before anything is sent.
         """
+        if track is not None:
+            check_track(track)
+        check_ms(start, "start")
+        if end is not None and check_ms(end, "end") <= start:
+            raise ValueError(f"end ({end} ms) must come after start ({start} ms)")
+        if paused is not None:
+            check_bool(paused, "paused")
+        check_bool(replace, "replace")
         await self._prepare()
         async with self._lock:
             # A pending track is the current one as far as the user can tell (`snapshot()` reports it).
@@ -318,27 +328,27 @@ class Player:
         self._save(position=True)
 
     async def set_pause(self, paused: bool) -> None:
-        """Pause or resume."""
+        """Pause or resume (`TypeError` unless `paused` is a bool)."""
+        check_bool(paused, "paused")
         await (self.pause() if paused else self.resume())
 
     async def seek(self, position: int) -> None:
         """Jump to `position` milliseconds in the current track."""
-        if position < 0:
-            raise ValueError("position must be >= 0")
+        check_ms(position, "position")
         await self._prepare()
         await self._update(PlayerUpdate(position=position))
         self._save(position=True)
 
     async def set_volume(self, volume: int) -> None:
         """Set the volume, 0 to 1000 (100 is unchanged)."""
-        if not 0 <= volume <= 1000:
-            raise ValueError("volume must be between 0 and 1000")
+        check_volume(volume)
         await self._prepare()
         await self._update(PlayerUpdate(volume=volume))
         self._save()
 
     async def set_filters(self, filters: Filters) -> None:
-        """Replace every audio filter with `filters`."""
+        """Replace every audio filter with `filters` (`TypeError` unless it is a `Filters`)."""
+        check_filters(filters)
         await self._prepare()
         await self._update(PlayerUpdate(filters=filters))
         self._save()
