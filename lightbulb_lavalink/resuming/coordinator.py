@@ -198,6 +198,8 @@ class ResumeCoordinator:
                     await player.send_voice(await client.voice.join(player.guild_id, channel_id))
                 except (LavalinkError, TimeoutError) as exc:
                     _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
+                except Exception:  # one guild must never stop the others, nor the recovery after them
+                    _LOGGER.exception("guild %s: re-syncing voice failed unexpectedly", player.guild_id)
 
         await asyncio.gather(*(resync(p) for p in rejoin))
         if lost:

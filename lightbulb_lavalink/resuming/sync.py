@@ -108,10 +108,14 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
             outcome.rejoin.append(player)
             outcome.synced.append(gid)
             continue
-        seen.add(gid)
         player = claim.player
         before = player.track_events
-        stalled_end = player.sync_from(info, claim.saved)
+        try:
+            stalled_end = player.sync_from(info, claim.saved)
+        except Exception:  # one guild must never stop the others: this one is recovered from its snapshot
+            _LOGGER.exception("guild %s: syncing its player failed unexpectedly; recovering it instead", gid)
+            continue
+        seen.add(gid)
         if claim.from_store:
             outcome.rejoin.append(player)
         else:
