@@ -81,7 +81,7 @@ class GuildState(enum.Enum):
     RESTORING = "restoring"
     """A resumed session is being synced: commands wait; the saved snapshot stays the truth until it is done."""
     RECOVERING = "recovering"
-    """Being recreated from its snapshot on a new session: commands wait; track events are ignored."""
+    """Being recreated from its snapshot on a new session: commands wait; a track's end never advances the queue."""
     PLAYING = "playing"
     """A track is loaded on the node (playing or paused)."""
     PENDING = "pending"
@@ -708,11 +708,11 @@ class Player:
             self._save()
 
     async def on_event(self, message: EventMessage, *, replayed: bool) -> None:
-        """A track or voice event from the node, in order (`replayed`: queued while the bot was away)."""
-        if self._phase is GuildState.RECOVERING:
-            # The recovery decides what plays: an event of the track it is about to replace changes nothing.
-            _LOGGER.debug("guild %s: ignoring %s during its recovery", self.guild_id, type(message).__name__)
-            return
+        """A track or voice event from the node, in order (`replayed`: queued while the bot was away).
+
+        While the guild is being recovered, a track's end is reported but never advances the queue: the recovery
+        decides what plays.
+        """
         client = self._client
         common: dict[str, typing.Any] = {"app": client.app, "client": client, "player": self}
         event: events.PlayerEvent
@@ -779,7 +779,7 @@ class Player:
                 replayed=replayed,
             )
         )
-        if not message.reason.may_start_next or self._destroyed or superseded:
+        if not message.reason.may_start_next or self._destroyed or superseded or self._phase is not None:
             return
         if not still_current:
             # Another track is playing already (started while this event was in flight): never skip it.
