@@ -141,6 +141,7 @@ class LavalinkClient:
         self._hub.writer = SnapshotWriter(self.store, min_interval=self.settings.snapshot_interval, clock=self.clock)
         await self.voice.start(self.bot_id)
         self.started = True
+        self._hub.closing = False
         if await self._read_store(first=True):
             await self._start_nodes()
         else:
@@ -220,6 +221,7 @@ class LavalinkClient:
             return
         self.started = False
         hub = self._hub
+        hub.closing = True
         for player in hub.players.values():
             hub.save(player)
         await hub.cancel_tasks()

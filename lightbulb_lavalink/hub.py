@@ -14,6 +14,7 @@ import typing
 from lightbulb_lavalink import failover
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.resuming import ResumeCoordinator, SessionBook
+from lightbulb_lavalink.snapshot import GuildSnapshot
 
 if typing.TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -43,6 +44,8 @@ class Hub:
         """Writes snapshots behind every change; `None` before `start()` and after `close()`."""
         self.coordinator = ResumeCoordinator(self)
         """Turns each node `ready` into synced or recovered players."""
+        self.closing = False
+        """Set by `LavalinkClient.close()`: nothing new is started, a sync in progress stops where it is."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- NodeHooks --------------------------------------------------------------------------------------------
@@ -62,6 +65,22 @@ class Hub:
         if delay > 0 and len(client.nodes) > 1 and client.started:
             self.spawn(failover.failover(client, self, node, delay), name=f"lavalink-failover-{node.name}")
 
+    def on_destroy_deferred(self, node: Node, guild_id: int) -> None:
+        """Save a tombstone for the guild: the next process destroys its player on the node, and never brings
+        the guild back from the session (it would otherwise adopt the player, having no snapshot)."""
+        if self.writer is None or self.client.bot_id is None or guild_id in self.players:
+            return
+        tombstone = GuildSnapshot(
+            guild_id=guild_id, node=node.name, channel_id=None, left=True, updated_at=self.client.clock.time()
+        )
+        self.writer.schedule(self.client.store_key(node.name), tombstone, guild_id=guild_id)
+
+    def destroyed(self, node: Node, guild_id: int) -> None:
+        """A deferred destroy is done (or moot: the session is gone): drop the tombstone, unless the guild has a
+        player again."""
+        if guild_id not in self.players:
+            self.forget(node.name, guild_id)
+
     # -- PlayerHooks ------------------------------------------------------------------------------------------
 
     def save(self, player: Player) -> None:
@@ -75,7 +94,13 @@ class Hub:
             self.writer.delete(self.client.store_key(node), guild_id)
 
     def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
-        """Run `coro` in a task the client owns: cancelled and awaited on `close()`; errors are logged."""
+        """Run `coro` in a task the client owns: cancelled and awaited on `close()`; errors are logged.
+
+        Once the client is closing nothing new starts: `coro` is closed and a finished task returned.
+        """
+        if self.closing:
+            coro.close()
+            return asyncio.create_task(_nothing(), name=f"{name} (not started: closing)")
         task = asyncio.create_task(self._guard(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -88,12 +113,18 @@ class Hub:
         self.players[player.guild_id] = player
 
     def remove_player(self, guild_id: int) -> Player | None:
-        """Unregister the guild's player (marking it left) and delete its snapshot; the saved one is forgotten too."""
-        self.book.forget(guild_id)
+        """Unregister the guild's player (marking it left) and delete its snapshot. A guild still only in the
+        session book (its node not back yet) is forgotten there, and its player on that node is destroyed
+        when the session is back (a tombstone keeps that across a restart)."""
         player = self.players.pop(guild_id, None)
         if player is not None:
             player.mark_left()
             self.forget(player.node.name, guild_id)
+        for name in self.book.forget(guild_id):
+            node = self.client.nodes.get(name)
+            if node is not None and (player is None or player.node is not node):
+                node.pending_destroys.add(guild_id)
+                self.on_destroy_deferred(node, guild_id)
         return player
 
     def players_on(self, node: Node) -> list[Player]:
@@ -149,3 +180,7 @@ class Hub:
             raise
         except Exception:
             _LOGGER.exception("background task %s failed", name)
+
+
+async def _nothing() -> None:
+    """What a task spawned while closing runs."""

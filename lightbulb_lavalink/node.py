@@ -70,6 +70,10 @@ class NodeHooks(typing.Protocol):
         """A node with a live session went away (it reconnects by itself)."""
         ...
 
+    def on_destroy_deferred(self, node: Node, guild_id: int) -> None:
+        """A guild's player could not be destroyed now (the node is away): it must be, even after a restart."""
+        ...
+
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class ReadyInfo:
@@ -219,6 +223,7 @@ class Node:
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not destroy its player on node %s yet: %s", guild_id, self.name, exc)
         self.pending_destroys.add(guild_id)
+        self._hooks.on_destroy_deferred(self, guild_id)
 
     # -- websocket handler ----------------------------------------------------------------------------------------
 

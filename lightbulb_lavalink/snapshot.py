@@ -129,6 +129,9 @@ class GuildSnapshot:
     """Unix time at which `position` was true."""
     end_time: int | None = None
     """Where the current track stops early (a clip's `end`), in milliseconds, or `None`."""
+    left: bool = False
+    """A tombstone: the bot left this guild while its node was away. Its player there is destroyed once the
+    session is back, and nothing of it is restored (the other fields are empty)."""
     pending: bool = False
     """Whether `track` had not started on the node yet: it starts (at `position`) once the guild is back, and it
     counts as not played (a restore never skips it as ended)."""
@@ -148,6 +151,7 @@ class GuildSnapshot:
             "updatedAt": self.updated_at,
             **({} if self.end_time is None else {"endTime": self.end_time}),
             **({"pending": True} if self.pending else {}),
+            **({"left": True} if self.left else {}),
         }
 
     @classmethod
@@ -178,4 +182,5 @@ class GuildSnapshot:
             updated_at=float(_expect(data, "updatedAt", (int, float), "")),
             end_time=_expect(data, "endTime", (int, type(None)), "") if "endTime" in data else None,
             pending=_expect(data, "pending", bool, "") if "pending" in data else False,
+            left=_expect(data, "left", bool, "") if "left" in data else False,
         )

@@ -90,12 +90,13 @@ class SessionBook:
         orphans, self._orphans = self._orphans, {}
         return orphans
 
-    def forget(self, guild_id: int) -> None:
-        """A user left the guild: never bring it back, whichever node it was saved under."""
-        for guilds in self._guilds.values():
-            guilds.pop(guild_id, None)
+    def forget(self, guild_id: int) -> list[str]:
+        """A user left the guild: never bring it back, whichever node it was saved under; return those nodes
+        (where a session may still hold its player)."""
+        nodes = [name for name, guilds in self._guilds.items() if guilds.pop(guild_id, None) is not None]
         for guilds in self._orphans.values():
             guilds.pop(guild_id, None)
+        return nodes
 
 
 def describe(exc: StoreError) -> str:

@@ -45,6 +45,9 @@ def claim_guilds(hub: Hub, node: Node, phase: GuildState) -> dict[int, Claim]:
         player.begin_restore(phase, saved)
         claims[player.guild_id] = Claim(player=player, saved=saved, from_store=False)
     for guild_id, snap in hub.book.take(node.name).items():
+        if snap.left:
+            node.pending_destroys.add(guild_id)  # a tombstone: destroy it on the node, bring nothing back
+            continue
         if guild_id in claims:
             continue
         if guild_id in hub.players:
@@ -66,7 +69,7 @@ def claim_snapshots(hub: Hub, node: Node, snapshots: typing.Iterable[GuildSnapsh
     client = hub.client
     claims: dict[int, Claim] = {}
     for snap in snapshots:
-        if snap.guild_id in hub.players:
+        if snap.guild_id in hub.players or snap.left:
             continue
         queue = GuildQueue.restore(snap.queue, history_limit=client.settings.history_limit)
         player = Player(hub, node, snap.guild_id, queue=queue)

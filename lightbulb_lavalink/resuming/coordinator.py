@@ -112,6 +112,8 @@ class ResumeCoordinator:
         client = hub.client
         try:
             infos = await sync.fetch_players(hub, node, ready.session_id)
+            if hub.closing:
+                return  # the client closed meanwhile: the claimed guilds keep their saved snapshots
         except LavalinkError as exc:
             # We cannot tell what the session still plays: rebuild every claimed guild from its snapshot on it
             # (a guild that cannot be rebuilt now keeps its snapshot and waits for a retry or the next ready).
@@ -213,7 +215,9 @@ class ResumeCoordinator:
         hub = self._hub
         if previous is not None:
             _LOGGER.info("node %s: session %s was not resumed (new session %s)", node.name, previous, ready.session_id)
-        node.pending_destroys.clear()  # the old session and its players are gone anyway
+        for guild_id in node.pending_destroys:
+            hub.destroyed(node, guild_id)  # the old session and its players are gone anyway
+        node.pending_destroys.clear()
         if not claims:
             node.last_sync = SyncReport(
                 kind="fresh",

@@ -86,13 +86,16 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
     client = hub.client
     outcome = SyncOutcome()
     doomed, node.pending_destroys = node.pending_destroys, set()
+    present = {info.guild_id for info in infos}
+    for gid in doomed - present:
+        hub.destroyed(node, gid)  # its player is gone already: drop the tombstone
     seen: set[int] = set()
     for info in infos:
         gid = info.guild_id
         claim = claims.get(gid)
         if gid in doomed or (claim is not None and claim.player.left):
             # Left (or kicked) while the node was away: destroy it now rather than bring it back.
-            hub.spawn(node.discard_player(gid), name=f"lavalink-discard-{gid}")
+            hub.spawn(_discard(hub, node, gid), name=f"lavalink-discard-{gid}")
             continue
         if claim is None:
             if gid in hub.players:
@@ -134,3 +137,10 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
         if gid not in seen and not claim.player.left and hub.players.get(gid) is claim.player:
             outcome.lost.append(claim)
     return outcome
+
+
+async def _discard(hub: Hub, node: Node, guild_id: int) -> None:
+    """Destroy a left guild's player on the node; once done, its tombstone goes."""
+    await node.discard_player(guild_id)
+    if guild_id not in node.pending_destroys:
+        hub.destroyed(node, guild_id)

@@ -175,3 +175,54 @@ async def test_a_player_kept_after_leave_refuses_commands_instead_of_recreating_
     with pytest.raises(LavalinkError, match="left"):
         await player.play(track)
     assert guild.id not in lavalink_players(world, process)
+
+
+async def test_a_guild_left_while_the_node_was_away_stays_left_after_a_restart(world: World) -> None:
+    """Found by the simulation: the pending destroy lived only in memory, so the next process adopted the
+    resumed session's player (and saved it again)."""
+    first = await world.boot()
+    plan = await play_everywhere(world, first)
+    gone = world.guilds[0].id
+    await world.lavalink.drop_connections(refuse_new=True)  # the node is away...
+    await first.client.leave(gone)  # ...when the guild leaves: its player cannot be destroyed yet
+    await world.stop(first)
+    await world.lavalink.accept_connections()
+
+    second = await world.boot()
+    await second.wait_for(events.SessionResumedEvent)
+    assert second.client.get_player(gone) is None
+    await eventually(lambda: gone not in lavalink_players(world, second), what="the left guild's player destroyed")
+    for gid in plan:
+        if gid != gone:
+            assert current(second.client.get_player(gid)) == plan[gid][0]
+    await world.stop(second)
+    store = open_store(world.store_url)
+    await store.open()
+    try:
+        saved = await store.get_guilds(StoreKey(bot_id=world.discord.bot_id, node="main"))
+    finally:
+        await store.close()
+    assert gone not in saved  # the tombstone went once the player was destroyed
+
+
+async def test_closing_while_a_resumed_session_syncs_leaves_every_guild_as_saved(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the simulation: a clean stop during the sync let the sync run on inside the closed client."""
+    first = await world.boot()
+    plan = await play_everywhere(world, first)
+    await world.stop(first)
+    hold = HeldGetPlayers(monkeypatch)
+    second = await world.boot(wait=False)
+    await asyncio.wait_for(hold.held.wait(), 5)
+    closing = asyncio.create_task(world.stop(second))
+    await asyncio.sleep(0)
+    hold.release()
+    await asyncio.wait_for(closing, 10)
+    assert not second.client._hub._tasks  # nothing left running
+
+    third = await world.boot()
+    await third.wait_for(events.SessionResumedEvent)
+    for gid, planned in plan.items():
+        assert current(third.client.get_player(gid)) == planned[0]
+        assert ids(third.client.get_player(gid).queue) == planned[1:]  # type: ignore[union-attr]
