@@ -37,7 +37,7 @@ class FakePlayer:
     """A player of one session: current track and position, pause, volume, filters and voice.
 
     Tests read its state (`track`, `position`, `paused`, `volume`, `filters`, `voice`, `connected`) and
-    drive failures with `fail()`, `stick()`/`unstick()` and `close_voice()`.
+    drive failures with `finish()`, `fail()`, `stick()`/`unstick()` and `close_voice()`.
     """
 
     def __init__(self, session: FakeSession, guild_id: int, context: NodeContext) -> None:
@@ -366,6 +366,10 @@ class FakePlayer:
         exception = exception_json(message, severity, self._ctx.version, load_error=False)
         self._event("TrackExceptionEvent", self._at(self.position), exception=exception)
         self._end_track("loadFailed" if before_audio else "finished")
+
+    def finish(self) -> None:
+        """End the current track now, as if it had played to its end: ``TrackEndEvent`` ``finished``."""
+        self._end_track("finished")
 
     def stick(self) -> None:
         """Freeze the track; after the stuck threshold, ``TrackStuckEvent`` then a ``playerUpdate``."""

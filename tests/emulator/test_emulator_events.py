@@ -123,6 +123,23 @@ async def test_failure_after_audio_started_ends_finished(make_node: NodeFactory,
     assert (end["reason"], end["track"]["info"]["position"]) == ("finished", 2000)
 
 
+async def test_finish_ends_the_track_now_as_finished(
+    node: FakeLavalink, clock: ManualClock, api: Api, session: tuple[RawSocket, str]
+) -> None:
+    sock, session_id = session
+    await api.patch_player(session_id, GUILD, {"track": {"encoded": add(node, "a", 20_000), "userData": {"n": 1}}})
+    await sock.recv_many(3)
+    clock.advance(2)
+    player = node.players_of(session_id)[GUILD]
+    player.finish()
+    end = await sock.recv()
+    assert (end["type"], end["reason"]) == ("TrackEndEvent", "finished")
+    assert end["track"]["info"]["position"] == 2000 and end["track"]["userData"] == {"n": 1}
+    assert player.track is None
+    clock.advance(30)  # past its length: its end timer was cancelled, no second end
+    await expect_marker(node, session_id, sock)
+
+
 async def test_stuck_track(make_node: NodeFactory, api: Api, connect: Connect) -> None:
     node = await make_node(track_stuck_threshold_ms=3000, player_update_interval=100)
     clock = node.clock

@@ -1,0 +1,323 @@
+"""Runs one schedule: the world, the model, user commands as tasks, the journal a failure prints.
+
+`run_schedule(steps, ...)` is the whole example: boot a bot process, apply each step and settle, check the cheap
+invariants after every step, then heal everything (node up, bot up, time past every timer) and check the
+client against the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import typing
+
+import attrs
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.player import GuildState
+from lightbulb_lavalink.protocol.codec import decode_track
+
+from . import checks
+from .harness import HEAL_SECONDS, HISTORY_LIMIT, TRACK_LENGTH, World, entry_of
+from .model import Model
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+    from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.testing.session import Connection
+
+    from .commands import Step
+
+__all__ = ["Rejected", "Simulation", "run_schedule"]
+
+
+class Rejected(Exception):
+    """A command the harness did not send: nothing to act on (no player, an empty queue)."""
+
+
+@attrs.define(eq=False)
+class NodeEnd:
+    """A track the node ended (a `Finish` or `Fail` step) that no client has handled yet."""
+
+    guild: int
+    entry: int | None
+    session: str
+    """The node session whose player ended it."""
+    connection: Connection | None = None
+    """The websocket its `TrackEndEvent` went out on (at once, or in the replay of a resume); `None` while
+    queued in the paused session."""
+
+
+@attrs.define(eq=False)
+class Command:
+    """A user command in flight."""
+
+    step: int
+    guild: int
+    label: str
+    task: asyncio.Task[None] | None = None
+
+
+class Simulation:
+    """One example: the world, the model, and the bookkeeping that ties them."""
+
+    def __init__(self, *, seed: int, guilds: int) -> None:
+        self.world = World(seed=seed, guilds=guilds, on_event=self._on_event)
+        self.world.traffic.on_frame = self._frame_sent
+        self.model = Model(guilds, HISTORY_LIMIT)
+        self.step = -1
+        self.entries = 0
+        self.commands: list[Command] = []
+        self.locks = [asyncio.Lock() for _ in range(guilds)]
+        self.journal: list[str] = []
+        self.problems: list[str] = []
+        self.first_divergence: str | None = None
+        self.node_ends: list[NodeEnd] = []
+        self.logs: list[logging.LogRecord] = []
+        """The library's warnings and errors during this example."""
+
+    @property
+    def guild_count(self) -> int:
+        return self.world.guild_count
+
+    def guild_id(self, g: int) -> int:
+        return self.world.guilds[g].id
+
+    def guild_index(self, guild_id: int) -> int | None:
+        for g, guild in enumerate(self.world.guilds):
+            if guild.id == guild_id:
+                return g
+        return None
+
+    def log(self, line: str) -> None:
+        self.journal.append(line)
+
+    # -- entries --------------------------------------------------------------------------------------------
+
+    def new_entry(self) -> tuple[int, Track]:
+        """A new track for one queue entry: its own identifier and user data naming the entry."""
+        self.entries += 1
+        n = self.entries
+        track = self.world.lavalink.add_track(title=f"entry {n}", identifier=f"e{n}", length=TRACK_LENGTH)
+        return n, track.with_user_data({"entry": n})
+
+    # -- what the client dispatches -------------------------------------------------------------------------
+
+    def _on_event(self, event: events.LavalinkEvent) -> None:
+        if isinstance(event, events.TrackEndEvent):
+            g = self.guild_index(event.player.guild_id)
+            entry = entry_of(event.track)
+            if g is None:
+                return
+            replayed = " (replayed)" if event.replayed else ""
+            for end in self.node_ends:
+                if (end.guild, end.entry) == (g, entry):
+                    self.node_ends.remove(end)
+                    break
+            if event.may_start_next and event.player.guild_state is GuildState.RECOVERING:
+                # By design a recovering guild's track end never advances its queue: the recovery decides.
+                self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}) while recovering: no change")
+            elif event.may_start_next:
+                applied = self.model.track_ended(g, entry)
+                effect = "the model moves on" if applied else "not the model's current entry: no change"
+                self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}){replayed}; {effect}")
+        elif isinstance(event, events.SessionResumedEvent):
+            self.log(f"client: resumed session, {event.players_synced} player(s) synced")
+            self._resumed(event.session_id)
+        elif isinstance(event, events.SessionRecoveredEvent):
+            failed = f", failed {dict(event.failed)}" if event.failed else ""
+            self.log(f"client: recovered guilds {[self.guild_index(g) for g in event.guild_ids]}{failed}")
+        elif isinstance(event, events.NodeReadyEvent) and not event.resumed:
+            self.log("client: new session (not resumed)")
+            lost = [e for e in self.node_ends if e.session != event.session_id]
+            for end in lost:
+                self.node_ends.remove(end)
+                self.log(f"  the end of e{end.entry} (guild {end.guild}) died with its session: the snapshot wins")
+
+    # -- track ends and bot processes ------------------------------------------------------------------------
+
+    def node_ends_track(self, g: int, entry: int | None) -> None:
+        """The node is about to end guild `g`'s track: follow its `TrackEndEvent` until a client dispatches it
+        (then the model moves on, in `_on_event`)."""
+        self.node_ends.append(NodeEnd(guild=g, entry=entry, session=self.world.session_id or ""))
+
+    def _frame_sent(self, connection: Connection, text: str) -> None:
+        if '"TrackEndEvent"' not in text:
+            return
+        message = json.loads(text)
+        g = self.guild_index(int(message["guildId"]))
+        entry = entry_of(decode_track(message["track"]["encoded"]))
+        for end in self.node_ends:
+            if (end.guild, end.entry, end.connection) == (g, entry, None):
+                end.connection = connection
+                return
+
+    def _resumed(self, session_id: str) -> None:
+        """A client resumed `session_id` and synced its players with Lavalink's. An end the node sent on an
+        earlier websocket that no client handled (its process died, or it ignored the end while recovering)
+        will never come again: Lavalink shows the player idle, and the sync must infer the end. The model takes
+        it as done now (once: a late dispatch of the same end finds another current entry and changes nothing).
+        Ends sent on this resume's websocket (the replay) are still to be dispatched."""
+        session = self.world.lavalink.sessions.get(session_id)
+        current = session.connection if session is not None else None
+        for end in [e for e in self.node_ends if e.session == session_id]:
+            if end.connection is None or end.connection is current:
+                continue
+            self.node_ends.remove(end)
+            if self.model.track_ended(end.guild, end.entry):
+                self.log(f"  the end of e{end.entry} (guild {end.guild}) was never handled: the sync must infer it")
+
+    async def stop_process(self, *, crash: bool) -> None:
+        """Stop the running bot process (what it did not handle is settled by the next `ready`: `_resumed`)."""
+        await self.world.stop(crash=crash)
+
+    # -- user commands --------------------------------------------------------------------------------------
+
+    def busy(self, g: int) -> bool:
+        """Whether a command of guild `g` is still in flight (node events on it wait: see `steps`)."""
+        return any(c.guild == g and c.task is not None and not c.task.done() for c in self.commands)
+
+    def in_flight(self) -> list[Command]:
+        return [c for c in self.commands if c.task is not None and not c.task.done()]
+
+    def issue(self, g: int, label: str, perform: Callable[[LavalinkClient], Awaitable[str]]) -> None:
+        """Run a user command of guild `g` as a task. Commands of one guild run one after the other, as one user
+        waiting for each answer; `perform` acts on the client and, once the client accepted, on the model."""
+        command = Command(step=self.step, guild=g, label=label)
+        command.task = asyncio.get_running_loop().create_task(self._run(command, perform), name=f"sim {label}")
+        self.commands.append(command)
+
+    async def _run(self, command: Command, perform: Callable[[LavalinkClient], Awaitable[str]]) -> None:
+        async with self.locks[command.guild]:
+            process = self.world.process
+            origin = f"{command.label} (step {command.step})"
+            if process is None:
+                self.log(f"{origin}: refused, the bot is not running")
+                return
+            self.model.step = command.step
+            try:
+                result = await perform(process.client)
+            except Rejected as exc:
+                self.log(f"{origin}: not sent, {exc}")
+            except (LavalinkError, TimeoutError) as exc:
+                self.log(f"{origin}: rejected by the client, {type(exc).__name__}: {exc}")
+            except Exception as exc:
+                self.problems.append(f"{origin} raised {type(exc).__name__}: {exc}")
+                self.log(f"{origin}: UNEXPECTED {type(exc).__name__}: {exc}")
+            else:
+                self.log(f"{origin}: {result}")
+
+    def player(self, client: LavalinkClient, g: int) -> Player:
+        player = client.get_player(self.guild_id(g))
+        if player is None:
+            raise Rejected("the guild has no player")
+        return player
+
+    # -- running --------------------------------------------------------------------------------------------
+
+    async def run(self, steps: Sequence[Step], note: Callable[[str], None], *, warm: int = 0) -> None:
+        world = self.world
+        async with world.running():
+            await world.boot()
+            await self.warm_up(warm, note)
+            for index, step in enumerate(steps):
+                self.step = index
+                self.journal = []
+                outcome = await step.run(self)
+                await world.settle()
+                diverged = checks.divergence(self)
+                if diverged and self.first_divergence is None:
+                    self.first_divergence = f"after step {index} ({step!r}): {diverged}"
+                marker = "   [client != model]" if diverged else ""
+                note(f"{index:>3} t={world.clock.now():7.2f}  {step!r}: {outcome}{marker}")
+                for line in self.journal:
+                    note(f"        {line}")
+                checks.always(self)
+            self.step = len(steps)
+            self.journal = []
+            await self.heal()
+            note(f"  heal t={world.clock.now():7.2f}: store and node up, a bot running, {HEAL_SECONDS:g} s passed")
+            for line in self.journal:
+                note(f"        {line}")
+            checks.final(self)
+
+    async def warm_up(self, guilds: int, note: Callable[[str], None]) -> None:
+        """Before the schedule: the first `guilds` guilds join, queue two entries and play the first."""
+        from .commands import Add, Join, Play
+
+        for g in range(guilds):
+            for step in (Join(g), Add(g, count=3), Play(g)):
+                await step.run(self)
+                await self.world.settle()
+        if guilds:
+            note(f"  setup: guilds 0 to {guilds - 1} joined, queued three entries and play the first")
+        for line in self.journal:
+            if "UNEXPECTED" in line or "rejected" in line:
+                note(f"        {line}")
+        self.journal = []
+
+    async def heal(self) -> None:
+        """Everything comes back: held traffic goes on, store and node up, a bot running, and time passes past
+        every timer (commands still in flight after that are stuck)."""
+        world = self.world
+        world.traffic.disarm()
+        world.traffic.release()
+        world.lavalink.faults.clear()
+        world.store.down = False
+        if world.node_down:
+            await world.node_up()
+        if world.process is None:
+            await world.boot()
+        await world.advance(HEAL_SECONDS)
+        deadline = world.clock.now() + HEAL_SECONDS
+        while self.in_flight() and world.clock.now() < deadline and world.clock.next_deadline is not None:
+            await world.advance_to_next()
+        await world.flush_writes()
+        await world.settle()
+
+
+@contextlib.contextmanager
+def _captured_logs() -> Iterator[list[logging.LogRecord]]:
+    """Keep the library's warnings and errors for this example (and out of pytest's report)."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("lightbulb_lavalink", "asyncio", "aiohttp")]
+    saved = [(logger.level, logger.propagate) for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.WARNING)
+        logger.propagate = False
+    try:
+        yield records
+    finally:
+        for logger, (level, propagate) in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def run_schedule(
+    steps: Sequence[Step], *, seed: int, guilds: int, warm: int = 0, note: Callable[[str], None] = print
+) -> None:
+    """Run one schedule on a fresh event loop; raises an `AssertionError` subclass naming what went wrong."""
+    random.seed(seed)  # reconnect backoff and store retry jitter use the random module
+
+    async def main() -> None:
+        simulation = Simulation(seed=seed, guilds=guilds)
+        with _captured_logs() as records:
+            simulation.logs = records
+            await simulation.run(steps, note, warm=warm)
+
+    asyncio.run(main())
