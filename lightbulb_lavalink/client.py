@@ -167,6 +167,8 @@ class LavalinkClient:
         if not first:
             _LOGGER.info("the session store answers again: connecting the nodes")
         self._store_error = None
+        for name, guild_id in self._hub.book.take_left():
+            self._hub.defer_destroy(self._nodes[name], guild_id)
         return True
 
     async def _read_store_then_start(self) -> None:

@@ -120,12 +120,25 @@ class Hub:
         if player is not None:
             player.mark_left()
             self.forget(player.node.name, guild_id)
+        if not self.book.loaded:
+            # The store has not been read yet: wherever the guild was saved, a tombstone will say it left (written
+            # as soon as the store answers, or by close()), and the book drops it once read.
+            self.book.forget(guild_id)
+            for each in self.client.nodes.values():
+                if player is None or player.node is not each:
+                    self.defer_destroy(each, guild_id)
+            return player
         for name in self.book.forget(guild_id):
             node = self.client.nodes.get(name)
             if node is not None and (player is None or player.node is not node):
-                node.pending_destroys.add(guild_id)
-                self.on_destroy_deferred(node, guild_id)
+                self.defer_destroy(node, guild_id)
         return player
+
+    def defer_destroy(self, node: Node, guild_id: int) -> None:
+        """Destroy the guild's player on `node` once its session is back (a tombstone keeps that across a
+        restart)."""
+        node.pending_destroys.add(guild_id)
+        self.on_destroy_deferred(node, guild_id)
 
     def players_on(self, node: Node) -> list[Player]:
         """The players that live on `node`."""

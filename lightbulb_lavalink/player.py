@@ -18,6 +18,7 @@ from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.messages import (
     TrackEndMessage,
+    TrackEndReason,
     TrackExceptionMessage,
     TrackStartMessage,
     TrackStuckMessage,
@@ -40,6 +41,7 @@ if typing.TYPE_CHECKING:
 __all__ = ["GuildState", "Player", "PlayerHooks", "same_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
+_RESTART_MARGIN_MS = 500  # how far behind its expected position a resumed track must be to count as restarted
 
 
 def _title(track: Track) -> str:
@@ -130,6 +132,7 @@ class Player:
     """
 
     __slots__ = (
+        "_advanced_past",
         "_client",
         "_destroyed",
         "_end_time",
@@ -150,6 +153,7 @@ class Player:
         "_superseded",
         "_track_events",
         "_unconfirmed",
+        "_unstarted",
         "channel_id",
         "connected",
         "filters",
@@ -213,6 +217,8 @@ class Player:
         self._unconfirmed: _Unconfirmed | None = None
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
+        self._advanced_past: Track | None = None  # the track the queue last moved on from, until another starts
+        self._unstarted: Track | None = None  # the track we started whose TrackStartEvent has not come yet
         self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
         # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
         self.queue.on_change = self._save
@@ -318,13 +324,15 @@ class Player:
     async def pause(self) -> None:
         """Pause playback."""
         await self._prepare()
-        await self._update(PlayerUpdate(paused=True))
+        async with self._lock:
+            await self._update(PlayerUpdate(paused=True))
         self._save(position=True)
 
     async def resume(self) -> None:
         """Resume paused playback."""
         await self._prepare()
-        await self._update(PlayerUpdate(paused=False))
+        async with self._lock:
+            await self._update(PlayerUpdate(paused=False))
         self._save(position=True)
 
     async def set_pause(self, paused: bool) -> None:
@@ -336,21 +344,24 @@ class Player:
         """Jump to `position` milliseconds in the current track."""
         check_ms(position, "position")
         await self._prepare()
-        await self._update(PlayerUpdate(position=position))
+        async with self._lock:
+            await self._update(PlayerUpdate(position=position))
         self._save(position=True)
 
     async def set_volume(self, volume: int) -> None:
         """Set the volume, 0 to 1000 (100 is unchanged)."""
         check_volume(volume)
         await self._prepare()
-        await self._update(PlayerUpdate(volume=volume))
+        async with self._lock:
+            await self._update(PlayerUpdate(volume=volume))
         self._save()
 
     async def set_filters(self, filters: Filters) -> None:
         """Replace every audio filter with `filters` (`TypeError` unless it is a `Filters`)."""
         check_filters(filters)
         await self._prepare()
-        await self._update(PlayerUpdate(filters=filters))
+        async with self._lock:
+            await self._update(PlayerUpdate(filters=filters))
         self._save()
 
     async def skip(self) -> Track | None:
@@ -483,16 +494,11 @@ class Player:
             if self._pending is not None and same_track(self._pending, playing):
                 playing, self._pending = self._pending, None  # the start reached the node after all
             elif kept is not None and same_track(kept, playing):
-                playing = kept  # keep the blob the user queued, with its user data
-            elif kept is not None and not was_pending:
-                head = self.queue.peek()
-                if head is not None and same_track(head, playing):
-                    # The old process started the next track and died before saving it: the saved track finished
-                    # (to the history, and to the end of a looped queue) and the head plays.
-                    advance = self.queue.skip if self.queue.loop is LoopMode.TRACK else self.queue.advance
-                    nxt = advance(kept)
-                    if nxt is not None and same_track(nxt, playing):
-                        playing = nxt
+                # The same track: keep the blob the user queued, with its user data (or, when a looped queue came
+                # round to it unseen, the queue's own object after moving on).
+                playing = self._looped_unseen(info, saved, kept) or kept
+            elif kept is not None and not was_pending and saved is not None:
+                playing = self._moved_on_unseen(saved, kept, playing) or playing
         elif kept is not None and not was_pending and saved is not None and not saved.paused:
             stalled = self._pending is None
         self.end_restore()
@@ -501,6 +507,36 @@ class Player:
         if playing is not None and kept is playing and saved is not None:
             self._end_time = saved.end_time
         return stalled
+
+    def _moved_on_unseen(self, saved: GuildSnapshot, kept: Track, playing: Track) -> Track | None:
+        """If the node plays the track that was next in the saved queue, the old process started it and died
+        before saving that: move the queue on as it did (the saved track to the history, and to the end of a
+        looped queue; the started one out of the queue, wherever a user's change during the restore put it) and
+        return the queue's object for it; else `None`, changing nothing."""
+        if not saved.queue.tracks:
+            return None
+        head = _restored(saved.queue.tracks[0])
+        if head is None or not same_track(head, playing):
+            return None
+        index = next((i for i, queued in enumerate(self.queue) if same_track(queued, head)), None)
+        return self.queue.move_on(kept, index)
+
+    def _looped_unseen(self, info: PlayerInfo, saved: GuildSnapshot | None, kept: Track) -> Track | None:
+        """If the node plays the saved track again from the start because a looped queue came round to it while
+        the bot was away (it ended and restarted unseen), move the queue on as it would have (history, the
+        loop's order) and return the queue's object for it; else `None`, changing nothing. Told by the position:
+        well behind where the saved one must be by now."""
+        if saved is None or saved.pending or self.queue.loop is not LoopMode.QUEUE:
+            return None
+        elapsed = 0 if saved.paused else max(0, int((self._client.clock.time() - saved.updated_at) * 1000))
+        if info.state.position + _RESTART_MARGIN_MS >= saved.position + elapsed:
+            return None
+        checkpoint = self.queue.checkpoint()
+        nxt = self.queue.advance(kept)
+        if nxt is not None and same_track(nxt, kept):
+            return nxt
+        self.queue.rollback(checkpoint)
+        return None
 
     @property
     def pending(self) -> Track | None:
@@ -515,8 +551,12 @@ class Player:
     async def start_pending(self) -> None:
         """The node's session is back: start the pending track now (from where it was to start), not at its next
         retry."""
-        if self._pending is not None and self.track is None:
-            await self._play_next(self._pending, start=self._pending_at, end=self._end_time)
+        if self._pending is None or self.track is not None:
+            return
+        if self._lock.locked():  # a command is in flight: it settles the pending track, or this task starts it
+            self._hooks.spawn(self._start_when_free(self._pending), name=f"lavalink-next-{self.guild_id}")
+            return
+        await self._start_when_free(self._pending)
 
     async def advance_past(self, finished: GuildSnapshot) -> None:
         """The saved current track of `finished` ended while nobody watched: continue the queue after it."""
@@ -525,7 +565,7 @@ class Player:
         track = _restored(finished.track)
         if track is None:
             return
-        await self._play_next(self.queue.advance(track))
+        await self._advance_from(track)
 
     async def move_to(self, node: Node) -> None:
         """Carry this guild's playback over to `node`; the queue does not notice."""
@@ -547,7 +587,8 @@ class Player:
     async def send_voice(self, info: VoiceConnectionInfo) -> None:
         """Hand Lavalink the guild's Discord voice connection (a join, a move, a region change, a rejoin)."""
         self.channel_id = info.channel_id
-        await self._update(PlayerUpdate(voice=info.to_voice_state()))
+        async with self._lock:
+            await self._update(PlayerUpdate(voice=info.to_voice_state()))
 
     async def wait_restored(self) -> None:
         """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long."""
@@ -598,6 +639,8 @@ class Player:
         finally:
             self._starting = None
         self._pending = None
+        self._advanced_past = None
+        self._unstarted = self.track
         self._end_time = end
         self._save(position=True)
 
@@ -734,6 +777,8 @@ class Player:
                 self.queue.rollback(unconfirmed.queue)
                 started = unconfirmed.track
             self.track = started
+            self._advanced_past = None
+            self._unstarted = None
             self._save(position=True)
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
@@ -760,14 +805,25 @@ class Player:
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
         finished = ended
-        if self.track is not None and same_track(self.track, ended):
+        if (
+            self.track is not None
+            and self._unstarted is self.track
+            and message.reason is TrackEndReason.FINISHED
+            and same_track(self.track, ended)
+        ):
+            # The same track finished before the play we started announced itself: an earlier play of it (its end
+            # was inferred already, and the queue came round to it again). Never advance twice.
+            still_current = False
+        elif self.track is not None and same_track(self.track, ended):
             finished, self.track = self.track, None  # the object we sent: the blob the user queued
+            self._unstarted = None
             still_current = True
         elif self._pending is not None and message.reason.may_start_next and same_track(self._pending, ended):
             finished, self._pending = self._pending, None  # it did play: we missed its start
             still_current = True
         else:
-            still_current = self.track is None and self._pending is None
+            # Idle: the end of a track we never saw start is still news, not one the queue already moved on from.
+            still_current = self.track is None and self._pending is None and not same_track(self._advanced_past, ended)
         client.dispatch(
             events.TrackEndEvent(
                 app=client.app,
@@ -785,7 +841,29 @@ class Player:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, _title(ended))
             return
-        await self._play_next(self.queue.advance(finished))
+        await self._advance_from(finished)
+
+    async def _advance_from(self, finished: Track) -> None:
+        """`finished` ended on its own: the queue moves on at once (what a listener of the end saw), and the next
+        track is pending until it starts. The start waits for a command in flight; a command that acted on the
+        pending track meanwhile (skip, play) settled it."""
+        self._advanced_past = finished
+        nxt = self.queue.advance(finished)
+        if nxt is None:
+            await self._play_next(None)
+            return
+        self._set_pending(nxt, 0, None)
+        if self._lock.locked():
+            # A command is in flight: start it once that is done, without holding up the node's other guilds.
+            self._hooks.spawn(self._start_when_free(nxt), name=f"lavalink-next-{self.guild_id}")
+            return
+        await self._start_when_free(nxt)
+
+    async def _start_when_free(self, nxt: Track) -> None:
+        """Start the pending `nxt` once no command is in flight, unless one settled it meanwhile."""
+        async with self._lock:
+            if self._pending is nxt and self.track is None and not self._destroyed:
+                await self._play_next(nxt, start=self._pending_at, end=self._end_time)
 
     async def _play_next(self, nxt: Track | None, *, start: int = 0, end: int | None = None) -> None:
         """Start `nxt` (the queue's next track); `QueueEndEvent` when none is left.

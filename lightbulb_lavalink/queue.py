@@ -302,6 +302,19 @@ class GuildQueue:
             nxt = self._tracks.pop(0) if self._tracks else None
         return nxt
 
+    def move_on(self, finished: Track, index: int | None) -> Track | None:
+        """`finished` ended and the track at `index` started (what another process did and had no time to save):
+        `finished` goes to the history (and, with a `QUEUE` loop, to the end of the queue), the track at `index`
+        is taken out and returned. `index` `None`: nothing is taken out (the track is no longer queued)."""
+        _check_track(finished, "finished")
+        position = None if index is None else self._position(index, "index")
+        self._remember(finished)
+        if self._loop is LoopMode.QUEUE:
+            self._tracks.append(finished)
+        started = None if position is None else self._tracks.pop(position)
+        self._changed()
+        return started
+
     def back(self, current: Track | None) -> Track | None:
         """Return the most recent track of the history, taking it off; `current` goes back to the front.
 

@@ -28,13 +28,15 @@ class SessionBook:
     cannot be read; the client retries it.
     """
 
-    __slots__ = ("_guilds", "_loaded", "_orphans", "_sessions")
+    __slots__ = ("_guilds", "_left", "_left_early", "_loaded", "_orphans", "_sessions")
 
     def __init__(self) -> None:
         self._sessions: dict[str, str | None] = {}
         self._guilds: dict[str, dict[int, GuildSnapshot]] = {}
         self._orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
         self._loaded = False
+        self._left_early: set[int] = set()
+        self._left: list[tuple[str, int]] = []
 
     def __repr__(self) -> str:
         saved = sum(len(g) for g in self._guilds.values())
@@ -70,6 +72,13 @@ class SessionBook:
                         key.node,
                     )
                 orphans[key] = saved
+        for guild_id in self._left_early:  # left before the store could be read: never bring them back
+            for name, saved in guilds.items():
+                if saved.pop(guild_id, None) is not None:
+                    self._left.append((name, guild_id))
+            for saved in orphans.values():
+                saved.pop(guild_id, None)
+        self._left_early.clear()
         self._sessions, self._guilds, self._orphans = sessions, guilds, orphans
         self._loaded = True
 
@@ -85,6 +94,11 @@ class SessionBook:
         """Hand over every guild still saved under `node`: the caller brings them back (or puts them back)."""
         return self._guilds.pop(node, {})
 
+    def take_left(self) -> list[tuple[str, int]]:
+        """The (node, guild) pairs a user left before the store was read: their players are to be destroyed."""
+        left, self._left = self._left, []
+        return left
+
     def take_orphans(self) -> dict[StoreKey, dict[int, GuildSnapshot]]:
         """Hand over the guilds saved under nodes no longer configured (once)."""
         orphans, self._orphans = self._orphans, {}
@@ -93,6 +107,9 @@ class SessionBook:
     def forget(self, guild_id: int) -> list[str]:
         """A user left the guild: never bring it back, whichever node it was saved under; return those nodes
         (where a session may still hold its player)."""
+        if not self._loaded:
+            self._left_early.add(guild_id)
+            return []
         nodes = [name for name, guilds in self._guilds.items() if guilds.pop(guild_id, None) is not None]
         for guilds in self._orphans.values():
             guilds.pop(guild_id, None)

@@ -112,12 +112,15 @@ async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
     player.queue.extend([second, third])
     patch.arm()
     volume = asyncio.create_task(player.set_volume(50))
-    # `first` ends, the queue advances on its own and `second` starts while the answer is in transit.
-    await eventually(lambda: identifier(player.track) == second.info.identifier, what="second track started")
+    # `first` ends while the answer is in transit: the queue moves on at once, and `second` waits for the
+    # command in flight (one command or start at a time per guild, so a late answer never undoes a later one).
+    await eventually(lambda: identifier(player.pending) == second.info.identifier, what="the queue moving on")
+    assert player.track is None
     patch.release()
     await volume
-
-    assert identifier(player.track) == second.info.identifier, "now playing shows the track that already ended"
+    await eventually(lambda: identifier(player.track) == second.info.identifier, what="second track started")
+    assert player.volume == 50
+    assert [t.info.identifier for t in player.queue.history] == [first.info.identifier]
     await eventually(
         lambda: identifier(lavalink_players(world, process)[player.guild_id].track) == third.info.identifier,
         timeout=2,

@@ -14,7 +14,7 @@ import typing
 
 import attrs
 
-__all__ = ["LOOP_MODES", "GuildModel", "Model"]
+__all__ = ["LOOP_MODES", "GuildModel", "Model", "UnsavedEnd"]
 
 LOOP_MODES: typing.Final = ("off", "track", "queue")
 
@@ -158,3 +158,15 @@ class Model:
             if guild.loop == "queue":
                 guild.upcoming.append(finished)
         return guild.upcoming.pop(0) if guild.upcoming else None
+
+
+@attrs.define(eq=False)
+class UnsavedEnd:
+    """A track end a process handled and died before saving (`CrashAfterEnd`): only the node knows the queue
+    moved on. If that session is lost before a later process syncs it, nobody knows: the snapshot wins, and the
+    model goes back to what it was before the end (if nothing changed it since)."""
+
+    guild: int
+    session: str
+    before: GuildModel
+    after: GuildModel | None = None

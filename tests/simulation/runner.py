@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import random
@@ -23,7 +24,7 @@ from lightbulb_lavalink.protocol.codec import decode_track
 
 from . import checks
 from .harness import HEAL_SECONDS, HISTORY_LIMIT, TRACK_LENGTH, World, entry_of
-from .model import Model
+from .model import Model, UnsavedEnd
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -80,6 +81,7 @@ class Simulation:
         self.problems: list[str] = []
         self.first_divergence: str | None = None
         self.node_ends: list[NodeEnd] = []
+        self.unsaved_ends: list[UnsavedEnd] = []
         self.logs: list[logging.LogRecord] = []
         """The library's warnings and errors during this example."""
 
@@ -140,6 +142,14 @@ class Simulation:
             for end in lost:
                 self.node_ends.remove(end)
                 self.log(f"  the end of e{end.entry} (guild {end.guild}) died with its session: the snapshot wins")
+            for unsaved in [u for u in self.unsaved_ends if u.session != event.session_id]:
+                self.unsaved_ends.remove(unsaved)
+                if unsaved.after is not None and self.model.guilds[unsaved.guild] == unsaved.after:
+                    self.model.guilds[unsaved.guild] = copy.deepcopy(unsaved.before)
+                    self.log(
+                        f"  guild {unsaved.guild}: the crashed process's unsaved advance died with its session: "
+                        "the snapshot wins"
+                    )
 
     # -- track ends and bot processes ------------------------------------------------------------------------
 
@@ -165,6 +175,8 @@ class Simulation:
         will never come again: Lavalink shows the player idle, and the sync must infer the end. The model takes
         it as done now (once: a late dispatch of the same end finds another current entry and changes nothing).
         Ends sent on this resume's websocket (the replay) are still to be dispatched."""
+        for unsaved in [u for u in self.unsaved_ends if u.session == session_id]:
+            self.unsaved_ends.remove(unsaved)  # a later process syncs its session: the node tells what moved on
         session = self.world.lavalink.sessions.get(session_id)
         current = session.connection if session is not None else None
         for end in [e for e in self.node_ends if e.session == session_id]:
@@ -203,6 +215,7 @@ class Simulation:
                 return
             self.model.step = command.step
             try:
+                await self._see_the_restored_guild(process.client, command.guild)
                 result = await perform(process.client)
             except Rejected as exc:
                 self.log(f"{origin}: not sent, {exc}")
@@ -213,6 +226,16 @@ class Simulation:
                 self.log(f"{origin}: UNEXPECTED {type(exc).__name__}: {exc}")
             else:
                 self.log(f"{origin}: {result}")
+
+    async def _see_the_restored_guild(self, client: LavalinkClient, g: int) -> None:
+        """A limit of the model, not of the client: while a guild whose last advance a crash left unsaved is
+        being restored, the client shows the saved (older) queue and acts on it, while the model has moved on
+        already; a user's queue index then means another entry in each. So this user looks again once the guild
+        is restored (the sync reconciles the queue with what the node plays), as the model assumes."""
+        player = client.get_player(self.guild_id(g))
+        if player is not None and any(u.guild == g for u in self.unsaved_ends):
+            with contextlib.suppress(LavalinkError):
+                await player.wait_restored()
 
     def player(self, client: LavalinkClient, g: int) -> Player:
         player = client.get_player(self.guild_id(g))

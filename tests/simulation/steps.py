@@ -11,6 +11,7 @@ Adding a step is one class with a `run` (for a user command, `perform`, in `comm
 
 from __future__ import annotations
 
+import copy
 import typing
 
 import attrs
@@ -38,7 +39,7 @@ from .commands import (
     Volume,
 )
 from .harness import HEAL_SECONDS, RESUME_TIMEOUT, TRACK_LENGTH, entry_of
-from .model import LOOP_MODES
+from .model import LOOP_MODES, UnsavedEnd
 from .traffic import Hold
 
 if typing.TYPE_CHECKING:
@@ -257,9 +258,12 @@ class CrashAfterEnd(Step):
         g = self.guild % sim.guild_count
         player = world.fake_player(sim.guild_id(g))
         what = f"nothing plays in guild {g}: crashed"
+        unsaved: UnsavedEnd | None = None
         if player is not None and player.track is not None and not player.paused and not player.stuck:
             world.store.down = True
             entry = entry_of(player.track)
+            unsaved = UnsavedEnd(guild=g, session=world.session_id or "", before=copy.deepcopy(sim.model.guilds[g]))
+            sim.unsaved_ends.append(unsaved)
             sim.node_ends_track(g, entry)
             if self.fail:
                 player.fail("simulated failure")
@@ -268,6 +272,8 @@ class CrashAfterEnd(Step):
             await world.settle()
             what = f"e{entry} {'failed' if self.fail else 'finished'} in guild {g}, then a crash before the save"
         await sim.stop_process(crash=True)
+        if unsaved is not None:
+            unsaved.after = copy.deepcopy(sim.model.guilds[g])
         world.store.down = False
         booted = await BootBot().run(sim)
         return f"{what}; {booted}"
