@@ -13,7 +13,7 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.stores.base import redact_url
+from lightbulb_lavalink.redact import redact_url
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -49,16 +49,6 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 
 def _redacted(_: object) -> str:
     return "'***'"
-
-
-def _redact_url(text: str) -> str:
-    """Hide a URL's user info (what sits before the last ``@``) and any password in its query."""
-    text = redact_url(text)
-    scheme, sep, rest = text.partition("://")
-    head, qmark, query = rest.partition("?")
-    if not sep or "@" not in head:
-        return text
-    return f"{scheme}://***@{head.rpartition('@')[2]}{qmark}{query}"
 
 
 def _is_int(value: object) -> bool:
@@ -144,9 +134,11 @@ class NodeSettings:
             try:
                 ipaddress.IPv6Address(host)
             except ValueError:
-                raise SettingsError("host", f"{host!r} is neither a host name nor an IPv6 address") from None
+                shown = redact_url(host)
+                raise SettingsError("host", f"{shown!r} is neither a host name nor an IPv6 address") from None
         elif len(host) > 253 or _HOST_FORBIDDEN.search(host) or _CONTROL.search(host):
-            raise SettingsError("host", f"{host!r} is not a valid host name (no scheme, port or path here)")
+            shown = redact_url(host)
+            raise SettingsError("host", f"{shown!r} is not a valid host name (no scheme, port, path or password here)")
 
     @property
     def url(self) -> str:
@@ -215,7 +207,10 @@ def _split_host_port(hostport: str, secure: bool) -> tuple[str, int]:
     if not port_text:
         return host, _DEFAULT_PORTS[secure]
     if not port_text.isascii() or not port_text.isdigit():
-        raise SettingsError("port", f"must be a number, not {port_text!r}")
+        # Not repeated: text written where the port goes is often the password (``http://host:password``).
+        raise SettingsError("port", "must be a number (the password goes before the host: http://password@host:port)")
+    if len(port_text) > 5:
+        raise SettingsError("port", "must be between 1 and 65535")
     return host, int(port_text)
 
 
@@ -231,7 +226,7 @@ class LavalinkSettings:
     """The Lavalink nodes (at least one, unique names). Default: one at ``http://localhost:2333``."""
     resume_timeout: int = 60
     """Seconds Lavalink keeps a session's players alive after the bot disconnects (a whole number > 0)."""
-    store: str = attrs.field(default="sqlite:///lavalink_sessions.db", repr=lambda v: repr(_redact_url(v)))
+    store: str = attrs.field(default="sqlite:///lavalink_sessions.db", repr=lambda v: repr(redact_url(v)))
     """Where sessions and queues are saved, as a URL: ``sqlite:///file.db``, ``json:///file.json``, ``memory://``,
     ``redis[s]://...`` or ``postgres[ql]://...``. A password in it is never shown."""
     cluster: str = ""
@@ -267,7 +262,7 @@ class LavalinkSettings:
         if not sep or scheme.lower() not in STORE_SCHEMES:
             known = ", ".join(sorted(STORE_SCHEMES))
             raise SettingsError(
-                "store", f"{_redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
+                "store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
             )
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
             raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {self.cluster!r}")

@@ -27,6 +27,7 @@ from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 from lightbulb_lavalink.protocol.user_data import without_non_json
+from lightbulb_lavalink.redact import redact_url
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
@@ -112,7 +113,8 @@ class RestClient:
     ) -> None:
         url = yarl.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            raise SettingsError("base_url", f"expected an http:// or https:// URL with a host, got {base_url!r}")
+            shown = redact_url(str(base_url))
+            raise SettingsError("base_url", f"expected an http:// or https:// URL with a host, got {shown!r}")
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
         self._base_url = str(url).rstrip("/")

@@ -22,6 +22,7 @@ from lightbulb_lavalink.errors import (
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
 from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
+from lightbulb_lavalink.redact import redact_url
 
 if typing.TYPE_CHECKING:
     import random
@@ -57,7 +58,8 @@ def websocket_url(base_url: str) -> str:
     url = yarl.URL(base_url)
     scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(url.scheme)
     if scheme is None or not url.host:
-        raise SettingsError("url", f"expected an http(s):// or ws(s):// URL with a host, got {base_url!r}")
+        shown = redact_url(str(base_url))
+        raise SettingsError("url", f"expected an http(s):// or ws(s):// URL with a host, got {shown!r}")
     path = url.path.rstrip("/")
     if not path.endswith(_WEBSOCKET_PATH):
         path += _WEBSOCKET_PATH

@@ -14,6 +14,7 @@ import attrs
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
 from lightbulb_lavalink.protocol.user_data import without_non_json
+from lightbulb_lavalink.redact import redact_url
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
@@ -217,44 +218,6 @@ def decode_guilds(
 def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:
     """Return distinct `keys` sorted by cluster then node."""
     return sorted(set(keys), key=lambda key: (key.cluster, key.node))
-
-
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "sslpassword"})
-
-
-def redact_url(url: str) -> str:
-    """Return `url` with every password (in the user info or the query) replaced by ``***``.
-
-    Works on malformed URLs too: a password holding an unescaped ``/``, ``?`` or ``#`` still counts as user
-    info when the URL has no host before it (``redis://:pa/ss@host``).
-    """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    authority = parts.netloc
-    if "@" not in authority and "@" in rest and (authority.startswith(":") or authority.endswith(":")):
-        # No host where one must be: the password swallowed the delimiters. Cut at the last '@'.
-        userinfo, _, tail = rest.rpartition("@")
-        host, qmark, query = tail.partition("?")
-        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{qmark}{_redact_query(query)}"
-    if "@" in authority:
-        userinfo, _, host = authority.rpartition("@")
-        if ":" in userinfo:
-            authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = _redact_query(parts.query)
-    if authority == parts.netloc and query == parts.query:
-        return url  # nothing secret (and urlunsplit would drop an empty authority: sqlite:///x)
-    return urllib.parse.urlunsplit(parts._replace(netloc=authority, query=query))
-
-
-def _redact_query(query: str) -> str:
-    """`query` with the value of every password parameter replaced by ``***`` (as given if it has none)."""
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    if not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
-        return query
-    pairs = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs]
-    return urllib.parse.urlencode(pairs, safe="*:/@")
 
 
 def check_port(parts: urllib.parse.SplitResult, url: str) -> None:

@@ -6,7 +6,7 @@ import typing
 import urllib.parse
 
 from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.stores.base import redact_url
+from lightbulb_lavalink.redact import redact_url
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.stores.base import SessionStore
@@ -30,7 +30,7 @@ def open_store(url: str, **options: typing.Any) -> SessionStore:
     optional dependency, with the ``pip install`` line that fixes it.
     """
     if not isinstance(url, str) or "://" not in url:
-        raise SettingsError("store", f"expected a URL such as {DEFAULT_STORE_URL!r}, got {url!r}")
+        raise SettingsError("store", f"expected a URL such as {DEFAULT_STORE_URL!r}, got {redact_url(str(url))!r}")
     parts = urllib.parse.urlsplit(url)
     scheme = parts.scheme.lower()
     try:
@@ -38,7 +38,7 @@ def open_store(url: str, **options: typing.Any) -> SessionStore:
             from lightbulb_lavalink.stores.memory import MemoryStore
 
             if parts.netloc or parts.path or parts.query:
-                raise SettingsError("store", f"write 'memory://' (no path, no options), not {url!r}")
+                raise SettingsError("store", f"write 'memory://' (no path, no options), not {redact_url(url)!r}")
             return MemoryStore(**options)
         if scheme in {"json", "sqlite"}:
             return _open_file_store(scheme, parts, url, options)
@@ -63,7 +63,7 @@ def _open_file_store(
     if parts.netloc or not parts.path.startswith("/") or len(parts.path) < 2:
         raise SettingsError(
             "store",
-            f"{url!r}: a {scheme} URL has three slashes then the path: "
+            f"{redact_url(url)!r}: a {scheme} URL has three slashes then the path: "
             f"'{scheme}:///relative/file' or '{scheme}:////absolute/file'",
         )
     path = urllib.parse.unquote(parts.path[1:])

@@ -9,7 +9,8 @@ import urllib.parse
 import zlib
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
-from lightbulb_lavalink.stores.base import StoreKey, check_port, decode_guilds, latest_by_guild, redact_url, sorted_keys
+from lightbulb_lavalink.redact import redact_url
+from lightbulb_lavalink.stores.base import StoreKey, check_port, decode_guilds, latest_by_guild, sorted_keys
 
 if typing.TYPE_CHECKING:
     import collections.abc

@@ -7,12 +7,12 @@ import typing
 import urllib.parse
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
+from lightbulb_lavalink.redact import redact_url
 from lightbulb_lavalink.stores.base import (
     StoreKey,
     check_port,
     decode_guilds,
     latest_by_guild,
-    redact_url,
     sorted_keys,
 )
 
