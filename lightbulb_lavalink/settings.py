@@ -51,6 +51,15 @@ def _redacted(_: object) -> str:
     return "'***'"
 
 
+def _is_ipv6(host: str) -> bool:
+    # Outside the `except`, so that the error we raise does not keep ipaddress's (which quotes the text) around.
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -131,11 +140,9 @@ class NodeSettings:
         if not host:
             raise SettingsError("host", "must not be empty")
         if ":" in host:
-            try:
-                ipaddress.IPv6Address(host)
-            except ValueError:
+            if not _is_ipv6(host):
                 shown = redact_url(host)
-                raise SettingsError("host", f"{shown!r} is neither a host name nor an IPv6 address") from None
+                raise SettingsError("host", f"{shown!r} is neither a host name nor an IPv6 address")
         elif len(host) > 253 or _HOST_FORBIDDEN.search(host) or _CONTROL.search(host):
             shown = redact_url(host)
             raise SettingsError("host", f"{shown!r} is not a valid host name (no scheme, port, path or password here)")

@@ -14,6 +14,7 @@ import yarl
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
     AuthenticationError,
+    LavalinkError,
     NodeUnavailable,
     PlayerNotFoundError,
     ProtocolError,
@@ -27,12 +28,12 @@ from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 from lightbulb_lavalink.protocol.user_data import without_non_json
-from lightbulb_lavalink.redact import redact_url
+from lightbulb_lavalink.redact import redact_secret, redact_url
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
 
-__all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
+__all__ = ["DEFAULT_CLIENT_NAME", "RestClient", "describe_client_error", "node_url"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
@@ -74,6 +75,45 @@ def _parse_list(parse: typing.Callable[[typing.Any], _T], data: typing.Any, what
     return items
 
 
+def node_url(text: str, schemes: tuple[str, ...], field: str) -> yarl.URL:
+    """`text` as a node URL with one of `schemes` and a host; `SettingsError` (never showing a password) if not.
+
+    A user name or password in it is refused: the password is given on its own and sent as the
+    ``Authorization`` header, and a URL holding one would be printed in errors and logs.
+    """
+    shown = redact_url(str(text))
+    try:
+        url: yarl.URL | None = yarl.URL(text)
+    except (ValueError, TypeError):  # its message quotes the text: not kept, not even as the context
+        url = None
+    if url is None:
+        raise SettingsError(field, f"{shown!r} is not a URL (a port that is not a number?)")
+    host, user, password = url.host, url.raw_user, url.raw_password
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+    if url.scheme not in schemes or not host:
+        raise SettingsError(field, f"expected an {wanted} URL with a host, got {shown!r}")
+    if user is not None or password is not None:
+        raise SettingsError(field, f"{shown!r}: give the password on its own, not in the URL")
+    return url
+
+
+def describe_client_error(exc: aiohttp.ClientError, *secrets: str) -> str:
+    """An aiohttp error in words safe to show anywhere: what kind of failure and what the server answered.
+
+    Never the error's repr, which carries the request and its headers (the node password among them), nor the
+    URLs it holds unredacted; `secrets` are scrubbed from what is left.
+    """
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        text = f"too many redirects ({len(exc.history)}, the last {exc.status} {exc.message})"
+    elif isinstance(exc, aiohttp.ClientResponseError):
+        text = f"{type(exc).__name__}: {exc.status} {exc.message}"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        text = f"invalid URL {redact_url(str(exc.url))}"
+    else:
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return redact_secret(text, *secrets)
+
+
 def _json_default(value: object) -> typing.Any:
     """Serialize the read-only mappings models hand out (``userData``, ``pluginInfo``) as objects."""
     if isinstance(value, typing.Mapping):
@@ -97,6 +137,7 @@ class RestClient:
         "_closed",
         "_json_headers",
         "_owns_session",
+        "_password",
         "_session",
         "_timeout",
     )
@@ -111,13 +152,11 @@ class RestClient:
         client_name: str = DEFAULT_CLIENT_NAME,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        url = yarl.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            shown = redact_url(str(base_url))
-            raise SettingsError("base_url", f"expected an http:// or https:// URL with a host, got {shown!r}")
+        url = node_url(base_url, ("http", "https"), "base_url")
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
         self._base_url = str(url).rstrip("/")
+        self._password = password
         self._session = session
         self._owns_session = session is None
         self._timeout = timeout
@@ -298,25 +337,42 @@ class RestClient:
         if _LOGGER.isEnabledFor(logging.DEBUG):
             # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
             _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
+        # This is where failures of the HTTP layer become ours. An aiohttp error carries the request with its
+        # headers (the password): it is described in words and neither chained nor kept as the context.
+        failure: LavalinkError | None = None
         try:
             async with (
                 self._clock.timeout(self._timeout),
-                session.request(method, url, headers=headers, data=data, timeout=_NO_TIMEOUT) as resp,
+                session.request(
+                    method, url, headers=headers, data=data, timeout=_NO_TIMEOUT, allow_redirects=False
+                ) as resp,
             ):
                 payload = await resp.read()
                 status = resp.status
                 if status >= 400:
                     raise self._error(method, path, status, resp.reason, payload)
+                if 300 <= status < 400:
+                    # Lavalink never redirects: following one would send the password elsewhere, or loop.
+                    location = redact_url(resp.headers.get("Location", "nowhere"))
+                    raise NodeUnavailable(
+                        f"{method} {path} on {self._base_url}: the node answered {status}, redirecting to "
+                        f"{redact_secret(location, self._password)}; Lavalink never redirects, so check the "
+                        "node's address (http or https, host, port)"
+                    )
                 if _LOGGER.isEnabledFor(logging.DEBUG):
                     _LOGGER.debug("%s %s -> %d (%d bytes)", method, path, status, len(payload))
-        except TimeoutError as exc:
-            raise RequestTimeoutError(
+        except TimeoutError:
+            failure = RequestTimeoutError(
                 f"{method} {path} on {self._base_url} got no answer within {self._timeout:g} s"
-            ) from exc
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {exc}") from exc
+            why = describe_client_error(exc, self._password)
+            failure = NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {why}")
         except aiohttp.ClientError as exc:
-            raise NodeUnavailable(f"{method} {path} on {self._base_url} failed: {exc!r}") from exc
+            why = describe_client_error(exc, self._password)
+            failure = NodeUnavailable(f"{method} {path} on {self._base_url} failed: {why}")
+        if failure is not None:
+            raise failure
 
         if status == 204 or not payload:
             return None
@@ -327,9 +383,8 @@ class RestClient:
         except ValueError as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
-    @staticmethod
-    def _error(method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
-        """Map an error answer to the most precise `RestError` subclass."""
+    def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
+        """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden)."""
         message = error = ""
         try:
             data = json.loads(payload) if payload else None
@@ -340,6 +395,7 @@ class RestClient:
                 message = data["message"]
             if isinstance(data.get("error"), str):
                 error = data["error"]
+        error = redact_secret(error, self._password)
         if status in (401, 403):
             why = "the Authorization header was missing" if status == 401 else "the password is wrong"
             return AuthenticationError(
@@ -347,11 +403,12 @@ class RestClient:
                 f"the node refused the password ({why})",
                 path,
                 method=method,
-                error=error or (reason or ""),
+                error=error or redact_secret(reason or "", self._password),
             )
         message = message or error or reason or "no message"
+        kind = RestError
         if status == 404 and message == _SESSION_NOT_FOUND:
-            return SessionNotFoundError(status, message, path, method=method, error=error)
-        if status == 404 and message == _PLAYER_NOT_FOUND:
-            return PlayerNotFoundError(status, message, path, method=method, error=error)
-        return RestError(status, message, path, method=method, error=error)
+            kind = SessionNotFoundError
+        elif status == 404 and message == _PLAYER_NOT_FOUND:
+            kind = PlayerNotFoundError
+        return kind(status, redact_secret(message, self._password), path, method=method, error=error)

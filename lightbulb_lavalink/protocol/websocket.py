@@ -7,7 +7,6 @@ import logging
 import typing
 
 import aiohttp
-import yarl
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
@@ -17,12 +16,11 @@ from lightbulb_lavalink.errors import (
     ProtocolError,
     RequestTimeoutError,
     RestError,
-    SettingsError,
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
-from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
-from lightbulb_lavalink.redact import redact_url
+from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME, describe_client_error, node_url
+from lightbulb_lavalink.redact import redact_secret
 
 if typing.TYPE_CHECKING:
     import random
@@ -55,11 +53,8 @@ class WebSocketHandler(typing.Protocol):
 
 def websocket_url(base_url: str) -> str:
     """Turn a node's base URL (``http(s)://host:port[/prefix]``) into its v4 websocket URL."""
-    url = yarl.URL(base_url)
-    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(url.scheme)
-    if scheme is None or not url.host:
-        shown = redact_url(str(base_url))
-        raise SettingsError("url", f"expected an http(s):// or ws(s):// URL with a host, got {shown!r}")
+    url = node_url(base_url, ("http", "https", "ws", "wss"), "url")
+    scheme = {"http": "ws", "https": "wss"}.get(url.scheme, url.scheme)
     path = url.path.rstrip("/")
     if not path.endswith(_WEBSOCKET_PATH):
         path += _WEBSOCKET_PATH
@@ -275,7 +270,12 @@ class WebSocketSession:
                     await self._wait_before_retry(None)
         except Exception as exc:  # a bug: make it visible and terminal rather than a silent dead task
             _LOGGER.exception("websocket %s: the connection task failed", self._url)
-            self._fatal = NodeUnavailable(f"the websocket task for {self._url} failed: {exc!r}")
+            why = (
+                describe_client_error(exc, self._password)
+                if isinstance(exc, aiohttp.ClientError)
+                else redact_secret(f"{type(exc).__name__}: {exc}", self._password)
+            )
+            self._fatal = NodeUnavailable(f"the websocket task for {self._url} failed: {why}")
             self._ready_event.set()
         finally:
             self._ready = None
@@ -294,40 +294,46 @@ class WebSocketSession:
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
         self._connecting = True
+        # This is where failures of the handshake become ours. An aiohttp error carries the request with its
+        # headers (the password): it is described in words and neither chained nor kept as the context.
+        failure: LavalinkError | _FatalHandshake | None = None
         try:
             async with self._clock.timeout(self._connect_timeout):
                 ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
         except TimeoutError:
-            raise RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s") from None
+            failure = RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s")
         except aiohttp.WSServerHandshakeError as exc:
-            if exc.status in (401, 403):
-                error: RestError = AuthenticationError(
-                    exc.status,
-                    "the node refused the password (check the node's password)",
-                    _WEBSOCKET_PATH,
-                    error=exc.message,
-                )
-                raise _FatalHandshake(error) from exc
-            if exc.status == 400:
-                error = RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=exc.message)
-                raise _FatalHandshake(error) from exc
-            if exc.status == 404:
-                error = RestError(
-                    404,
-                    "no Lavalink v4 websocket here: is it a Lavalink v3 server, or the wrong host or port?",
-                    _WEBSOCKET_PATH,
-                    error=exc.message,
-                )
-                raise _FatalHandshake(error) from exc
-            raise NodeUnavailable(f"handshake answered {exc.status} {exc.message}") from exc
+            failure = self._handshake_refused(exc.status, redact_secret(exc.message, self._password))
         except aiohttp.ClientError as exc:
-            raise NodeUnavailable(str(exc) or repr(exc)) from exc
+            failure = NodeUnavailable(describe_client_error(exc, self._password))
         finally:
             self._connecting = False
+        if failure is not None:
+            raise failure
         response = getattr(ws, "_response", None)
         resumed = response.headers.get("Session-Resumed") if response is not None else None
         self._session_resumed_header = None if resumed is None else resumed.lower() == "true"
         return ws
+
+    def _handshake_refused(self, status: int, message: str) -> LavalinkError | _FatalHandshake:
+        if status in (401, 403):
+            error: RestError = AuthenticationError(
+                status, "the node refused the password (check the node's password)", _WEBSOCKET_PATH, error=message
+            )
+            return _FatalHandshake(error)
+        if status == 400:
+            return _FatalHandshake(
+                RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=message)
+            )
+        if status == 404:
+            error = RestError(
+                404,
+                "no Lavalink v4 websocket here: is it a Lavalink v3 server, or the wrong host or port?",
+                _WEBSOCKET_PATH,
+                error=message,
+            )
+            return _FatalHandshake(error)
+        return NodeUnavailable(f"handshake answered {status} {message}")
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
         """The hot path: read frames, parse, hand over in order. Returns the close code and reason."""
@@ -355,9 +361,9 @@ class WebSocketSession:
                     logger.exception("websocket %s: the handler failed on %s", self._url, type(message).__name__)
                 continue
             if kind is aiohttp.WSMsgType.CLOSE:
-                reason = msg.extra or ""
+                reason = redact_secret(msg.extra or "", self._password)
             elif kind is aiohttp.WSMsgType.ERROR:
-                reason = str(msg.data)
+                reason = redact_secret(str(msg.data), self._password)
             elif kind is not aiohttp.WSMsgType.CLOSED and kind is not aiohttp.WSMsgType.CLOSING:
                 continue  # PING/PONG are answered by aiohttp
             break

@@ -107,10 +107,14 @@ def test_redact_secret_hides_the_secret_and_its_encoded_forms(
 # -- what users saw: the password in a SettingsError (and so in the ERROR log line that prints it) ------------
 
 
-def _assert_hidden(exc: BaseException) -> None:
-    for text in (str(exc), repr(exc), getattr(exc, "field", "")):
-        assert SECRET not in text
-        assert "Secret" not in text  # nor a piece of it
+def _assert_hidden(exc: BaseException | None) -> None:
+    """Not in the error, nor in anything chained to it (a suppressed context is still reachable)."""
+    while exc is not None:
+        for text in (str(exc), repr(exc), getattr(exc, "field", "")):
+            assert SECRET not in text
+            assert "Secret" not in text  # nor a piece of it
+        _assert_hidden(exc.__cause__)
+        exc = exc.__context__
 
 
 @pytest.mark.parametrize(
