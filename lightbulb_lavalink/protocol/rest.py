@@ -380,7 +380,7 @@ class RestClient:
             return payload.decode("utf-8", errors="replace")
         try:
             return json.loads(payload)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
     def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:

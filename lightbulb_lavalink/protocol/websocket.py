@@ -350,6 +350,10 @@ class WebSocketSession:
                 except ProtocolError as exc:
                     logger.warning("websocket %s: ignoring a malformed message: %s", self._url, exc)
                     continue
+                except Exception as exc:  # whatever a node sends must not end the connection task
+                    what = type(exc).__name__
+                    logger.warning("websocket %s: ignoring a message that cannot be read: %s: %s", self._url, what, exc)
+                    continue
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("websocket %s <- %r", self._url, message)
                 if type(message) is ReadyMessage:
