@@ -174,6 +174,7 @@ class Node:
             timeout=settings.request_timeout,
             client_name=settings.client_name,
             clock=self._client.clock,
+            max_response_size=settings.max_response_size,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -185,6 +186,7 @@ class Node:
             session_id=session_id,
             backoff=Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay),
             clock=self._client.clock,
+            max_message_size=settings.max_response_size,
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()

@@ -13,12 +13,13 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError
+from lightbulb_lavalink.protocol.rest import DEFAULT_MAX_RESPONSE_SIZE
 from lightbulb_lavalink.redact import redact_url
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["DEFAULT_CLIENT_NAME", "STORE_SCHEMES", "LavalinkSettings", "NodeSettings"]
+__all__ = ["DEFAULT_CLIENT_NAME", "DEFAULT_MAX_RESPONSE_SIZE", "STORE_SCHEMES", "LavalinkSettings", "NodeSettings"]
 
 
 def _package_version() -> str:
@@ -30,6 +31,9 @@ def _package_version() -> str:
 
 DEFAULT_CLIENT_NAME: typing.Final[str] = f"lightbulb-lavalink/{_package_version()}"
 """The `Client-Name` sent to Lavalink unless the settings say otherwise."""
+
+MIN_RESPONSE_SIZE: typing.Final = 64 * 1024
+MAX_RESPONSE_SIZE: typing.Final = 1024 * 1024 * 1024
 
 STORE_SCHEMES: typing.Final[frozenset[str]] = frozenset(
     {"sqlite", "json", "memory", "redis", "rediss", "postgresql", "postgres"}
@@ -65,8 +69,13 @@ def _is_int(value: object) -> bool:
 
 
 def _to_float(value: float) -> float:
-    # An int is a fine number of seconds; anything else is left for the validator to refuse.
-    return float(value) if _is_int(value) else value
+    # An int is a fine number of seconds; anything else (an int no float holds too) is left for the validator.
+    if _is_int(value):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 def _to_nodes(value: Iterable[NodeSettings]) -> tuple[NodeSettings, ...]:
@@ -74,6 +83,18 @@ def _to_nodes(value: Iterable[NodeSettings]) -> tuple[NodeSettings, ...]:
     if isinstance(value, list | tuple):
         return tuple(value)
     return typing.cast("tuple[NodeSettings, ...]", value)
+
+
+_MAX_DIGITS: typing.Final = 30  # more than any setting needs, far fewer than int() refuses to read
+
+
+def _show(value: object) -> str:
+    """`value` as an error shows it: its repr, cut short; never a failure of its own (10**5000 has no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {_kind(value)} too large to show"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _kind(value: object) -> str:
@@ -88,23 +109,23 @@ def _check_str(field: str, value: object) -> str:
 
 def _check_int(field: str, value: object, minimum: int, maximum: int | None = None) -> None:
     if not _is_int(value):
-        raise SettingsError(field, f"must be a whole number, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be a whole number, not {_kind(value)} {_show(value)}")
     assert isinstance(value, int)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise SettingsError(field, f"must be {bound}, not {value}")
+        raise SettingsError(field, f"must be {bound}, not {_show(value)}")
 
 
 def _check_seconds(field: str, value: object, *, zero_ok: bool) -> None:
     if not isinstance(value, float) or not math.isfinite(value):
-        raise SettingsError(field, f"must be a finite number of seconds, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be a finite number of seconds, not {_kind(value)} {_show(value)}")
     if value < 0 or (value == 0 and not zero_ok):
         raise SettingsError(field, f"must be {'0 or more' if zero_ok else 'more than 0'} seconds, not {value}")
 
 
 def _check_bool(field: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise SettingsError(field, f"must be true or false, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be true or false, not {_kind(value)} {_show(value)}")
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -126,7 +147,7 @@ class NodeSettings:
 
     def __attrs_post_init__(self) -> None:
         if not _NAME.fullmatch(_check_str("name", self.name)):
-            raise SettingsError("name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {self.name!r}")
+            raise SettingsError("name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {_show(self.name)}")
         self._check_host()
         _check_int("port", self.port, 1, 65535)
         if _CONTROL.search(_check_str("password", self.password)):
@@ -260,6 +281,10 @@ class LavalinkSettings:
     """Seconds before the first websocket reconnect attempt; doubles after each failure (with jitter)."""
     reconnect_max_delay: float = attrs.field(default=60.0, converter=_to_float)
     """The longest wait between two reconnect attempts, in seconds (at least `reconnect_delay`)."""
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+    """The largest answer a node may send, in bytes: a REST body or a websocket message (64 KiB to 1 GiB;
+    default 32 MiB, far above a 5000-track playlist). A larger one fails the request with a `ProtocolError`,
+    read no further."""
 
     def __attrs_post_init__(self) -> None:
         self._check_nodes()
@@ -272,10 +297,11 @@ class LavalinkSettings:
                 "store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
             )
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
-            raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {self.cluster!r}")
+            shown = _show(self.cluster)
+            raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {shown}")
         name = _check_str("client_name", self.client_name)
         if not name or not name.isascii() or not name.isprintable() or len(name) > 128:
-            raise SettingsError("client_name", f"must be 1 to 128 printable ASCII characters, not {name!r}")
+            raise SettingsError("client_name", f"must be 1 to 128 printable ASCII characters, not {_show(name)}")
         _check_seconds("voice_timeout", self.voice_timeout, zero_ok=False)
         _check_seconds("request_timeout", self.request_timeout, zero_ok=False)
         _check_bool("rejoin_empty_channels", self.rejoin_empty_channels)
@@ -288,6 +314,7 @@ class LavalinkSettings:
         _check_seconds("reconnect_max_delay", self.reconnect_max_delay, zero_ok=False)
         if self.reconnect_max_delay < self.reconnect_delay:
             raise SettingsError("reconnect_max_delay", "must be at least reconnect_delay")
+        _check_int("max_response_size", self.max_response_size, MIN_RESPONSE_SIZE, MAX_RESPONSE_SIZE)
 
     def _check_nodes(self) -> None:
         if not isinstance(self.nodes, tuple):
@@ -441,14 +468,16 @@ def _parse_env(var: str, text: str, kind: type) -> typing.Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise SettingsError(var, f"expected true/false, yes/no, on/off or 1/0, not {text!r}")
+        raise SettingsError(var, f"expected true/false, yes/no, on/off or 1/0, not {_show(text)}")
     if kind is int:
         if not re.fullmatch(r"[+-]?[0-9]+", text):
-            raise SettingsError(var, f"expected a whole number, not {text!r}")
+            raise SettingsError(var, f"expected a whole number, not {_show(text)}")
+        if len(text) > _MAX_DIGITS:
+            raise SettingsError(var, f"expected a whole number, not one of {len(text)} digits")
         return int(text)
     if kind is float:
         try:
             return float(text)
         except ValueError:
-            raise SettingsError(var, f"expected a number, not {text!r}") from None
+            raise SettingsError(var, f"expected a number, not {_show(text)}") from None
     return text

@@ -33,7 +33,7 @@ from lightbulb_lavalink.redact import redact_secret, redact_url
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
 
-__all__ = ["DEFAULT_CLIENT_NAME", "RestClient", "describe_client_error", "node_url"]
+__all__ = ["DEFAULT_CLIENT_NAME", "DEFAULT_MAX_RESPONSE_SIZE", "RestClient", "describe_client_error", "node_url"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
@@ -51,6 +51,10 @@ def _client_name() -> str:
 
 DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
 """The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
+
+DEFAULT_MAX_RESPONSE_SIZE: typing.Final[int] = 32 * 1024 * 1024
+"""The largest answer body read unless told otherwise (32 MiB); `LavalinkSettings.max_response_size` sets it."""
+_ERROR_BODY_LIMIT: typing.Final = 64 * 1024  # an error answer's message is short: the rest is not read
 
 _SESSION_NOT_FOUND: typing.Final = "Session not found"
 _PLAYER_NOT_FOUND: typing.Final = "Player not found"
@@ -136,6 +140,7 @@ class RestClient:
         "_clock",
         "_closed",
         "_json_headers",
+        "_max_response_size",
         "_owns_session",
         "_password",
         "_session",
@@ -151,10 +156,14 @@ class RestClient:
         timeout: float = 10.0,
         client_name: str = DEFAULT_CLIENT_NAME,
         clock: Clock = SYSTEM_CLOCK,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         url = node_url(base_url, ("http", "https"), "base_url")
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
+        if not max_response_size > 0:
+            raise SettingsError("max_response_size", f"must be > 0 bytes, got {max_response_size!r}")
+        self._max_response_size = max_response_size
         self._base_url = str(url).rstrip("/")
         self._password = password
         self._session = session
@@ -177,6 +186,11 @@ class RestClient:
     def timeout(self) -> float:
         """The per-request timeout in seconds."""
         return self._timeout
+
+    @property
+    def max_response_size(self) -> int:
+        """The largest answer body read, in bytes: a larger one fails the request with a `ProtocolError`."""
+        return self._max_response_size
 
     @property
     def closed(self) -> bool:
@@ -288,7 +302,8 @@ class RestClient:
     async def version(self) -> str:
         """``GET /version``: the server version as plain text (``4.0.8``)."""
         text = await self._request("GET", "/version", text=True)
-        assert isinstance(text, str)
+        if not isinstance(text, str) or not text.strip():
+            raise ProtocolError("", "GET /version answered no version")
         return text.strip()
 
     # ------------------------------------------------------------------ route planner
@@ -347,8 +362,8 @@ class RestClient:
                     method, url, headers=headers, data=data, timeout=_NO_TIMEOUT, allow_redirects=False
                 ) as resp,
             ):
-                payload = await resp.read()
                 status = resp.status
+                payload = await self._read_body(resp, method, path, truncate=status >= 300)
                 if status >= 400:
                     raise self._error(method, path, status, resp.reason, payload)
                 if 300 <= status < 400:
@@ -382,6 +397,32 @@ class RestClient:
             return json.loads(payload)
         except (ValueError, RecursionError) as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
+
+    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, path: str, *, truncate: bool) -> bytes:
+        """The answer's body, reading no more than `max_response_size` bytes.
+
+        A larger success answer fails the request (`ProtocolError`), the connection closed unread; an error
+        answer (`truncate`) is cut to `_ERROR_BODY_LIMIT` bytes, all its message needs.
+        """
+        limit = min(self._max_response_size, _ERROR_BODY_LIMIT) if truncate else self._max_response_size
+        declared = resp.content_length
+        body = bytearray()
+        if declared is None or declared <= limit or truncate:
+            async for chunk in resp.content.iter_any():
+                body += chunk
+                if len(body) > limit:
+                    break
+            else:
+                return bytes(body)
+        resp.close()  # the rest is never read
+        if truncate:
+            return bytes(body[:limit])
+        size = f"{declared} bytes" if declared is not None and declared > limit else f"more than {limit} bytes"
+        raise ProtocolError(
+            "",
+            f"{method} {path} on {self._base_url}: the answer is too large ({size}; max_response_size is "
+            f"{limit} bytes); it was not read",
+        )
 
     def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
         """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden)."""

@@ -19,7 +19,12 @@ from lightbulb_lavalink.errors import (
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
-from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME, describe_client_error, node_url
+from lightbulb_lavalink.protocol.rest import (
+    DEFAULT_CLIENT_NAME,
+    DEFAULT_MAX_RESPONSE_SIZE,
+    describe_client_error,
+    node_url,
+)
 from lightbulb_lavalink.redact import redact_secret
 
 if typing.TYPE_CHECKING:
@@ -86,8 +91,10 @@ class WebSocketSession:
         close_timeout: float = 10.0,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        max_message_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._url = websocket_url(url)
+        self._max_message_size = max_message_size
         self._clock = clock
         self._password = password
         self._user_id = int(user_id)
@@ -299,7 +306,13 @@ class WebSocketSession:
         failure: LavalinkError | _FatalHandshake | None = None
         try:
             async with self._clock.timeout(self._connect_timeout):
-                ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
+                ws = await self._http.ws_connect(
+                    self._url,
+                    headers=headers,
+                    heartbeat=self._heartbeat,
+                    autoping=True,
+                    max_msg_size=self._max_message_size,
+                )
         except TimeoutError:
             failure = RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s")
         except aiohttp.WSServerHandshakeError as exc:
