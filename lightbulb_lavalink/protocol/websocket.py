@@ -55,6 +55,10 @@ class WebSocketHandler(typing.Protocol):
     async def on_fatal(self, error: LavalinkError) -> None:
         """The node refused the handshake for good (wrong password, bad User-Id); no more attempts follow."""
 
+    async def on_connect_failed(self, error: LavalinkError, retry_in: float) -> None:
+        """A connection attempt failed (refused, timed out, no ``ready`` after the handshake); the next one
+        follows in `retry_in` seconds. Optional: a handler without it is not told."""
+
 
 def websocket_url(base_url: str) -> str:
     """Turn a node's base URL (``http(s)://host:port[/prefix]``) into its v4 websocket URL."""
@@ -89,6 +93,7 @@ class WebSocketSession:
         connect_timeout: float = 10.0,
         heartbeat: float | None = 30.0,
         close_timeout: float = 10.0,
+        ready_timeout: float | None = None,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
         max_message_size: int = DEFAULT_MAX_RESPONSE_SIZE,
@@ -104,6 +109,7 @@ class WebSocketSession:
         self._session_id = session_id
         self._backoff = backoff
         self._connect_timeout = connect_timeout
+        self._ready_timeout = connect_timeout if ready_timeout is None else ready_timeout
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._rng = rng
@@ -112,6 +118,8 @@ class WebSocketSession:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._connecting = False
         """Whether a handshake is in flight: `close()` cancels it, as it has nothing to finish."""
+        self._awaiting_ready = False
+        """Whether the socket is open and its ``ready`` has not come: `close()` cancels that too."""
         self._closing = False
         self._attempt = 0
         self._ready: ReadyMessage | None = None
@@ -200,8 +208,12 @@ class WebSocketSession:
             if self._ws is not None and not self._ws.closed:
                 await self._ws.close(code=aiohttp.WSCloseCode.OK)
             return
-        if self._connecting and not task.done():
+        if (self._connecting or self._awaiting_ready) and not task.done():
+            # No session yet, nothing to finish: the socket is dropped without waiting for the node to answer
+            # a close frame (one that accepted the websocket and says nothing would keep us 10 s).
             task.cancel()
+            await asyncio.wait((task,))
+            return
         ws = self._ws
         try:
             if ws is not None and not ws.closed:
@@ -253,12 +265,18 @@ class WebSocketSession:
                     await self._set_fatal(exc.error)
                     return
                 except LavalinkError as exc:
-                    await self._wait_before_retry(str(exc))
+                    await self._wait_before_retry(str(exc), exc)
                     continue
                 self._ws = ws
                 if self._closing:  # close() ran while the handshake completed
                     break
-                code, reason = await self._receive(ws)
+                try:
+                    code, reason = await self._receive(ws)
+                except RequestTimeoutError as exc:  # no ready: a failed attempt, not a lost session
+                    self._ws = None
+                    await ws.close()  # at once: the receive it interrupted marked the socket aborted
+                    await self._wait_before_retry(str(exc), exc)
+                    continue
                 self._ws = None
                 self._ready = None
                 if not self._closing:
@@ -326,6 +344,7 @@ class WebSocketSession:
         response = getattr(ws, "_response", None)
         resumed = response.headers.get("Session-Resumed") if response is not None else None
         self._session_resumed_header = None if resumed is None else resumed.lower() == "true"
+        _LOGGER.debug("websocket %s: handshake done (Session-Resumed %s); waiting for ready", self._url, resumed)
         return ws
 
     def _handshake_refused(self, status: int, message: str) -> LavalinkError | _FatalHandshake:
@@ -354,8 +373,20 @@ class WebSocketSession:
         parse = parse_message
         logger = _LOGGER
         reason = ""
+        # Lavalink sends `ready` first. Until it comes, each read is bounded by what is left of `ready_timeout`
+        # (on the injected clock): a node that accepts the websocket and says nothing is a failed attempt.
+        self._awaiting_ready = True
+        ready_by = self._clock.monotonic() + self._ready_timeout
         while True:
-            msg = await ws.receive()
+            if self._awaiting_ready:
+                try:
+                    async with self._clock.timeout(ready_by - self._clock.monotonic()):
+                        msg = await ws.receive()
+                except TimeoutError:
+                    self._awaiting_ready = False
+                    raise RequestTimeoutError(f"no ready within {self._ready_timeout:g} s of the handshake") from None
+            else:
+                msg = await ws.receive()
             kind = msg.type
             if kind is _TEXT or kind is _BINARY:
                 try:
@@ -384,6 +415,7 @@ class WebSocketSession:
             elif kind is not aiohttp.WSMsgType.CLOSED and kind is not aiohttp.WSMsgType.CLOSING:
                 continue  # PING/PONG are answered by aiohttp
             break
+        self._awaiting_ready = False
         if not ws.closed:
             await ws.close()
         code = ws.close_code
@@ -398,6 +430,7 @@ class WebSocketSession:
         previous = self._session_id
         self._session_id = ready.session_id
         self._ready = ready
+        self._awaiting_ready = False
         self._attempt = 0
         _LOGGER.info(
             "websocket %s ready: session %s (%s%s)",
@@ -414,9 +447,12 @@ class WebSocketSession:
             if self._ready is ready:
                 self._ready_event.set()
 
-    async def _wait_before_retry(self, why: str | None) -> None:
+    async def _wait_before_retry(self, why: str | None, error: LavalinkError | None = None) -> None:
         delay = self._backoff.delay(self._attempt, rng=self._rng)
         self._attempt += 1
+        hook = getattr(self._handler, "on_connect_failed", None)  # optional: older handlers lack it
+        if error is not None and hook is not None:
+            await self._call_handler(hook, error, delay)
         if why is not None:
             _LOGGER.warning(
                 "cannot connect to Lavalink at %s: %s; retry %d in %.1f s",
