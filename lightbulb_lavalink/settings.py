@@ -15,6 +15,7 @@ import attrs
 from lightbulb_lavalink.errors import SettingsError
 from lightbulb_lavalink.protocol.rest import DEFAULT_MAX_RESPONSE_SIZE
 from lightbulb_lavalink.redact import redact_url
+from lightbulb_lavalink.stores.factory import check_store_url
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -296,6 +297,7 @@ class LavalinkSettings:
             raise SettingsError(
                 "store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
             )
+        check_store_url(store)  # every store option, as the store will read it
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
             shown = _show(self.cluster)
             raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {shown}")

@@ -6,6 +6,8 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import math
+import os
 import time
 import typing
 import urllib.parse
@@ -19,7 +21,6 @@ from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
     import collections.abc
-    import os
 
 __all__ = ["SessionStore", "StoreKey"]
 
@@ -220,15 +221,63 @@ def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:
     return sorted(set(keys), key=lambda key: (key.cluster, key.node))
 
 
-def check_port(parts: urllib.parse.SplitResult, url: str) -> None:
-    """Raise `SettingsError` if the port of `url` (split as `parts`) cannot be read, without showing a password."""
+MAX_STORE_SECONDS: typing.Final = 86_400.0
+"""The longest timeout a store takes, in seconds (a day): more is a typo, and ``1e308`` breaks the drivers."""
+
+
+def split_url(url: str) -> urllib.parse.SplitResult:
+    """`url` split, its host and port readable; else `SettingsError` (field ``store``) that never shows a password.
+
+    Raised outside the parser's own error, which quotes the URL, so that not even the exception's context
+    holds it.
+    """
+    parts: urllib.parse.SplitResult | None
     try:
+        parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port (a password with an unescaped '/', say)
-    except ValueError:
+    except ValueError:  # also an unclosed IPv6 bracket: postgresql://u@[::1/db
+        parts = None
+    if parts is None:
         raise SettingsError(
             "store",
-            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#' in a password)",
-        ) from None
+            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#', '@' in a password;"
+            " an IPv6 host is written [address]:port)",
+        )
+    return parts
+
+
+def check_seconds(what: str, value: object, *, zero_ok: bool = False) -> float:
+    """`value` as a store timeout: a finite number of seconds up to `MAX_STORE_SECONDS`; else `SettingsError`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError("store", f"{what} must be a number of seconds, not {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    low = "0" if zero_ok else "more than 0"
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok) or seconds > MAX_STORE_SECONDS:
+        shown = "a number too large to show" if isinstance(value, int) and value.bit_length() > 64 else repr(value)
+        raise SettingsError("store", f"{what} must be {low} and at most {MAX_STORE_SECONDS:g} seconds, not {shown}")
+    return seconds
+
+
+def check_path(kind: str, path: object) -> str:
+    """`path` as a file store's path: a non-empty string (or path-like) without NUL; else `SettingsError`."""
+    try:
+        text = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        raise SettingsError("store", f"a {kind} store's path is a string, not {type(path).__name__}") from None
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise SettingsError("store", f"a {kind} store's path must be a file name without NUL characters")
+    return text
+
+
+def check_whole(what: str, text: str, low: int, high: int) -> int:
+    """`text` (from a URL) as a whole number from `low` to `high`; else `SettingsError`."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:
+        shown = text if len(text) <= 20 else text[:17] + "..."
+        raise SettingsError("store", f"{what} must be a whole number from {low} to {high}, not {shown!r}")
+    return int(text)
 
 
 def corrupt_name(path: os.PathLike[str] | str) -> str:
