@@ -20,7 +20,14 @@ from lightbulb_lavalink.stores.factory import check_store_url
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["DEFAULT_CLIENT_NAME", "DEFAULT_MAX_RESPONSE_SIZE", "STORE_SCHEMES", "LavalinkSettings", "NodeSettings"]
+__all__ = [
+    "DEFAULT_CLIENT_NAME",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "MAX_RESUME_TIMEOUT",
+    "STORE_SCHEMES",
+    "LavalinkSettings",
+    "NodeSettings",
+]
 
 
 def _package_version() -> str:
@@ -33,6 +40,9 @@ def _package_version() -> str:
 DEFAULT_CLIENT_NAME: typing.Final[str] = f"lightbulb-lavalink/{_package_version()}"
 """The `Client-Name` sent to Lavalink unless the settings say otherwise."""
 
+MAX_RESUME_TIMEOUT: typing.Final = 2**63 - 1
+"""The longest `LavalinkSettings.resume_timeout` a node takes, in seconds: Lavalink reads ``PATCH /v4/sessions``'s
+``timeout`` as a Java ``long`` and answers 400 to a larger number (the emulator likewise)."""
 MIN_RESPONSE_SIZE: typing.Final = 64 * 1024
 MAX_RESPONSE_SIZE: typing.Final = 1024 * 1024 * 1024
 
@@ -254,7 +264,8 @@ class LavalinkSettings:
     nodes: tuple[NodeSettings, ...] = attrs.field(factory=lambda: (NodeSettings(),), converter=_to_nodes)
     """The Lavalink nodes (at least one, unique names). Default: one at ``http://localhost:2333``."""
     resume_timeout: int = 60
-    """Seconds Lavalink keeps a session's players alive after the bot disconnects (a whole number > 0)."""
+    """Seconds Lavalink keeps a session's players alive after the bot disconnects: a whole number from 1 to
+    `MAX_RESUME_TIMEOUT` (2**63 - 1, what the node accepts)."""
     store: str = attrs.field(default="sqlite:///lavalink_sessions.db", repr=lambda v: repr(redact_url(v)))
     """Where sessions and queues are saved, as a URL: ``sqlite:///file.db``, ``json:///file.json``, ``memory://``,
     ``redis[s]://...`` or ``postgres[ql]://...``. A password in it is never shown."""
@@ -289,7 +300,7 @@ class LavalinkSettings:
 
     def __attrs_post_init__(self) -> None:
         self._check_nodes()
-        _check_int("resume_timeout", self.resume_timeout, 1)
+        _check_int("resume_timeout", self.resume_timeout, 1, MAX_RESUME_TIMEOUT)
         store = _check_str("store", self.store)
         scheme, sep, _ = store.partition("://")
         if not sep or scheme.lower() not in STORE_SCHEMES:
