@@ -13,7 +13,7 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.protocol.rest import DEFAULT_MAX_RESPONSE_SIZE
+from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE
 from lightbulb_lavalink.redact import redact_url
 from lightbulb_lavalink.stores.factory import check_store_url
 

@@ -27,13 +27,19 @@ from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionIn
 from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
+from lightbulb_lavalink.protocol.transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    describe_client_error,
+    node_url,
+    read_body,
+)
 from lightbulb_lavalink.protocol.user_data import without_non_json
 from lightbulb_lavalink.redact import redact_secret, redact_url
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
 
-__all__ = ["DEFAULT_CLIENT_NAME", "DEFAULT_MAX_RESPONSE_SIZE", "RestClient", "describe_client_error", "node_url"]
+__all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
@@ -52,9 +58,6 @@ def _client_name() -> str:
 DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
 """The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
 
-DEFAULT_MAX_RESPONSE_SIZE: typing.Final[int] = 32 * 1024 * 1024
-"""The largest answer body read unless told otherwise (32 MiB); `LavalinkSettings.max_response_size` sets it."""
-_ERROR_BODY_LIMIT: typing.Final = 64 * 1024  # an error answer's message is short: the rest is not read
 
 _SESSION_NOT_FOUND: typing.Final = "Session not found"
 _PLAYER_NOT_FOUND: typing.Final = "Player not found"
@@ -77,45 +80,6 @@ def _parse_list(parse: typing.Callable[[typing.Any], _T], data: typing.Any, what
             where = f"[{index}].{exc.where}" if exc.where else f"[{index}]"
             raise ProtocolError(where, exc.problem) from exc
     return items
-
-
-def node_url(text: str, schemes: tuple[str, ...], field: str) -> yarl.URL:
-    """`text` as a node URL with one of `schemes` and a host; `SettingsError` (never showing a password) if not.
-
-    A user name or password in it is refused: the password is given on its own and sent as the
-    ``Authorization`` header, and a URL holding one would be printed in errors and logs.
-    """
-    shown = redact_url(str(text))
-    try:
-        url: yarl.URL | None = yarl.URL(text)
-    except (ValueError, TypeError):  # its message quotes the text: not kept, not even as the context
-        url = None
-    if url is None:
-        raise SettingsError(field, f"{shown!r} is not a URL (a port that is not a number?)")
-    host, user, password = url.host, url.raw_user, url.raw_password
-    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
-    if url.scheme not in schemes or not host:
-        raise SettingsError(field, f"expected an {wanted} URL with a host, got {shown!r}")
-    if user is not None or password is not None:
-        raise SettingsError(field, f"{shown!r}: give the password on its own, not in the URL")
-    return url
-
-
-def describe_client_error(exc: aiohttp.ClientError, *secrets: str) -> str:
-    """An aiohttp error in words safe to show anywhere: what kind of failure and what the server answered.
-
-    Never the error's repr, which carries the request and its headers (the node password among them), nor the
-    URLs it holds unredacted; `secrets` are scrubbed from what is left.
-    """
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        text = f"too many redirects ({len(exc.history)}, the last {exc.status} {exc.message})"
-    elif isinstance(exc, aiohttp.ClientResponseError):
-        text = f"{type(exc).__name__}: {exc.status} {exc.message}"
-    elif isinstance(exc, aiohttp.InvalidURL):
-        text = f"invalid URL {redact_url(str(exc.url))}"
-    else:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return redact_secret(text, *secrets)
 
 
 def _json_default(value: object) -> typing.Any:
@@ -363,7 +327,8 @@ class RestClient:
                 ) as resp,
             ):
                 status = resp.status
-                payload = await self._read_body(resp, method, path, truncate=status >= 300)
+                where = f"{method} {path} on {self._base_url}"
+                payload = await read_body(resp, self._max_response_size, truncate=status >= 300, where=where)
                 if status >= 400:
                     raise self._error(method, path, status, resp.reason, payload)
                 if 300 <= status < 400:
@@ -397,32 +362,6 @@ class RestClient:
             return json.loads(payload)
         except (ValueError, RecursionError) as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
-
-    async def _read_body(self, resp: aiohttp.ClientResponse, method: str, path: str, *, truncate: bool) -> bytes:
-        """The answer's body, reading no more than `max_response_size` bytes.
-
-        A larger success answer fails the request (`ProtocolError`), the connection closed unread; an error
-        answer (`truncate`) is cut to `_ERROR_BODY_LIMIT` bytes, all its message needs.
-        """
-        limit = min(self._max_response_size, _ERROR_BODY_LIMIT) if truncate else self._max_response_size
-        declared = resp.content_length
-        body = bytearray()
-        if declared is None or declared <= limit or truncate:
-            async for chunk in resp.content.iter_any():
-                body += chunk
-                if len(body) > limit:
-                    break
-            else:
-                return bytes(body)
-        resp.close()  # the rest is never read
-        if truncate:
-            return bytes(body[:limit])
-        size = f"{declared} bytes" if declared is not None and declared > limit else f"more than {limit} bytes"
-        raise ProtocolError(
-            "",
-            f"{method} {path} on {self._base_url}: the answer is too large ({size}; max_response_size is "
-            f"{limit} bytes); it was not read",
-        )
 
     def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
         """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden)."""

@@ -19,12 +19,8 @@ from lightbulb_lavalink.errors import (
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
-from lightbulb_lavalink.protocol.rest import (
-    DEFAULT_CLIENT_NAME,
-    DEFAULT_MAX_RESPONSE_SIZE,
-    describe_client_error,
-    node_url,
-)
+from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
+from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE, describe_client_error, node_url
 from lightbulb_lavalink.redact import redact_secret
 
 if typing.TYPE_CHECKING:

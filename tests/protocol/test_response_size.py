@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lightbulb_lavalink.errors import ProtocolError, RestError, SettingsError
-from lightbulb_lavalink.protocol.rest import DEFAULT_MAX_RESPONSE_SIZE, RestClient
+from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE
 from lightbulb_lavalink.settings import LavalinkSettings
 
 from .helpers import PASSWORD, serve_app
