@@ -135,17 +135,44 @@ class LavalinkClient:
                 )
             bot_id = me.id
         self.bot_id = int(bot_id)
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        await self._open_store()
-        self._hub.writer = SnapshotWriter(self.store, min_interval=self.settings.snapshot_interval, clock=self.clock)
-        await self.voice.start(self.bot_id)
-        self.started = True
-        self._hub.closing = False
-        if await self._read_store(first=True):
-            await self._start_nodes()
-        else:
-            self._hub.spawn(self._read_store_then_start(), name="lavalink-store-wait")
+        try:
+            if self._session is None:
+                self._session = aiohttp.ClientSession()
+            await self._open_store()
+            self._hub.writer = SnapshotWriter(
+                self.store, min_interval=self.settings.snapshot_interval, clock=self.clock
+            )
+            await self.voice.start(self.bot_id)
+            self.started = True
+            self._hub.closing = False
+            if await self._read_store(first=True):
+                await self._start_nodes()
+            else:
+                self._hub.spawn(self._read_store_then_start(), name="lavalink-store-wait")
+        except BaseException:
+            await self._undo_start()
+            raise
+
+    async def _undo_start(self) -> None:
+        """A failed `start()` closes whatever it opened (HTTP session, store, voice, nodes), as `close()` would."""
+        self.started = False
+        self.bot_id = None
+        hub = self._hub
+        try:
+            await hub.cancel_tasks()
+            await self.voice.close()
+            for node in self._nodes.values():
+                await node.close()
+            if hub.writer is not None:
+                writer, hub.writer = hub.writer, None
+                await writer.close()
+        finally:
+            if self._owns_session and self._session is not None:
+                session, self._session = self._session, None
+                await session.close()
+            if self._store is not None and self._owns_store:
+                store, self._store = self._store, None
+                await store.close()
 
     async def _read_store(self, *, first: bool) -> bool:
         """Read the session book; on failure say why on every node and return `False`."""

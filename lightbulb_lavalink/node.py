@@ -178,6 +178,7 @@ class Node:
             timeout=settings.request_timeout,
             client_name=settings.client_name,
             clock=self._client.clock,
+            max_response_size=settings.max_response_size,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -189,6 +190,9 @@ class Node:
             session_id=session_id,
             backoff=Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay),
             clock=self._client.clock,
+            max_message_size=settings.max_response_size,
+            connect_timeout=settings.request_timeout,
+            ready_timeout=settings.request_timeout,
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()
@@ -316,6 +320,10 @@ class Node:
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect
             )
         )
+
+    async def on_connect_failed(self, error: LavalinkError, retry_in: float) -> None:
+        """A connection attempt failed (refused, timed out, no `ready`); say why until one succeeds."""
+        self.last_error = f"cannot connect: {error}"
 
     async def on_fatal(self, error: LavalinkError) -> None:
         """The node refused us for good (wrong password, bad user id): stop and say why."""

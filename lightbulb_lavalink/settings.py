@@ -13,12 +13,21 @@ import urllib.parse
 import attrs
 
 from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.stores.base import redact_url
+from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE
+from lightbulb_lavalink.redact import redact_url
+from lightbulb_lavalink.stores.factory import check_store_url
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-__all__ = ["DEFAULT_CLIENT_NAME", "STORE_SCHEMES", "LavalinkSettings", "NodeSettings"]
+__all__ = [
+    "DEFAULT_CLIENT_NAME",
+    "DEFAULT_MAX_RESPONSE_SIZE",
+    "MAX_RESUME_TIMEOUT",
+    "STORE_SCHEMES",
+    "LavalinkSettings",
+    "NodeSettings",
+]
 
 
 def _package_version() -> str:
@@ -30,6 +39,12 @@ def _package_version() -> str:
 
 DEFAULT_CLIENT_NAME: typing.Final[str] = f"lightbulb-lavalink/{_package_version()}"
 """The `Client-Name` sent to Lavalink unless the settings say otherwise."""
+
+MAX_RESUME_TIMEOUT: typing.Final = 2**63 - 1
+"""The longest `LavalinkSettings.resume_timeout` a node takes, in seconds: Lavalink reads ``PATCH /v4/sessions``'s
+``timeout`` as a Java ``long`` and answers 400 to a larger number (the emulator likewise)."""
+MIN_RESPONSE_SIZE: typing.Final = 64 * 1024
+MAX_RESPONSE_SIZE: typing.Final = 1024 * 1024 * 1024
 
 STORE_SCHEMES: typing.Final[frozenset[str]] = frozenset(
     {"sqlite", "json", "memory", "redis", "rediss", "postgresql", "postgres"}
@@ -51,14 +66,13 @@ def _redacted(_: object) -> str:
     return "'***'"
 
 
-def _redact_url(text: str) -> str:
-    """Hide a URL's user info (what sits before the last ``@``) and any password in its query."""
-    text = redact_url(text)
-    scheme, sep, rest = text.partition("://")
-    head, qmark, query = rest.partition("?")
-    if not sep or "@" not in head:
-        return text
-    return f"{scheme}://***@{head.rpartition('@')[2]}{qmark}{query}"
+def _is_ipv6(host: str) -> bool:
+    # Outside the `except`, so that the error we raise does not keep ipaddress's (which quotes the text) around.
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_int(value: object) -> bool:
@@ -66,8 +80,13 @@ def _is_int(value: object) -> bool:
 
 
 def _to_float(value: float) -> float:
-    # An int is a fine number of seconds; anything else is left for the validator to refuse.
-    return float(value) if _is_int(value) else value
+    # An int is a fine number of seconds; anything else (an int no float holds too) is left for the validator.
+    if _is_int(value):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 def _to_nodes(value: Iterable[NodeSettings]) -> tuple[NodeSettings, ...]:
@@ -75,6 +94,18 @@ def _to_nodes(value: Iterable[NodeSettings]) -> tuple[NodeSettings, ...]:
     if isinstance(value, list | tuple):
         return tuple(value)
     return typing.cast("tuple[NodeSettings, ...]", value)
+
+
+_MAX_DIGITS: typing.Final = 30  # more than any setting needs, far fewer than int() refuses to read
+
+
+def _show(value: object) -> str:
+    """`value` as an error shows it: its repr, cut short; never a failure of its own (10**5000 has no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {_kind(value)} too large to show"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _kind(value: object) -> str:
@@ -89,23 +120,23 @@ def _check_str(field: str, value: object) -> str:
 
 def _check_int(field: str, value: object, minimum: int, maximum: int | None = None) -> None:
     if not _is_int(value):
-        raise SettingsError(field, f"must be a whole number, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be a whole number, not {_kind(value)} {_show(value)}")
     assert isinstance(value, int)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise SettingsError(field, f"must be {bound}, not {value}")
+        raise SettingsError(field, f"must be {bound}, not {_show(value)}")
 
 
 def _check_seconds(field: str, value: object, *, zero_ok: bool) -> None:
     if not isinstance(value, float) or not math.isfinite(value):
-        raise SettingsError(field, f"must be a finite number of seconds, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be a finite number of seconds, not {_kind(value)} {_show(value)}")
     if value < 0 or (value == 0 and not zero_ok):
         raise SettingsError(field, f"must be {'0 or more' if zero_ok else 'more than 0'} seconds, not {value}")
 
 
 def _check_bool(field: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise SettingsError(field, f"must be true or false, not {_kind(value)} {value!r}")
+        raise SettingsError(field, f"must be true or false, not {_kind(value)} {_show(value)}")
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -127,7 +158,7 @@ class NodeSettings:
 
     def __attrs_post_init__(self) -> None:
         if not _NAME.fullmatch(_check_str("name", self.name)):
-            raise SettingsError("name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {self.name!r}")
+            raise SettingsError("name", f"must be 1 to 64 letters, digits, '_', '.' or '-', not {_show(self.name)}")
         self._check_host()
         _check_int("port", self.port, 1, 65535)
         if _CONTROL.search(_check_str("password", self.password)):
@@ -141,12 +172,12 @@ class NodeSettings:
         if not host:
             raise SettingsError("host", "must not be empty")
         if ":" in host:
-            try:
-                ipaddress.IPv6Address(host)
-            except ValueError:
-                raise SettingsError("host", f"{host!r} is neither a host name nor an IPv6 address") from None
+            if not _is_ipv6(host):
+                shown = redact_url(host)
+                raise SettingsError("host", f"{shown!r} is neither a host name nor an IPv6 address")
         elif len(host) > 253 or _HOST_FORBIDDEN.search(host) or _CONTROL.search(host):
-            raise SettingsError("host", f"{host!r} is not a valid host name (no scheme, port or path here)")
+            shown = redact_url(host)
+            raise SettingsError("host", f"{shown!r} is not a valid host name (no scheme, port, path or password here)")
 
     @property
     def url(self) -> str:
@@ -215,7 +246,10 @@ def _split_host_port(hostport: str, secure: bool) -> tuple[str, int]:
     if not port_text:
         return host, _DEFAULT_PORTS[secure]
     if not port_text.isascii() or not port_text.isdigit():
-        raise SettingsError("port", f"must be a number, not {port_text!r}")
+        # Not repeated: text written where the port goes is often the password (``http://host:password``).
+        raise SettingsError("port", "must be a number (the password goes before the host: http://password@host:port)")
+    if len(port_text) > 5:
+        raise SettingsError("port", "must be between 1 and 65535")
     return host, int(port_text)
 
 
@@ -230,8 +264,9 @@ class LavalinkSettings:
     nodes: tuple[NodeSettings, ...] = attrs.field(factory=lambda: (NodeSettings(),), converter=_to_nodes)
     """The Lavalink nodes (at least one, unique names). Default: one at ``http://localhost:2333``."""
     resume_timeout: int = 60
-    """Seconds Lavalink keeps a session's players alive after the bot disconnects (a whole number > 0)."""
-    store: str = attrs.field(default="sqlite:///lavalink_sessions.db", repr=lambda v: repr(_redact_url(v)))
+    """Seconds Lavalink keeps a session's players alive after the bot disconnects: a whole number from 1 to
+    `MAX_RESUME_TIMEOUT` (2**63 - 1, what the node accepts)."""
+    store: str = attrs.field(default="sqlite:///lavalink_sessions.db", repr=lambda v: repr(redact_url(v)))
     """Where sessions and queues are saved, as a URL: ``sqlite:///file.db``, ``json:///file.json``, ``memory://``,
     ``redis[s]://...`` or ``postgres[ql]://...``. A password in it is never shown."""
     cluster: str = ""
@@ -261,22 +296,28 @@ class LavalinkSettings:
     reconnect_max_delay: float = attrs.field(default=60.0, converter=_to_float)
     """The longest wait between two reconnect attempts (or retries of a track), in seconds (at least
     `reconnect_delay`)."""
+    max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE
+    """The largest answer a node may send, in bytes: a REST body or a websocket message (64 KiB to 1 GiB;
+    default 32 MiB, far above a 5000-track playlist). A larger one fails the request with a `ProtocolError`,
+    read no further."""
 
     def __attrs_post_init__(self) -> None:
         self._check_nodes()
-        _check_int("resume_timeout", self.resume_timeout, 1)
+        _check_int("resume_timeout", self.resume_timeout, 1, MAX_RESUME_TIMEOUT)
         store = _check_str("store", self.store)
         scheme, sep, _ = store.partition("://")
         if not sep or scheme.lower() not in STORE_SCHEMES:
             known = ", ".join(sorted(STORE_SCHEMES))
             raise SettingsError(
-                "store", f"{_redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
+                "store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
             )
+        check_store_url(store)  # every store option, as the store will read it
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
-            raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {self.cluster!r}")
+            shown = _show(self.cluster)
+            raise SettingsError("cluster", f"must be at most 64 letters, digits, '_', '.' or '-', not {shown}")
         name = _check_str("client_name", self.client_name)
         if not name or not name.isascii() or not name.isprintable() or len(name) > 128:
-            raise SettingsError("client_name", f"must be 1 to 128 printable ASCII characters, not {name!r}")
+            raise SettingsError("client_name", f"must be 1 to 128 printable ASCII characters, not {_show(name)}")
         _check_seconds("voice_timeout", self.voice_timeout, zero_ok=False)
         _check_seconds("request_timeout", self.request_timeout, zero_ok=False)
         _check_bool("rejoin_empty_channels", self.rejoin_empty_channels)
@@ -289,6 +330,7 @@ class LavalinkSettings:
         _check_seconds("reconnect_max_delay", self.reconnect_max_delay, zero_ok=False)
         if self.reconnect_max_delay < self.reconnect_delay:
             raise SettingsError("reconnect_max_delay", "must be at least reconnect_delay")
+        _check_int("max_response_size", self.max_response_size, MIN_RESPONSE_SIZE, MAX_RESPONSE_SIZE)
 
     def _check_nodes(self) -> None:
         if not isinstance(self.nodes, tuple):
@@ -442,14 +484,16 @@ def _parse_env(var: str, text: str, kind: type) -> typing.Any:
             return True
         if text.lower() in _FALSE:
             return False
-        raise SettingsError(var, f"expected true/false, yes/no, on/off or 1/0, not {text!r}")
+        raise SettingsError(var, f"expected true/false, yes/no, on/off or 1/0, not {_show(text)}")
     if kind is int:
         if not re.fullmatch(r"[+-]?[0-9]+", text):
-            raise SettingsError(var, f"expected a whole number, not {text!r}")
+            raise SettingsError(var, f"expected a whole number, not {_show(text)}")
+        if len(text) > _MAX_DIGITS:
+            raise SettingsError(var, f"expected a whole number, not one of {len(text)} digits")
         return int(text)
     if kind is float:
         try:
             return float(text)
         except ValueError:
-            raise SettingsError(var, f"expected a number, not {text!r}") from None
+            raise SettingsError(var, f"expected a number, not {_show(text)}") from None
     return text

@@ -55,7 +55,9 @@ def format_uptime(ms: int) -> str:
 
 
 def format_bytes(count: int) -> str:
-    """A byte count in binary units: ``512 MiB``, ``1.5 GiB``."""
+    """A byte count in binary units: ``512 MiB``, ``1.5 GiB`` (``over 1 PiB`` for what no node has)."""
+    if count >= 1024**5:
+        return "over 1 PiB"  # as a float it may not even fit
     value = float(max(0, count))
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024:

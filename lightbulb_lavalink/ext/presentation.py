@@ -130,7 +130,7 @@ def _node_status_lines(node: NodeStatusView) -> list[str]:
         lines.append(cpu)
     if node.uptime_ms is not None:
         lines.append(f"Uptime {format_uptime(node.uptime_ms)}")
-    if node.last_error and not node.connected:
+    if node.last_error:  # why it is down, or (connected) why its sessions would not survive a restart
         lines.append(f"⚠️ {node.last_error}")
     return lines
 

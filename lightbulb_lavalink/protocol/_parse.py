@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 
@@ -9,6 +10,7 @@ from lightbulb_lavalink.errors import ProtocolError
 
 __all__ = [
     "EMPTY_MAPPING",
+    "as_float",
     "at",
     "fail",
     "get_bool",
@@ -111,7 +113,16 @@ def get_float(data: dict[str, typing.Any], key: str, where: str, default: float 
         return value
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         fail(at(where, key), "a number", value)
-    return float(value)
+    return as_float(value)
+
+
+def as_float(value: int | float) -> float:
+    """A JSON number as a float: an integer too large for one (``1`` followed by 400 zeros) is infinite, as
+    ``1e400`` already is, rather than an `OverflowError`."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def get_bool(data: dict[str, typing.Any], key: str, where: str) -> bool:

@@ -14,6 +14,7 @@ import yarl
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
     AuthenticationError,
+    LavalinkError,
     NodeUnavailable,
     PlayerNotFoundError,
     ProtocolError,
@@ -26,7 +27,14 @@ from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionIn
 from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
+from lightbulb_lavalink.protocol.transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    describe_client_error,
+    node_url,
+    read_body,
+)
 from lightbulb_lavalink.protocol.user_data import without_non_json
+from lightbulb_lavalink.redact import redact_secret, redact_url
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
@@ -49,6 +57,7 @@ def _client_name() -> str:
 
 DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
 """The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
+
 
 _SESSION_NOT_FOUND: typing.Final = "Session not found"
 _PLAYER_NOT_FOUND: typing.Final = "Player not found"
@@ -95,7 +104,9 @@ class RestClient:
         "_clock",
         "_closed",
         "_json_headers",
+        "_max_response_size",
         "_owns_session",
+        "_password",
         "_session",
         "_timeout",
     )
@@ -109,13 +120,16 @@ class RestClient:
         timeout: float = 10.0,
         client_name: str = DEFAULT_CLIENT_NAME,
         clock: Clock = SYSTEM_CLOCK,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
-        url = yarl.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise SettingsError("base_url", f"expected an http:// or https:// URL with a host, got {base_url!r}")
+        url = node_url(base_url, ("http", "https"), "base_url")
         if not timeout > 0:
             raise SettingsError("timeout", f"must be > 0 seconds, got {timeout!r}")
+        if not max_response_size > 0:
+            raise SettingsError("max_response_size", f"must be > 0 bytes, got {max_response_size!r}")
+        self._max_response_size = max_response_size
         self._base_url = str(url).rstrip("/")
+        self._password = password
         self._session = session
         self._owns_session = session is None
         self._timeout = timeout
@@ -136,6 +150,11 @@ class RestClient:
     def timeout(self) -> float:
         """The per-request timeout in seconds."""
         return self._timeout
+
+    @property
+    def max_response_size(self) -> int:
+        """The largest answer body read, in bytes: a larger one fails the request with a `ProtocolError`."""
+        return self._max_response_size
 
     @property
     def closed(self) -> bool:
@@ -247,7 +266,8 @@ class RestClient:
     async def version(self) -> str:
         """``GET /version``: the server version as plain text (``4.0.8``)."""
         text = await self._request("GET", "/version", text=True)
-        assert isinstance(text, str)
+        if not isinstance(text, str) or not text.strip():
+            raise ProtocolError("", "GET /version answered no version")
         return text.strip()
 
     # ------------------------------------------------------------------ route planner
@@ -296,25 +316,43 @@ class RestClient:
         if _LOGGER.isEnabledFor(logging.DEBUG):
             # Never the headers (the password) nor the body (voice tokens): the route is enough to follow.
             _LOGGER.debug("%s %s%s", method, path, f"?{urllib.parse.urlencode(query)}" if query else "")
+        # This is where failures of the HTTP layer become ours. An aiohttp error carries the request with its
+        # headers (the password): it is described in words and neither chained nor kept as the context.
+        failure: LavalinkError | None = None
         try:
             async with (
                 self._clock.timeout(self._timeout),
-                session.request(method, url, headers=headers, data=data, timeout=_NO_TIMEOUT) as resp,
+                session.request(
+                    method, url, headers=headers, data=data, timeout=_NO_TIMEOUT, allow_redirects=False
+                ) as resp,
             ):
-                payload = await resp.read()
                 status = resp.status
+                where = f"{method} {path} on {self._base_url}"
+                payload = await read_body(resp, self._max_response_size, truncate=status >= 300, where=where)
                 if status >= 400:
                     raise self._error(method, path, status, resp.reason, payload)
+                if 300 <= status < 400:
+                    # Lavalink never redirects: following one would send the password elsewhere, or loop.
+                    location = redact_url(resp.headers.get("Location", "nowhere"))
+                    raise NodeUnavailable(
+                        f"{method} {path} on {self._base_url}: the node answered {status}, redirecting to "
+                        f"{redact_secret(location, self._password)}; Lavalink never redirects, so check the "
+                        "node's address (http or https, host, port)"
+                    )
                 if _LOGGER.isEnabledFor(logging.DEBUG):
                     _LOGGER.debug("%s %s -> %d (%d bytes)", method, path, status, len(payload))
-        except TimeoutError as exc:
-            raise RequestTimeoutError(
+        except TimeoutError:
+            failure = RequestTimeoutError(
                 f"{method} {path} on {self._base_url} got no answer within {self._timeout:g} s"
-            ) from exc
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {exc}") from exc
+            why = describe_client_error(exc, self._password)
+            failure = NodeUnavailable(f"cannot reach the Lavalink node at {self._base_url}: {why}")
         except aiohttp.ClientError as exc:
-            raise NodeUnavailable(f"{method} {path} on {self._base_url} failed: {exc!r}") from exc
+            why = describe_client_error(exc, self._password)
+            failure = NodeUnavailable(f"{method} {path} on {self._base_url} failed: {why}")
+        if failure is not None:
+            raise failure
 
         if status == 204 or not payload:
             return None
@@ -322,12 +360,11 @@ class RestClient:
             return payload.decode("utf-8", errors="replace")
         try:
             return json.loads(payload)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
-    @staticmethod
-    def _error(method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
-        """Map an error answer to the most precise `RestError` subclass."""
+    def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
+        """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden)."""
         message = error = ""
         try:
             data = json.loads(payload) if payload else None
@@ -338,6 +375,7 @@ class RestClient:
                 message = data["message"]
             if isinstance(data.get("error"), str):
                 error = data["error"]
+        error = redact_secret(error, self._password)
         if status in (401, 403):
             why = "the Authorization header was missing" if status == 401 else "the password is wrong"
             return AuthenticationError(
@@ -345,11 +383,12 @@ class RestClient:
                 f"the node refused the password ({why})",
                 path,
                 method=method,
-                error=error or (reason or ""),
+                error=error or redact_secret(reason or "", self._password),
             )
         message = message or error or reason or "no message"
+        kind = RestError
         if status == 404 and message == _SESSION_NOT_FOUND:
-            return SessionNotFoundError(status, message, path, method=method, error=error)
-        if status == 404 and message == _PLAYER_NOT_FOUND:
-            return PlayerNotFoundError(status, message, path, method=method, error=error)
-        return RestError(status, message, path, method=method, error=error)
+            kind = SessionNotFoundError
+        elif status == 404 and message == _PLAYER_NOT_FOUND:
+            kind = PlayerNotFoundError
+        return kind(status, redact_secret(message, self._password), path, method=method, error=error)

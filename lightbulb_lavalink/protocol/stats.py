@@ -6,7 +6,7 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.protocol._parse import at, get_float, get_int, get_object, make_twin, require_object
+from lightbulb_lavalink.protocol._parse import as_float, at, get_float, get_int, get_object, make_twin, require_object
 
 __all__ = ["Cpu", "FrameStats", "Memory", "Stats"]
 
@@ -189,11 +189,11 @@ def fast_stats(data: typing.Any) -> Stats | None:
     if type(system_load) is not float:
         if type(system_load) is not int:
             return None
-        system_load = float(system_load)
+        system_load = as_float(system_load)
     if type(lavalink_load) is not float:
         if type(lavalink_load) is not int:
             return None
-        lavalink_load = float(lavalink_load)
+        lavalink_load = as_float(lavalink_load)
     frame_stats = None
     if frames is not None:
         try:

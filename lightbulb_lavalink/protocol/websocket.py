@@ -7,7 +7,6 @@ import logging
 import typing
 
 import aiohttp
-import yarl
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
@@ -17,11 +16,12 @@ from lightbulb_lavalink.errors import (
     ProtocolError,
     RequestTimeoutError,
     RestError,
-    SettingsError,
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
 from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
+from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE, describe_client_error, node_url
+from lightbulb_lavalink.redact import redact_secret
 
 if typing.TYPE_CHECKING:
     import random
@@ -51,13 +51,15 @@ class WebSocketHandler(typing.Protocol):
     async def on_fatal(self, error: LavalinkError) -> None:
         """The node refused the handshake for good (wrong password, bad User-Id); no more attempts follow."""
 
+    async def on_connect_failed(self, error: LavalinkError, retry_in: float) -> None:
+        """A connection attempt failed (refused, timed out, no ``ready`` after the handshake); the next one
+        follows in `retry_in` seconds. Optional: a handler without it is not told."""
+
 
 def websocket_url(base_url: str) -> str:
     """Turn a node's base URL (``http(s)://host:port[/prefix]``) into its v4 websocket URL."""
-    url = yarl.URL(base_url)
-    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(url.scheme)
-    if scheme is None or not url.host:
-        raise SettingsError("url", f"expected an http(s):// or ws(s):// URL with a host, got {base_url!r}")
+    url = node_url(base_url, ("http", "https", "ws", "wss"), "url")
+    scheme = {"http": "ws", "https": "wss"}.get(url.scheme, url.scheme)
     path = url.path.rstrip("/")
     if not path.endswith(_WEBSOCKET_PATH):
         path += _WEBSOCKET_PATH
@@ -87,10 +89,13 @@ class WebSocketSession:
         connect_timeout: float = 10.0,
         heartbeat: float | None = 30.0,
         close_timeout: float = 10.0,
+        ready_timeout: float | None = None,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        max_message_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._url = websocket_url(url)
+        self._max_message_size = max_message_size
         self._clock = clock
         self._password = password
         self._user_id = int(user_id)
@@ -100,6 +105,7 @@ class WebSocketSession:
         self._session_id = session_id
         self._backoff = backoff
         self._connect_timeout = connect_timeout
+        self._ready_timeout = connect_timeout if ready_timeout is None else ready_timeout
         self._heartbeat = heartbeat
         self._close_timeout = close_timeout
         self._rng = rng
@@ -108,6 +114,8 @@ class WebSocketSession:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._connecting = False
         """Whether a handshake is in flight: `close()` cancels it, as it has nothing to finish."""
+        self._awaiting_ready = False
+        """Whether the socket is open and its ``ready`` has not come: `close()` cancels that too."""
         self._closing = False
         self._attempt = 0
         self._ready: ReadyMessage | None = None
@@ -196,8 +204,12 @@ class WebSocketSession:
             if self._ws is not None and not self._ws.closed:
                 await self._ws.close(code=aiohttp.WSCloseCode.OK)
             return
-        if self._connecting and not task.done():
+        if (self._connecting or self._awaiting_ready) and not task.done():
+            # No session yet, nothing to finish: the socket is dropped without waiting for the node to answer
+            # a close frame (one that accepted the websocket and says nothing would keep us 10 s).
             task.cancel()
+            await asyncio.wait((task,))
+            return
         ws = self._ws
         try:
             if ws is not None and not ws.closed:
@@ -249,12 +261,18 @@ class WebSocketSession:
                     await self._set_fatal(exc.error)
                     return
                 except LavalinkError as exc:
-                    await self._wait_before_retry(str(exc))
+                    await self._wait_before_retry(str(exc), exc)
                     continue
                 self._ws = ws
                 if self._closing:  # close() ran while the handshake completed
                     break
-                code, reason = await self._receive(ws)
+                try:
+                    code, reason = await self._receive(ws)
+                except RequestTimeoutError as exc:  # no ready: a failed attempt, not a lost session
+                    self._ws = None
+                    await ws.close()  # at once: the receive it interrupted marked the socket aborted
+                    await self._wait_before_retry(str(exc), exc)
+                    continue
                 self._ws = None
                 self._ready = None
                 if not self._closing:
@@ -273,7 +291,12 @@ class WebSocketSession:
                     await self._wait_before_retry(None)
         except Exception as exc:  # a bug: make it visible and terminal rather than a silent dead task
             _LOGGER.exception("websocket %s: the connection task failed", self._url)
-            self._fatal = NodeUnavailable(f"the websocket task for {self._url} failed: {exc!r}")
+            why = (
+                describe_client_error(exc, self._password)
+                if isinstance(exc, aiohttp.ClientError)
+                else redact_secret(f"{type(exc).__name__}: {exc}", self._password)
+            )
+            self._fatal = NodeUnavailable(f"the websocket task for {self._url} failed: {why}")
             self._ready_event.set()
         finally:
             self._ready = None
@@ -292,40 +315,53 @@ class WebSocketSession:
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
         self._connecting = True
+        # This is where failures of the handshake become ours. An aiohttp error carries the request with its
+        # headers (the password): it is described in words and neither chained nor kept as the context.
+        failure: LavalinkError | _FatalHandshake | None = None
         try:
             async with self._clock.timeout(self._connect_timeout):
-                ws = await self._http.ws_connect(self._url, headers=headers, heartbeat=self._heartbeat, autoping=True)
+                ws = await self._http.ws_connect(
+                    self._url,
+                    headers=headers,
+                    heartbeat=self._heartbeat,
+                    autoping=True,
+                    max_msg_size=self._max_message_size,
+                )
         except TimeoutError:
-            raise RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s") from None
+            failure = RequestTimeoutError(f"no handshake within {self._connect_timeout:g} s")
         except aiohttp.WSServerHandshakeError as exc:
-            if exc.status in (401, 403):
-                error: RestError = AuthenticationError(
-                    exc.status,
-                    "the node refused the password (check the node's password)",
-                    _WEBSOCKET_PATH,
-                    error=exc.message,
-                )
-                raise _FatalHandshake(error) from exc
-            if exc.status == 400:
-                error = RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=exc.message)
-                raise _FatalHandshake(error) from exc
-            if exc.status == 404:
-                error = RestError(
-                    404,
-                    "no Lavalink v4 websocket here: is it a Lavalink v3 server, or the wrong host or port?",
-                    _WEBSOCKET_PATH,
-                    error=exc.message,
-                )
-                raise _FatalHandshake(error) from exc
-            raise NodeUnavailable(f"handshake answered {exc.status} {exc.message}") from exc
+            failure = self._handshake_refused(exc.status, redact_secret(exc.message, self._password))
         except aiohttp.ClientError as exc:
-            raise NodeUnavailable(str(exc) or repr(exc)) from exc
+            failure = NodeUnavailable(describe_client_error(exc, self._password))
         finally:
             self._connecting = False
+        if failure is not None:
+            raise failure
         response = getattr(ws, "_response", None)
         resumed = response.headers.get("Session-Resumed") if response is not None else None
         self._session_resumed_header = None if resumed is None else resumed.lower() == "true"
+        _LOGGER.debug("websocket %s: handshake done (Session-Resumed %s); waiting for ready", self._url, resumed)
         return ws
+
+    def _handshake_refused(self, status: int, message: str) -> LavalinkError | _FatalHandshake:
+        if status in (401, 403):
+            error: RestError = AuthenticationError(
+                status, "the node refused the password (check the node's password)", _WEBSOCKET_PATH, error=message
+            )
+            return _FatalHandshake(error)
+        if status == 400:
+            return _FatalHandshake(
+                RestError(400, f"the node refused User-Id {self._user_id}", _WEBSOCKET_PATH, error=message)
+            )
+        if status == 404:
+            error = RestError(
+                404,
+                "no Lavalink v4 websocket here: is it a Lavalink v3 server, or the wrong host or port?",
+                _WEBSOCKET_PATH,
+                error=message,
+            )
+            return _FatalHandshake(error)
+        return NodeUnavailable(f"handshake answered {status} {message}")
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
         """The hot path: read frames, parse, hand over in order. Returns the close code and reason."""
@@ -333,14 +369,30 @@ class WebSocketSession:
         parse = parse_message
         logger = _LOGGER
         reason = ""
+        # Lavalink sends `ready` first. Until it comes, each read is bounded by what is left of `ready_timeout`
+        # (on the injected clock): a node that accepts the websocket and says nothing is a failed attempt.
+        self._awaiting_ready = True
+        ready_by = self._clock.monotonic() + self._ready_timeout
         while True:
-            msg = await ws.receive()
+            if self._awaiting_ready:
+                try:
+                    async with self._clock.timeout(ready_by - self._clock.monotonic()):
+                        msg = await ws.receive()
+                except TimeoutError:
+                    self._awaiting_ready = False
+                    raise RequestTimeoutError(f"no ready within {self._ready_timeout:g} s of the handshake") from None
+            else:
+                msg = await ws.receive()
             kind = msg.type
             if kind is _TEXT or kind is _BINARY:
                 try:
                     message = parse(msg.data)
                 except ProtocolError as exc:
                     logger.warning("websocket %s: ignoring a malformed message: %s", self._url, exc)
+                    continue
+                except Exception as exc:  # whatever a node sends must not end the connection task
+                    what = type(exc).__name__
+                    logger.warning("websocket %s: ignoring a message that cannot be read: %s: %s", self._url, what, exc)
                     continue
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("websocket %s <- %r", self._url, message)
@@ -353,12 +405,13 @@ class WebSocketSession:
                     logger.exception("websocket %s: the handler failed on %s", self._url, type(message).__name__)
                 continue
             if kind is aiohttp.WSMsgType.CLOSE:
-                reason = msg.extra or ""
+                reason = redact_secret(msg.extra or "", self._password)
             elif kind is aiohttp.WSMsgType.ERROR:
-                reason = str(msg.data)
+                reason = redact_secret(str(msg.data), self._password)
             elif kind is not aiohttp.WSMsgType.CLOSED and kind is not aiohttp.WSMsgType.CLOSING:
                 continue  # PING/PONG are answered by aiohttp
             break
+        self._awaiting_ready = False
         if not ws.closed:
             await ws.close()
         code = ws.close_code
@@ -373,6 +426,7 @@ class WebSocketSession:
         previous = self._session_id
         self._session_id = ready.session_id
         self._ready = ready
+        self._awaiting_ready = False
         self._attempt = 0
         _LOGGER.info(
             "websocket %s ready: session %s (%s%s)",
@@ -389,9 +443,12 @@ class WebSocketSession:
             if self._ready is ready:
                 self._ready_event.set()
 
-    async def _wait_before_retry(self, why: str | None) -> None:
+    async def _wait_before_retry(self, why: str | None, error: LavalinkError | None = None) -> None:
         delay = self._backoff.delay(self._attempt, rng=self._rng)
         self._attempt += 1
+        hook = getattr(self._handler, "on_connect_failed", None)  # optional: older handlers lack it
+        if error is not None and hook is not None:
+            await self._call_handler(hook, error, delay)
         if why is not None:
             _LOGGER.warning(
                 "cannot connect to Lavalink at %s: %s; retry %d in %.1f s",

@@ -21,7 +21,7 @@ import typing
 import attrs
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.player import GuildState
 from lightbulb_lavalink.resuming import recovery, sync
 from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
@@ -232,12 +232,39 @@ class ResumeCoordinator:
         )
 
     async def _enable_resuming(self, node: Node, session_id: str) -> None:
-        """Ask the node to keep the session resumable with our timeout (after every ready: it may have changed)."""
+        """Ask the node to keep the session resumable with our timeout (after every ready: it may have changed).
+
+        If it cannot be done, a restart loses every player of the session: an ERROR, and `node.last_error`
+        (which `/lavalink status` shows) says so until the next `ready`.
+        """
         timeout = self._hub.client.settings.resume_timeout
         try:
-            await node.rest.update_session(session_id, resuming=True, timeout=timeout)
+            info = await node.rest.update_session(session_id, resuming=True, timeout=timeout)
+        except ProtocolError as exc:  # a success answer we cannot read: the node most likely did it
+            _LOGGER.warning("node %s: odd answer to enabling resuming on session %s: %s", node.name, session_id, exc)
+            return
         except LavalinkError as exc:
-            _LOGGER.warning("node %s: could not enable resuming on session %s: %s", node.name, session_id, exc)
+            problem = f"the node did not accept resuming with a {timeout} s timeout: {exc}"
+        else:
+            if info.resuming:
+                if info.timeout != timeout:
+                    _LOGGER.warning(
+                        "node %s: session %s is kept %d s after a disconnect, not the %d s asked",
+                        node.name,
+                        session_id,
+                        info.timeout,
+                        timeout,
+                    )
+                return
+            problem = "the node answered that it will not keep it"
+        _LOGGER.error(
+            "node %s: session %s is not resumable, a restart of the bot will lose its players: %s",
+            node.name,
+            session_id,
+            problem,
+        )
+        if node.session_id == session_id:
+            node.last_error = f"sessions are not resumable: {problem}"
 
     # -- recovery ---------------------------------------------------------------------------------------------
 

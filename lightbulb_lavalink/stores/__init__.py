@@ -9,7 +9,7 @@ imported only when used.
 from __future__ import annotations
 
 from lightbulb_lavalink.stores.base import SessionStore, StoreKey
-from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, open_store
+from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, check_store_url, open_store
 from lightbulb_lavalink.stores.jsonfile import JSONFileStore
 from lightbulb_lavalink.stores.memory import MemoryStore
 from lightbulb_lavalink.stores.postgres import PostgresStore
@@ -29,5 +29,6 @@ __all__ = [
     "SnapshotProducer",
     "SnapshotWriter",
     "StoreKey",
+    "check_store_url",
     "open_store",
 ]

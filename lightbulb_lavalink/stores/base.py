@@ -6,6 +6,8 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import math
+import os
 import time
 import typing
 import urllib.parse
@@ -14,11 +16,11 @@ import attrs
 
 from lightbulb_lavalink.errors import SettingsError, StoreError
 from lightbulb_lavalink.protocol.user_data import without_non_json
+from lightbulb_lavalink.redact import redact_url
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
     import collections.abc
-    import os
 
 __all__ = ["SessionStore", "StoreKey"]
 
@@ -219,53 +221,63 @@ def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:
     return sorted(set(keys), key=lambda key: (key.cluster, key.node))
 
 
-_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pass", "sslpassword"})
+MAX_STORE_SECONDS: typing.Final = 86_400.0
+"""The longest timeout a store takes, in seconds (a day): more is a typo, and ``1e308`` breaks the drivers."""
 
 
-def redact_url(url: str) -> str:
-    """Return `url` with every password (in the user info or the query) replaced by ``***``.
+def split_url(url: str) -> urllib.parse.SplitResult:
+    """`url` split, its host and port readable; else `SettingsError` (field ``store``) that never shows a password.
 
-    Works on malformed URLs too: a password holding an unescaped ``/``, ``?`` or ``#`` still counts as user
-    info when the URL has no host before it (``redis://:pa/ss@host``).
+    Raised outside the parser's own error, which quotes the URL, so that not even the exception's context
+    holds it.
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    parts = urllib.parse.urlsplit(url)
-    authority = parts.netloc
-    if "@" not in authority and "@" in rest and (authority.startswith(":") or authority.endswith(":")):
-        # No host where one must be: the password swallowed the delimiters. Cut at the last '@'.
-        userinfo, _, tail = rest.rpartition("@")
-        host, qmark, query = tail.partition("?")
-        return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{qmark}{_redact_query(query)}"
-    if "@" in authority:
-        userinfo, _, host = authority.rpartition("@")
-        if ":" in userinfo:
-            authority = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = _redact_query(parts.query)
-    if authority == parts.netloc and query == parts.query:
-        return url  # nothing secret (and urlunsplit would drop an empty authority: sqlite:///x)
-    return urllib.parse.urlunsplit(parts._replace(netloc=authority, query=query))
-
-
-def _redact_query(query: str) -> str:
-    """`query` with the value of every password parameter replaced by ``***`` (as given if it has none)."""
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    if not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
-        return query
-    pairs = [(k, "***" if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs]
-    return urllib.parse.urlencode(pairs, safe="*:/@")
-
-
-def check_port(parts: urllib.parse.SplitResult, url: str) -> None:
-    """Raise `SettingsError` if the port of `url` (split as `parts`) cannot be read, without showing a password."""
+    parts: urllib.parse.SplitResult | None
     try:
+        parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port (a password with an unescaped '/', say)
-    except ValueError:
+    except ValueError:  # also an unclosed IPv6 bracket: postgresql://u@[::1/db
+        parts = None
+    if parts is None:
         raise SettingsError(
             "store",
-            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#' in a password)",
-        ) from None
+            f"cannot read the host and port of {redact_url(url)!r} (percent-encode '/', '?', '#', '@' in a password;"
+            " an IPv6 host is written [address]:port)",
+        )
+    return parts
+
+
+def check_seconds(what: str, value: object, *, zero_ok: bool = False) -> float:
+    """`value` as a store timeout: a finite number of seconds up to `MAX_STORE_SECONDS`; else `SettingsError`."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError("store", f"{what} must be a number of seconds, not {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    low = "0" if zero_ok else "more than 0"
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not zero_ok) or seconds > MAX_STORE_SECONDS:
+        shown = "a number too large to show" if isinstance(value, int) and value.bit_length() > 64 else repr(value)
+        raise SettingsError("store", f"{what} must be {low} and at most {MAX_STORE_SECONDS:g} seconds, not {shown}")
+    return seconds
+
+
+def check_path(kind: str, path: object) -> str:
+    """`path` as a file store's path: a non-empty string (or path-like) without NUL; else `SettingsError`."""
+    try:
+        text = os.fspath(path)  # type: ignore[call-overload]
+    except TypeError:
+        raise SettingsError("store", f"a {kind} store's path is a string, not {type(path).__name__}") from None
+    if not isinstance(text, str) or not text or "\x00" in text:
+        raise SettingsError("store", f"a {kind} store's path must be a file name without NUL characters")
+    return text
+
+
+def check_whole(what: str, text: str, low: int, high: int) -> int:
+    """`text` (from a URL) as a whole number from `low` to `high`; else `SettingsError`."""
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or not low <= int(text) <= high:
+        shown = text if len(text) <= 20 else text[:17] + "..."
+        raise SettingsError("store", f"{what} must be a whole number from {low} to {high}, not {shown!r}")
+    return int(text)
 
 
 def corrupt_name(path: os.PathLike[str] | str) -> str:

@@ -16,6 +16,7 @@ from lightbulb_lavalink.stores.base import (
     ProblemLog,
     StoreKey,
     WorkerThread,
+    check_path,
     corrupt_name,
     decode_guilds,
     latest_by_guild,
@@ -49,7 +50,7 @@ class JSONFileStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Use the file at `path` (created with its folder on the first write)."""
-        self._path = pathlib.Path(path).expanduser()
+        self._path = pathlib.Path(check_path("json", path)).expanduser()
         self._thread = WorkerThread("lightbulb-lavalink-json")
         self._cache: _Doc | None = None
         self._stamp: _Stamp | None = None

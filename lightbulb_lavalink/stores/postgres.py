@@ -8,8 +8,19 @@ import typing
 import urllib.parse
 import zlib
 
+import attrs
+
 from lightbulb_lavalink.errors import SettingsError, StoreError
-from lightbulb_lavalink.stores.base import StoreKey, check_port, decode_guilds, latest_by_guild, redact_url, sorted_keys
+from lightbulb_lavalink.redact import redact_secret, redact_url
+from lightbulb_lavalink.stores.base import (
+    StoreKey,
+    check_seconds,
+    check_whole,
+    decode_guilds,
+    latest_by_guild,
+    sorted_keys,
+    split_url,
+)
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -18,7 +29,7 @@ if typing.TYPE_CHECKING:
 
     from lightbulb_lavalink.snapshot import GuildSnapshot
 
-__all__ = ["PostgresStore"]
+__all__ = ["PostgresStore", "PostgresURL", "parse_postgres_url"]
 
 _T = typing.TypeVar("_T")
 _SCHEMA_VERSION = 1
@@ -66,6 +77,86 @@ async def _nothing(pool: asyncpg.Pool) -> None:
     """Used by `open()`: getting a ready pool is the whole job."""
 
 
+_SSL_MODES: typing.Final = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+_SESSION_ATTRS: typing.Final = frozenset({"any", "primary", "standby", "prefer-standby", "read-write", "read-only"})
+_MAX_POOL: typing.Final = 1000
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PostgresURL:
+    """A PostgreSQL store URL, read and checked (`parse_postgres_url`)."""
+
+    dsn: str
+    """The URL asyncpg connects to: without our own options."""
+    shown: str
+    """The URL as printed: password hidden."""
+    schema: str
+    """The schema of the tables (``?schema=``, default ``public``)."""
+    table: str
+    """The tables' name prefix (``?table=``, default ``lavalink``)."""
+    min_size: int
+    """The pool's least connections (``?min_size=``, default 0)."""
+    max_size: int
+    """The pool's most connections (``?max_size=``, default 4)."""
+    password: str | None
+    """The password in the URL, to scrub from the driver's errors."""
+
+
+def parse_postgres_url(
+    dsn: str,
+    *,
+    schema: str | None = None,
+    table: str | None = None,
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> PostgresURL:
+    """Read and check a PostgreSQL store URL without connecting; `SettingsError` (field ``store``) naming the
+    problem. The arguments win over the URL's ``schema``, ``table``, ``min_size`` and ``max_size``; other query
+    options go to asyncpg (``sslmode`` and ``target_session_attrs`` are checked here), unknown ones being
+    server settings (``application_name``, ...)."""
+    shown = redact_url(dsn)
+    parts = split_url(dsn)
+    if parts.scheme.lower() not in {"postgresql", "postgres"}:
+        raise SettingsError("store", f"not a PostgreSQL URL: {shown!r}")
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    own = {name: value for name, value in query if name in _OWN_OPTIONS}
+    for name, value in query:
+        if name == "sslmode" and value not in _SSL_MODES:
+            raise SettingsError("store", f"PostgreSQL sslmode must be one of {', '.join(sorted(_SSL_MODES))}")
+        if name == "target_session_attrs" and value not in _SESSION_ATTRS:
+            known = ", ".join(sorted(_SESSION_ATTRS))
+            raise SettingsError("store", f"PostgreSQL target_session_attrs must be one of {known}")
+    names = {
+        "schema": schema if schema is not None else own.get("schema", "public"),
+        "table": table if table is not None else own.get("table", "lavalink"),
+    }
+    for field, name in names.items():
+        if not isinstance(name, str) or not name or len(name.encode("utf-8", "replace")) > 48 or "\x00" in name:
+            shown_name = name[:60] if isinstance(name, str) else type(name).__name__
+            # The server cuts names at 63 bytes; ours get a suffix.
+            raise SettingsError("store", f"PostgreSQL {field} name {shown_name!r}: 1 to 48 bytes (UTF-8), please")
+    sizes = {}
+    for field, given, default in (("min_size", min_size, 0), ("max_size", max_size, 4)):
+        if given is None:
+            sizes[field] = check_whole(f"the PostgreSQL pool {field}", own.get(field, str(default)), 0, _MAX_POOL)
+        elif isinstance(given, bool) or not isinstance(given, int) or not 0 <= given <= _MAX_POOL:
+            raise SettingsError("store", f"the PostgreSQL pool {field} must be a whole number from 0 to {_MAX_POOL}")
+        else:
+            sizes[field] = given
+    if not 0 <= sizes["min_size"] <= sizes["max_size"] or sizes["max_size"] < 1:
+        raise SettingsError("store", "PostgreSQL pool: need 0 <= min_size <= max_size and max_size >= 1")
+    rest = [(name, value) for name, value in query if name not in _OWN_OPTIONS]
+    return PostgresURL(
+        dsn=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest))),
+        shown=shown,
+        schema=names["schema"],
+        table=names["table"],
+        min_size=sizes["min_size"],
+        max_size=sizes["max_size"],
+        password=urllib.parse.unquote(parts.password) if parts.password else None,
+    )
+
+
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -89,6 +180,7 @@ class PostgresStore:
         "_migrated",
         "_min_size",
         "_owns_pool",
+        "_password",
         "_pool",
         "_schema",
         "_statements",
@@ -115,35 +207,18 @@ class PostgresStore:
         `timeout` bounds connecting and each statement, so an unreachable server fails fast and the
         `SnapshotWriter` retries.
         """
+        parsed = parse_postgres_url(dsn, schema=schema, table=table, min_size=min_size, max_size=max_size)
+        self._timeout = check_seconds("the PostgreSQL timeout", timeout)
         if pool is None and importlib.util.find_spec("asyncpg") is None:
             raise SettingsError(
                 "store",
                 "the PostgreSQL store needs the asyncpg package: pip install 'lightbulb-lavalink[postgres]'",
             )
-        parts = urllib.parse.urlsplit(dsn)
-        if parts.scheme not in {"postgresql", "postgres"}:
-            raise SettingsError("store", f"not a PostgreSQL URL: {redact_url(dsn)!r}")
-        check_port(parts, dsn)
-        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        own = {name: value for name, value in query if name in _OWN_OPTIONS}
-        rest = [(name, value) for name, value in query if name not in _OWN_OPTIONS]
-        self._dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest)))
-        self._url = redact_url(dsn)
-        self._schema = schema if schema is not None else own.get("schema", "public")
-        self._table = table if table is not None else own.get("table", "lavalink")
-        for field, name in (("schema", self._schema), ("table", self._table)):
-            if not name or len(name.encode("utf-8")) > 48 or "\x00" in name:  # the server cuts at 63 bytes
-                raise SettingsError("store", f"PostgreSQL {field} name {name!r}: 1 to 48 bytes (UTF-8), please")
-        try:
-            self._min_size = min_size if min_size is not None else int(own.get("min_size", 0))
-            self._max_size = max_size if max_size is not None else int(own.get("max_size", 4))
-        except ValueError as exc:
-            raise SettingsError("store", f"PostgreSQL pool size: {exc}") from None
-        if not 0 <= self._min_size <= self._max_size or self._max_size < 1:
-            raise SettingsError("store", "PostgreSQL pool: need 0 <= min_size <= max_size and max_size >= 1")
+        self._dsn, self._url, self._password = parsed.dsn, parsed.shown, parsed.password
+        self._schema, self._table = parsed.schema, parsed.table
+        self._min_size, self._max_size = parsed.min_size, parsed.max_size
         sessions, guilds, _ = self.tables
         self._statements = {name: sql.format(sessions=sessions, guilds=guilds) for name, sql in _STATEMENTS.items()}
-        self._timeout = timeout
         self._pool = pool
         self._owns_pool = pool is None
         self._migrated = False
@@ -239,7 +314,8 @@ class PostgresStore:
         try:
             return await func(await self._ready_pool())
         except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
-            raise StoreError(f"postgres {self._url}: {type(exc).__name__}: {exc}") from exc
+            why = redact_secret(f"{type(exc).__name__}: {exc}", self._password)
+            raise StoreError(f"postgres {self._url}: {why}") from None
         except TimeoutError:
             raise StoreError(f"postgres {self._url}: no answer within {self._timeout} s") from None
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import typing
 import urllib.parse
 
+import attrs
+
 from lightbulb_lavalink.errors import SettingsError, StoreError
+from lightbulb_lavalink.redact import redact_secret, redact_url
 from lightbulb_lavalink.stores.base import (
     StoreKey,
-    check_port,
+    check_seconds,
+    check_whole,
     decode_guilds,
     latest_by_guild,
-    redact_url,
     sorted_keys,
+    split_url,
 )
 
 if typing.TYPE_CHECKING:
@@ -23,13 +28,95 @@ if typing.TYPE_CHECKING:
 
     from lightbulb_lavalink.snapshot import GuildSnapshot
 
-__all__ = ["RedisStore"]
+__all__ = ["RedisStore", "RedisURL", "parse_redis_url"]
 
 _T = typing.TypeVar("_T")
 
 
 def _quote(part: str) -> str:
     return urllib.parse.quote(part, safe="")
+
+
+_SECONDS_OPTIONS: typing.Final = frozenset({"socket_timeout", "socket_connect_timeout"})
+_WHOLE_OPTIONS: typing.Final[dict[str, tuple[int, int]]] = {
+    "db": (0, 2**31 - 1),
+    "max_connections": (1, 2**31 - 1),
+    "health_check_interval": (0, 86_400),
+    "socket_read_size": (1, 2**31 - 1),
+    "protocol": (2, 3),
+}
+_FLAG_OPTIONS: typing.Final = frozenset({"socket_keepalive", "retry_on_timeout"})
+_TEXT_OPTIONS: typing.Final = frozenset({"client_name", "username", "password"})
+_TLS_OPTIONS: typing.Final = frozenset(
+    {"ssl_cert_reqs", "ssl_ca_certs", "ssl_keyfile", "ssl_certfile", "ssl_check_hostname", "ssl_ciphers"}
+)
+_FLAGS: typing.Final = frozenset({"", "0", "1", "true", "false", "yes", "no", "on", "off"})
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class RedisURL:
+    """A Redis store URL, read and checked (`parse_redis_url`)."""
+
+    connect_url: str
+    """The URL redis-py connects to: without our own options."""
+    shown: str
+    """The URL as printed: password hidden."""
+    prefix: str
+    """The key prefix (``?prefix=``, default ``lavalink``)."""
+    password: str | None
+    """The password in the URL, to scrub from the driver's errors."""
+
+
+def parse_redis_url(url: str, *, prefix: str | None = None) -> RedisURL:
+    """Read and check a Redis store URL without connecting; `SettingsError` (field ``store``) naming the problem.
+
+    Options: ``prefix`` (ours), and redis-py's ``db``, ``socket_timeout``, ``socket_connect_timeout``,
+    ``socket_keepalive``, ``retry_on_timeout``, ``max_connections``, ``health_check_interval``,
+    ``socket_read_size``, ``protocol``, ``client_name``, ``username``, ``password``; with ``rediss://`` also
+    ``ssl_cert_reqs``, ``ssl_ca_certs``, ``ssl_keyfile``, ``ssl_certfile``, ``ssl_check_hostname``, ``ssl_ciphers``.
+    """
+    shown = redact_url(url)
+    parts = split_url(url)
+    scheme = parts.scheme.lower()
+    if scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError("store", f"not a Redis URL: {shown!r}")
+    if scheme != "unix":
+        if not parts.hostname:
+            raise SettingsError("store", f"no host in {shown!r} (percent-encode '/', '?', '#', '@' in a password)")
+        db = parts.path.strip("/")
+        if db:
+            check_whole("the Redis database (the URL's path)", db, *_WHOLE_OPTIONS["db"])
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    known = _SECONDS_OPTIONS | _WHOLE_OPTIONS.keys() | _FLAG_OPTIONS | _TEXT_OPTIONS | {"prefix"}
+    if scheme == "rediss":
+        known |= _TLS_OPTIONS
+    for name, value in query:
+        if name not in known:
+            hint = " (the ssl_ options need rediss://)" if name in _TLS_OPTIONS else ""
+            raise SettingsError(
+                "store", f"unknown Redis URL option {name!r}{hint}; known: {', '.join(sorted(known))}"
+            )
+        if name in _SECONDS_OPTIONS:
+            try:
+                seconds: float = float(value)
+            except ValueError:
+                seconds = math.nan
+            check_seconds(f"the Redis option {name}", seconds)
+        elif name in _WHOLE_OPTIONS:
+            check_whole(f"the Redis option {name}", value, *_WHOLE_OPTIONS[name])
+        elif name in _FLAG_OPTIONS and value.lower() not in _FLAGS:
+            raise SettingsError("store", f"the Redis option {name} is true or false, not {value[:20]!r}")
+    url_prefix = [value for name, value in query if name == "prefix"]
+    chosen = prefix if prefix is not None else (url_prefix[-1] if url_prefix else "lavalink")
+    if not chosen:
+        raise SettingsError("store", "the Redis key prefix must not be empty")
+    rest = [(name, value) for name, value in query if name != "prefix"]
+    return RedisURL(
+        connect_url=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest))),
+        shown=shown,
+        prefix=chosen,
+        password=urllib.parse.unquote(parts.password) if parts.password else None,
+    )
 
 
 class RedisStore:
@@ -43,7 +130,16 @@ class RedisStore:
     bot's keys in one Redis Cluster slot.
     """
 
-    __slots__ = ("_client", "_closed", "_connect_url", "_owns_client", "_prefix", "_socket_timeout", "_url")
+    __slots__ = (
+        "_client",
+        "_closed",
+        "_connect_url",
+        "_owns_client",
+        "_password",
+        "_prefix",
+        "_socket_timeout",
+        "_url",
+    )
 
     def __init__(
         self,
@@ -58,23 +154,16 @@ class RedisStore:
         `prefix` (or ``?prefix=`` in the URL) namespaces every key; `socket_timeout` bounds each command
         and connection attempt, so an unreachable server fails fast and the `SnapshotWriter` retries.
         """
+        parsed = parse_redis_url(url, prefix=prefix)
+        self._socket_timeout = check_seconds("the Redis socket_timeout", socket_timeout)
         if client is None and importlib.util.find_spec("redis") is None:
             raise SettingsError(
                 "store", "the Redis store needs the redis package: pip install 'lightbulb-lavalink[redis]'"
             )
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in {"redis", "rediss", "unix"}:
-            raise SettingsError("store", f"not a Redis URL: {redact_url(url)!r}")
-        _check_authority(parts, url)
-        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        url_prefix = [value for name, value in query if name == "prefix"]
-        rest = [(name, value) for name, value in query if name != "prefix"]
-        self._prefix = prefix if prefix is not None else (url_prefix[-1] if url_prefix else "lavalink")
-        if not self._prefix:
-            raise SettingsError("store", "the Redis key prefix must not be empty")
-        self._connect_url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(rest)))
-        self._url = redact_url(url)
-        self._socket_timeout = socket_timeout
+        self._prefix = parsed.prefix
+        self._connect_url = parsed.connect_url
+        self._url = parsed.shown
+        self._password = parsed.password
         self._client = client
         self._owns_client = client is None
         self._closed = False
@@ -121,7 +210,8 @@ class RedisStore:
         try:
             return await func(self._get_client())
         except (redis.exceptions.RedisError, OSError, ValueError) as exc:
-            raise StoreError(f"redis {self._url}: {type(exc).__name__}: {exc}") from exc
+            why = redact_secret(f"{type(exc).__name__}: {exc}", self._password)
+            raise StoreError(f"redis {self._url}: {why}") from None
 
     async def open(self) -> None:
         """Create the client and check the server answers (`StoreError` if not; later calls retry)."""
@@ -228,13 +318,3 @@ class RedisStore:
 
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def _check_authority(parts: urllib.parse.SplitResult, url: str) -> None:
-    """Refuse a URL whose host or port cannot be read (say a password with an unescaped ``/``), without
-    showing the password."""
-    check_port(parts, url)
-    if parts.scheme != "unix" and not parts.hostname:
-        raise SettingsError(
-            "store", f"no host in {redact_url(url)!r} (percent-encode '/', '?', '#', '@' in a password)"
-        )

@@ -16,6 +16,8 @@ from lightbulb_lavalink.stores.base import (
     ProblemLog,
     StoreKey,
     WorkerThread,
+    check_path,
+    check_seconds,
     corrupt_name,
     decode_guilds,
     latest_by_guild,
@@ -83,11 +85,12 @@ class SQLiteStore:
         `timeout` is how long a write waits for another process holding the file; `synchronous` is SQLite's
         setting (``NORMAL`` survives a kill of the process, ``FULL`` also a power cut, at a cost).
         """
-        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-            problem = f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+        if not isinstance(synchronous, str) or synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            problem = f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, not {str(synchronous)[:20]!r}"
             raise SettingsError("store", problem)
-        self._path = str(path) if str(path) == ":memory:" else str(pathlib.Path(path).expanduser())
-        self._timeout = timeout
+        self._timeout = check_seconds("the sqlite timeout", timeout, zero_ok=True)
+        self._path = check_path("sqlite", path)
+        self._path = self._path if self._path == ":memory:" else str(pathlib.Path(self._path).expanduser())
         self._synchronous = synchronous.upper()
         self._thread = WorkerThread("lightbulb-lavalink-sqlite")
         self._conn: sqlite3.Connection | None = None

@@ -72,7 +72,7 @@ def test_redis_urls_prefix_and_redaction() -> None:
     assert isinstance(store, RedisStore)
     assert store.prefix == "mybot"
     assert "hunter2" not in store.url and "hunter2" not in repr(store)
-    assert store.url == "redis://:***@127.0.0.1:6379/3?prefix=mybot"
+    assert store.url == "redis://***@127.0.0.1:6379/3?prefix=mybot"  # the whole user info: one rule for every URL
     assert isinstance(open_store("rediss://user:pw@example.com:6380/0"), RedisStore)
     assert open_store("redis://127.0.0.1", prefix="explicit").prefix == "explicit"  # type: ignore[attr-defined]
     assert RedisStore("redis://127.0.0.1").prefix == "lavalink"
