@@ -148,6 +148,7 @@ class Player:
         "_ready",
         "_retry",
         "_saved",
+        "_sent",
         "_starting",
         "_state_at",
         "_superseded",
@@ -219,6 +220,7 @@ class Player:
         self._last_ended: Track | None = None
         self._advanced_past: Track | None = None  # the track the queue last moved on from, until another starts
         self._unstarted: Track | None = None  # the track we started whose TrackStartEvent has not come yet
+        self._sent: Track | None = None  # the last track a start request was sent for (it may have started)
         self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
         # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
         self.queue.on_change = self._save
@@ -461,7 +463,7 @@ class Player:
             filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
             voice=voice if voice is not None else UNSET,
         )
-        self._starting = track
+        self._starting = self._sent = track
         try:
             await self._update(update)
         finally:
@@ -558,14 +560,21 @@ class Player:
             return
         await self._start_when_free(self._pending)
 
-    async def advance_past(self, finished: GuildSnapshot) -> None:
-        """The saved current track of `finished` ended while nobody watched: continue the queue after it."""
-        if finished.track is None:
-            return
-        track = _restored(finished.track)
+    def advance_unseen(self, finished: GuildSnapshot) -> None:
+        """The saved current track of `finished` ended while nobody watched (the node is idle): the queue moves on
+        now, and the next track is pending (`start_pending` starts it once the replay is over). A replayed end of
+        that track then changes nothing; a command meanwhile acts on the pending track."""
+        track = None if finished.track is None else _restored(finished.track)
         if track is None:
             return
-        await self._advance_from(track)
+        _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", self.guild_id)
+        self._advanced_past = track
+        nxt = self.queue.advance(track)
+        if nxt is not None:
+            self._set_pending(nxt, 0, None)
+            return
+        self._save(position=True)
+        self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
 
     async def move_to(self, node: Node) -> None:
         """Carry this guild's playback over to `node`; the queue does not notice."""
@@ -630,7 +639,7 @@ class Player:
             end_time=end if end is not None else UNSET,
             paused=paused if paused is not None else UNSET,
         )
-        self._starting = track
+        self._starting = self._sent = track
         try:
             await self._update(update)
         except BaseException:
@@ -818,7 +827,12 @@ class Player:
             finished, self.track = self.track, None  # the object we sent: the blob the user queued
             self._unstarted = None
             still_current = True
-        elif self._pending is not None and message.reason.may_start_next and same_track(self._pending, ended):
+        elif (
+            self._pending is not None
+            and self._sent is self._pending
+            and message.reason.may_start_next
+            and same_track(self._pending, ended)
+        ):
             finished, self._pending = self._pending, None  # it did play: we missed its start
             still_current = True
         else:

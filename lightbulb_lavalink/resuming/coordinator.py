@@ -90,18 +90,8 @@ class ResumeCoordinator:
             node.last_sync = attrs.evolve(node.last_sync, replayed_events=node.replayed_events)
         for stalled in self._stalled.pop(node.name, []):
             player = stalled.player
-            if (
-                hub.players.get(player.guild_id) is not player
-                or player.node is not node
-                or player.track is not None
-                or player.track_events != stalled.track_events  # a replayed event already dealt with it
-            ):
-                continue
-            if stalled.finished is None:
-                await player.start_pending()
-            else:
-                _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", player.guild_id)
-                await player.advance_past(stalled.finished)
+            if hub.players.get(player.guild_id) is player and player.node is node:
+                await player.start_pending()  # unless a replayed event or a command settled it meanwhile
 
     # -- resumed ----------------------------------------------------------------------------------------------
 

@@ -22,7 +22,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.player import PlayerInfo
     from lightbulb_lavalink.resuming.claims import Claim
-    from lightbulb_lavalink.snapshot import GuildSnapshot
 
 __all__ = ["Stalled", "SyncOutcome", "fetch_players", "reconcile"]
 
@@ -34,14 +33,10 @@ _FETCH_DELAY = 0.5
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Stalled:
-    """A player the sync found idle that should be playing; dealt with once the replay is over."""
+    """A player the sync found idle with a track pending: started once the replay is over."""
 
     player: Player
     """The guild's player."""
-    finished: GuildSnapshot | None
-    """The snapshot whose track ended unseen (advance past it), or `None`: start the pending track."""
-    track_events: int
-    """The player's track-event count at the sync: a replayed event for it settles the matter."""
 
 
 @attrs.define(kw_only=True, weakref_slot=False)
@@ -112,7 +107,6 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
             outcome.synced.append(gid)
             continue
         player = claim.player
-        before = player.track_events
         try:
             stalled_end = player.sync_from(info, claim.saved)
         except Exception:  # one guild must never stop the others: this one is recovered from its snapshot
@@ -125,13 +119,13 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
             current = client.voice.current(gid)
             if current is not None and current.to_voice_state() != info.voice:
                 outcome.revoice.append(player)
-        if player.pending is not None and info.track is None:
-            # Its next track could not be started while the node was away: start it after the replay.
-            outcome.stalled.append(Stalled(player=player, finished=None, track_events=before))
-        elif stalled_end:
+        if stalled_end:
             # Idle on Lavalink though the bot believed a track was playing: it ended, and its end may have gone to
-            # the old process, which died before starting the next one.
-            outcome.stalled.append(Stalled(player=player, finished=claim.saved, track_events=before))
+            # the old process, which died before starting the next one. The queue moves on now.
+            player.advance_unseen(claim.saved)
+        if player.pending is not None and info.track is None:
+            # What should play now is not on the node: start it after the replay.
+            outcome.stalled.append(Stalled(player=player))
         outcome.synced.append(gid)
     for gid, claim in claims.items():
         if gid not in seen and not claim.player.left and hub.players.get(gid) is claim.player:

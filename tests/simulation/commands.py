@@ -90,8 +90,13 @@ class PlayNow(UserCommand):
         player = sim.player(client, g)
         entry, track = sim.new_entry()
         await player.play(track)
-        sim.model.play_now(g, entry)
-        return f"plays e{entry}"
+        # A track that was waiting to start (pending) never played: play-now puts it back at the front of the
+        # queue rather than dropping it, which shows as that very object at the head.
+        requeued = bool(player.queue) and sim.model.guilds[g].current is not None and (
+            entry_of(player.queue[0]) == sim.model.guilds[g].current
+        )
+        sim.model.play_now(g, entry, requeue=requeued)
+        return f"plays e{entry}" + (" (the waiting track goes back to the front)" if requeued else "")
 
 
 @attrs.frozen

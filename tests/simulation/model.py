@@ -73,9 +73,12 @@ class Model:
             self._gone(entry, "dropped by leave")
         self.guilds[g] = GuildModel()
 
-    def play_now(self, g: int, entry: int) -> None:
+    def play_now(self, g: int, entry: int, *, requeue: bool = False) -> None:
+        """Play `entry` now; the current entry is dropped, or (`requeue`: it never started) plays next."""
         guild = self.guilds[g]
-        if guild.current is not None:
+        if guild.current is not None and requeue:
+            guild.upcoming.insert(0, guild.current)
+        elif guild.current is not None:
             self._gone(guild.current, "replaced by play-now")
         guild.current = entry
         guild.paused = False

@@ -119,11 +119,14 @@ class Simulation:
             if g is None:
                 return
             replayed = " (replayed)" if event.replayed else ""
+            recovering = event.player.guild_state is GuildState.RECOVERING
             for end in self.node_ends:
-                if (end.guild, end.entry) == (g, entry):
+                if (end.guild, end.entry) == (g, entry) and not (recovering and event.may_start_next):
+                    # (An end ignored while recovering stays followed: if the recovery never replaces the track
+                    # and a later process resumes the session, that process must infer it; see `_resumed`.)
                     self.node_ends.remove(end)
                     break
-            if event.may_start_next and event.player.guild_state is GuildState.RECOVERING:
+            if event.may_start_next and recovering:
                 # By design a recovering guild's track end never advances its queue: the recovery decides.
                 self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}) while recovering: no change")
             elif event.may_start_next:
@@ -179,10 +182,14 @@ class Simulation:
             self.unsaved_ends.remove(unsaved)  # a later process syncs its session: the node tells what moved on
         session = self.world.lavalink.sessions.get(session_id)
         current = session.connection if session is not None else None
+        players = self.world.lavalink.players_of(session_id) if session is not None else {}
         for end in [e for e in self.node_ends if e.session == session_id]:
             if end.connection is None or end.connection is current:
                 continue
             self.node_ends.remove(end)
+            fake = players.get(self.guild_id(end.guild))
+            if fake is not None and fake.track is not None and entry_of(fake.track) == end.entry:
+                continue  # a recovery played the track again: that end is moot
             if self.model.track_ended(end.guild, end.entry):
                 self.log(f"  the end of e{end.entry} (guild {end.guild}) was never handled: the sync must infer it")
 
