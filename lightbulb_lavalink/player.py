@@ -561,13 +561,28 @@ class Player:
         await self._start_when_free(self._pending)
 
     def advance_unseen(self, finished: GuildSnapshot) -> None:
-        """The saved current track of `finished` ended while nobody watched (the node is idle): the queue moves on
-        now, and the next track is pending (`start_pending` starts it once the replay is over). A replayed end of
-        that track then changes nothing; a command meanwhile acts on the pending track."""
+        """The saved current track of `finished` ended while nobody watched (the node is idle): a `TrackEndEvent`
+        (`replayed`, `finished`) says so, the queue moves on now, and the next track is pending (`start_pending`
+        starts it once the replay is over). A replayed end of that track then changes nothing; a command meanwhile
+        acts on the pending track."""
         track = None if finished.track is None else _restored(finished.track)
         if track is None:
             return
         _LOGGER.info("guild %s: its track had ended before the restart; continuing the queue", self.guild_id)
+        client = self._client
+        # Listeners learn of the end as of any other that happened while the bot was away (the node's own event,
+        # if it still comes, is then the end of a track the queue already moved on from: it changes nothing).
+        client.dispatch(
+            events.TrackEndEvent(
+                app=client.app,
+                client=client,
+                player=self,
+                track=track,
+                reason=TrackEndReason.FINISHED,
+                may_start_next=True,
+                replayed=True,
+            )
+        )
         self._advanced_past = track
         nxt = self.queue.advance(track)
         if nxt is not None:

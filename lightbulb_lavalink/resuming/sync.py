@@ -12,7 +12,6 @@ from lightbulb_lavalink.errors import (
     AuthenticationError,
     LavalinkError,
     NodeUnavailable,
-    SessionNotFoundError,
 )
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.queue import GuildQueue
@@ -59,13 +58,13 @@ class SyncOutcome:
 
 async def fetch_players(hub: Hub, node: Node, session_id: str) -> list[PlayerInfo]:
     """``GET`` the session's players, retrying a few times on the clock when the answer is a passing failure
-    (a 5xx from a proxy, a timeout, a malformed body). Raises the last error when it does not pass, or at once
-    when the session is gone (404), the node is unreachable, or it refused us."""
+    (a 5xx from a proxy, a timeout, a malformed body, even a 404: the node has just said the session resumed).
+    Raises the last error when it does not pass, or at once when the node is unreachable or refused us."""
     delay = _FETCH_DELAY
     for attempt in range(1, _FETCH_ATTEMPTS + 1):
         try:
             return await node.rest.get_players(session_id)
-        except (SessionNotFoundError, NodeUnavailable, AuthenticationError):
+        except (NodeUnavailable, AuthenticationError):
             raise
         except LavalinkError as exc:
             if attempt == _FETCH_ATTEMPTS:
