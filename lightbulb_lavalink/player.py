@@ -829,6 +829,7 @@ class Player:
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
         finished = ended
+        stale = False
         if (
             self.track is not None
             and self._unstarted is self.track
@@ -837,7 +838,7 @@ class Player:
         ):
             # The same track finished before the play we started announced itself: an earlier play of it (its end
             # was inferred already, and the queue came round to it again). Never advance twice.
-            still_current = False
+            still_current, stale = False, True
         elif self.track is not None and same_track(self.track, ended):
             finished, self.track = self.track, None  # the object we sent: the blob the user queued
             self._unstarted = None
@@ -853,6 +854,11 @@ class Player:
         else:
             # Idle: the end of a track we never saw start is still news, not one the queue already moved on from.
             still_current = self.track is None and self._pending is None and not same_track(self._advanced_past, ended)
+        if stale or (not still_current and message.reason.may_start_next and same_track(self._advanced_past, ended)):
+            # The end of a play the queue already moved on from (inferred by a resume, or told twice): listeners
+            # were told of it then; telling them again would end the track twice.
+            _LOGGER.debug("guild %s: dropping a second end of %s", self.guild_id, _title(ended))
+            return
         client.dispatch(
             events.TrackEndEvent(
                 app=client.app,

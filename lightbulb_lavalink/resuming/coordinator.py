@@ -105,6 +105,8 @@ class ResumeCoordinator:
             if hub.closing:
                 return  # the client closed meanwhile: the claimed guilds keep their saved snapshots
         except LavalinkError as exc:
+            if hub.closing:
+                return  # the client closed meanwhile: the claimed guilds keep their saved snapshots
             # We cannot tell what the session still plays: rebuild every claimed guild from its snapshot on it
             # (a guild that cannot be rebuilt now keeps its snapshot and waits for a retry or the next ready).
             _LOGGER.warning(

@@ -67,7 +67,7 @@ async def fetch_players(hub: Hub, node: Node, session_id: str) -> list[PlayerInf
         except (NodeUnavailable, AuthenticationError):
             raise
         except LavalinkError as exc:
-            if attempt == _FETCH_ATTEMPTS:
+            if attempt == _FETCH_ATTEMPTS or hub.closing:
                 raise
             _LOGGER.info("node %s: fetching the resumed players failed (%s); retrying in %g s", node.name, exc, delay)
             await hub.client.clock.sleep(delay)
