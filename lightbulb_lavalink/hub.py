@@ -101,9 +101,9 @@ class Hub:
         if self.closing:
             coro.close()
             return asyncio.create_task(_nothing(), name=f"{name} (not started: closing)")
-        task = asyncio.create_task(self._guard(coro, name), name=name)
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         return task
 
     # -- the registry -----------------------------------------------------------------------------------------
@@ -185,15 +185,11 @@ class Hub:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    @staticmethod
-    async def _guard(coro: Coroutine[typing.Any, typing.Any, None], name: str) -> None:
-        try:
-            await coro
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _LOGGER.exception("background task %s failed", name)
-
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """A task the hub owns ended: forget it, and log how it failed if it did (it is never awaited otherwise)."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _LOGGER.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
 async def _nothing() -> None:
     """What a task spawned while closing runs."""

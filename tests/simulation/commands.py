@@ -104,7 +104,13 @@ class Play(UserCommand):
     """`Player.play()` with no track: play the queue's next entry."""
 
     async def perform(self, sim: Simulation, client: LavalinkClient, g: int) -> str:
-        played = await sim.player(client, g).play()
+        player = sim.player(client, g)
+        waiting = player.pending
+        played = await player.play()
+        if waiting is not None and played is waiting:
+            # A track waiting to start (its request failed, or the replay is not over) is what plays: play()
+            # starts it now; the queue does not move.
+            return f"started the waiting e{entry_of(played)}"
         sim.model.play_queue(g)
         return f"plays e{entry_of(played)}" if played is not None else "nothing to play"
 
