@@ -146,6 +146,7 @@ class Player:
         "_phase",
         "_position_save_interval",
         "_ready",
+        "_restore_generation",
         "_retry",
         "_saved",
         "_sent",
@@ -213,6 +214,7 @@ class Player:
         self._ready = asyncio.Event()  # cleared while the guild is restored or recovered: commands wait
         self._ready.set()
         self._phase: GuildState | None = None  # RESTORING or RECOVERING while the guild is being brought back
+        self._restore_generation = 0  # bumped by every claim: a restore in flight for an older one gives way
         self._saved: GuildSnapshot | None = None  # what the store holds meanwhile, the truth until it is done
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
         self._unconfirmed: _Unconfirmed | None = None
@@ -448,8 +450,15 @@ class Player:
 
         The track is the snapshot's own blob, sent with its position even at 0 (a blob says where it starts). Until
         the node confirms it, it is pending: if the request fails, the snapshot still has it. Ends a restore or
-        recovery on success; raises when the node did not take it.
+        recovery on success; raises when the node did not take it. One request at a time per guild (a command or
+        an older restore in flight finishes first); a restore that a newer claim superseded while its request was
+        in flight leaves the guild to that claim.
         """
+        generation = self._restore_generation
+        async with self._lock:
+            await self._restore_locked(snap, voice, generation)
+
+    async def _restore_locked(self, snap: GuildSnapshot, voice: VoiceState | None, generation: int) -> None:
         track = None if snap.track is None else _restored(snap.track)
         if track is not None:
             self.track = None
@@ -468,6 +477,9 @@ class Player:
             await self._update(update)
         finally:
             self._starting = None
+        if generation != self._restore_generation:
+            # A newer claim (a later ready) took the guild while this request was in flight: it restores it again.
+            return
         self._pending = None
         self._end_time = snap.end_time if track is not None else None
         self.end_restore()
@@ -736,6 +748,7 @@ class Player:
 
     def begin_restore(self, phase: GuildState, saved: GuildSnapshot | None) -> None:
         """The guild is being restored (`RESTORING`) or recovered (`RECOVERING`) from `saved`: commands wait."""
+        self._restore_generation += 1
         self._phase = phase
         if saved is not None:
             self._saved = saved
