@@ -246,6 +246,8 @@ class Simulation:
         if player is not None and any(u.guild == g for u in self.unsaved_ends):
             with contextlib.suppress(LavalinkError):
                 await player.wait_restored()
+            if player.guild_state in (GuildState.RESTORING, GuildState.RECOVERING):
+                raise Rejected("the guild is still being restored: the user tries again later")
 
     def player(self, client: LavalinkClient, g: int) -> Player:
         player = client.get_player(self.guild_id(g))
