@@ -15,7 +15,7 @@ from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import (
     AuthenticationError,
     NodeUnavailable,
-    PlayerNotFoundError,
+    PlayerOrSessionNotFoundError,
     ProtocolError,
     RequestTimeoutError,
     RestError,
@@ -50,10 +50,6 @@ def _client_name() -> str:
 DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
 """The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
 
-_SESSION_NOT_FOUND: typing.Final = "Session not found"
-_PLAYER_NOT_FOUND: typing.Final = "Player not found"
-
-
 def _quote(value: str | int) -> str:
     """Percent-encode one path segment or query value (``/`` and ``+`` included)."""
     return urllib.parse.quote(str(value), safe="")
@@ -84,7 +80,8 @@ class RestClient:
     """An HTTP client for one Lavalink v4 node.
 
     Every method performs one request and returns the parsed model. Errors: `AuthenticationError` (401/403),
-    `SessionNotFoundError` / `PlayerNotFoundError` (404), `RestError` (any other status >= 400),
+    `SessionNotFoundError` (404 on a session's routes; `PlayerOrSessionNotFoundError` for one player's
+    ``GET``), `RestError` (any other status >= 400),
     `RequestTimeoutError` (no answer within `timeout`), `NodeUnavailable` (connection refused, DNS failure,
     connection lost), `ProtocolError` (a success answer that is not what the protocol promises).
     """
@@ -182,7 +179,8 @@ class RestClient:
         return _parse_list(PlayerInfo.from_payload, data, "players")
 
     async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
-        """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerNotFoundError` when the guild has none."""
+        """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerOrSessionNotFoundError` when the guild has none
+        (or the session is gone: a 404 on this route cannot tell which). NodeLink creates the player instead."""
         data = await self._request("GET", self._player_path(session_id, guild_id))
         return PlayerInfo.from_payload(data)
 
@@ -325,9 +323,14 @@ class RestClient:
         except ValueError as exc:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
-    @staticmethod
-    def _error(method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
-        """Map an error answer to the most precise `RestError` subclass."""
+    def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
+        """Map an error answer to the most precise `RestError` subclass.
+
+        Decided by status code, route and method, never by the server's wording (it differs between servers): a
+        404 on a session's routes is `SessionNotFoundError`, except ``GET …/players/{guild}``, which Lavalink
+        also answers 404 for a guild without a player (`PlayerOrSessionNotFoundError`, both). A 401/403 says
+        whether a password was sent: NodeLink and proxies answer 401 for a wrong one as for a missing one.
+        """
         message = error = ""
         try:
             data = json.loads(payload) if payload else None
@@ -339,17 +342,17 @@ class RestClient:
             if isinstance(data.get("error"), str):
                 error = data["error"]
         if status in (401, 403):
-            why = "the Authorization header was missing" if status == 401 else "the password is wrong"
-            return AuthenticationError(
-                status,
-                f"the node refused the password ({why})",
-                path,
-                method=method,
-                error=error or (reason or ""),
-            )
+            if self._auth_headers["Authorization"]:
+                why = f"the node refused the password ({status} {reason or 'Unauthorized'})"
+            else:
+                why = f"no password was sent: the node's password setting is empty ({status})"
+            return AuthenticationError(status, why, path, method=method, error=error or (reason or ""))
         message = message or error or reason or "no message"
-        if status == 404 and message == _SESSION_NOT_FOUND:
-            return SessionNotFoundError(status, message, path, method=method, error=error)
-        if status == 404 and message == _PLAYER_NOT_FOUND:
-            return PlayerNotFoundError(status, message, path, method=method, error=error)
+        if status == 404:
+            route = path.split("/")[1:]  # v4, sessions, {id}[, players[, {guild}]]
+            session_route = len(route) >= 3 and route[:2] == ["v4", "sessions"] and bool(route[2])
+            if session_route and (len(route) == 3 or (route[3] == "players" and len(route) <= 5)):
+                if len(route) == 5 and method == "GET":
+                    return PlayerOrSessionNotFoundError(status, message, path, method=method, error=error)
+                return SessionNotFoundError(status, message, path, method=method, error=error)
         return RestError(status, message, path, method=method, error=error)
