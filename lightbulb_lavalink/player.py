@@ -223,14 +223,17 @@ class Player:
 
     @property
     def position(self) -> int:
-        """The position in the current track in milliseconds, interpolated since Lavalink's last update."""
+        """The position in the current track in milliseconds, interpolated since Lavalink's last update.
+
+        Kept within the track's length when the node knows it (NodeLink reports ``-1`` for files it has not
+        measured, Lavalink ``2**63 - 1`` for streams: those are not clamped)."""
         if self.track is None or self.state is None:
             return 0
         position = self.state.position
         if not self.paused and not self._frozen:
             position += int((self._client.clock.monotonic() - self._state_at) * 1000)
-        length = self.track.info.length
-        return max(0, min(position, length)) if not self.track.info.is_stream else max(0, position)
+        length = self.track.info.known_length
+        return max(0, position) if length is None else max(0, min(position, length))
 
     @property
     def guild_state(self) -> GuildState:

@@ -48,7 +48,8 @@ class TrackInfo:
     author: str
     """The track's author or artist."""
     length: int
-    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams."""
+    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams, ``-1`` when NodeLink has not measured
+    it (see `known_length`)."""
     is_stream: bool = False
     """Whether the track is a live stream."""
     is_seekable: bool = attrs.field(default=attrs.Factory(lambda self: not self.is_stream, takes_self=True))
@@ -76,6 +77,13 @@ class TrackInfo:
 
     Not part of the JSON payload (e.g. ``b"\\x00\\x03mp3"`` for an ``http`` track).
     """
+
+    @property
+    def known_length(self) -> int | None:
+        """The duration in milliseconds, or ``None`` for a stream or a length the server does not know (NodeLink's
+        ``-1``, Java's ``Long.MAX_VALUE`` or more)."""
+        length = self.length
+        return None if self.is_stream or not 0 <= length < STREAM_LENGTH else length
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:

@@ -197,7 +197,11 @@ class Catalog:
         isrc: str | None = None,
         playback: Playback = Playback.NORMAL,
     ) -> Track:
-        """Register an exact track, returned (with its blob) when its identifier or URI is loaded."""
+        """Register an exact track, returned (with its blob) when its identifier or URI is loaded.
+
+        A `length` of ``-1`` (what NodeLink reports for a file it has not measured) or ``2**63 - 1`` makes a track
+        of unknown length: seekable, it plays until it is stopped.
+        """
         ident = identifier if identifier is not None else _video_id(f"{source_name}:{title}:{author}")
         info = TrackInfo(
             identifier=ident,

@@ -94,8 +94,9 @@ class FakePlayer:
         position = self._base_position
         if self._advancing:
             position += (self._ctx.clock.now() - self._base_time) * 1000.0 * self.filters.speed
-        if not self._track.info.is_stream:
-            position = min(position, float(self._limit))
+        limit = self._limit
+        if limit is not None:
+            position = min(position, float(limit))
         return max(0, int(position))
 
     @property
@@ -118,10 +119,13 @@ class FakePlayer:
         return self._track is not None and not self.paused and not self.stuck
 
     @property
-    def _limit(self) -> int:
+    def _limit(self) -> int | None:
+        """Where the track ends (its length or its end marker); ``None`` for a stream or an unknown length."""
         assert self._track is not None
-        length = self._track.info.length
-        return length if self.end_time is None else min(length, self.end_time)
+        length = self._track.info.known_length  # a stream or an unknown length never ends
+        if self.end_time is None:
+            return length
+        return self.end_time if length is None else min(length, self.end_time)
 
     def _at(self, position: int) -> Track:
         """The live track as Lavalink sends it: re-encoded as version 3 with `position` in its blob and info.
@@ -181,9 +185,10 @@ class FakePlayer:
         if not self._advancing or self._track is None or self._track.info.is_stream:
             return
         speed = self.filters.speed
-        if speed <= 0:
+        limit = self._limit
+        if speed <= 0 or limit is None:
             return
-        remaining_ms = max(0.0, self._limit - self._base_position)
+        remaining_ms = max(0.0, limit - self._base_position)
         clock = self._ctx.clock
         self._end_timer = clock.call_at(self._base_time + remaining_ms / 1000.0 / speed, self._on_end_reached)
 
@@ -302,7 +307,8 @@ class FakePlayer:
         if self._track is None:
             return
         if not self._track.info.is_stream and (not self.paused or self._ctx.version.seek_while_paused):
-            self._base_position = float(min(max(0, position), self._limit))
+            limit = self._limit
+            self._base_position = float(max(0, position) if limit is None else min(max(0, position), limit))
             self._base_time = self._ctx.clock.now()
             self._reschedule_end()
         self._session.send_player_update(self)
@@ -419,5 +425,6 @@ def _start_position(info: TrackInfo, position: int | None) -> int:
     """Where a track starts: `position` if given, else the blob's; clamped as lavaplayer's seek is."""
     if info.is_stream:
         return 0
-    wanted = info.position if position is None else position
-    return min(max(0, wanted), info.length)
+    wanted = max(0, info.position if position is None else position)
+    length = info.known_length
+    return wanted if length is None else min(wanted, length)

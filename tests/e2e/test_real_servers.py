@@ -1,0 +1,99 @@
+"""The whole bot against servers that answer as NodeLink and every Lavalink 4.x really do (issue 11).
+
+Everything runs on one `ManualClock`: tracks advance, updates come and backoffs pass only when a test moves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import typing
+
+import pytest
+
+from lightbulb_lavalink import events
+from lightbulb_lavalink.testing import FakeLavalink, ManualClock
+from lightbulb_lavalink.testing.gateway import FakeDiscord
+
+from .conftest import BotProcess, World, joined
+from .test_resume import lavalink_players
+
+if typing.TYPE_CHECKING:
+    import pathlib
+    from collections.abc import AsyncIterator, Callable
+
+E = typing.TypeVar("E", bound=events.LavalinkEvent)
+RETRY = 0.2  # s: the longest reconnect delay in `World.settings`
+
+
+@pytest.fixture
+async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    """One guild, FakeLavalink and every bot process on a single `ManualClock`."""
+    clock = ManualClock()
+    async with FakeLavalink(clock=clock, player_update_interval=1.0) as lavalink:
+        discord = FakeDiscord()
+        w = World(
+            lavalink=lavalink,
+            discord=discord,
+            store_url=f"sqlite:///{tmp_path / 'sessions.db'}",
+            guilds=[await discord.add_guild(members=3)],
+            clock=clock,
+        )
+        try:
+            yield w
+        finally:
+            for process in w.processes:
+                with contextlib.suppress(Exception):
+                    await process.client.close()
+                await process.voice.close()
+
+
+def clock_of(world: World) -> ManualClock:
+    assert isinstance(world.clock, ManualClock)
+    return world.clock
+
+
+def expect(
+    process: BotProcess, kind: type[E], predicate: Callable[[E], bool] = lambda e: True, *, seen: bool = False
+) -> asyncio.Future[E]:
+    return process.expect(kind, predicate, seen=seen)
+
+
+async def got(future: asyncio.Future[E]) -> E:
+    """Await an `expect` future (a real-time safety net only: the clock is what makes things happen)."""
+    async with asyncio.timeout(5):
+        return await future
+
+
+# -- item 3: a track whose length is unknown ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [-1, 2**63 - 1], ids=["NodeLink's -1", "Java's Long.MAX_VALUE"])
+async def test_a_track_of_unknown_length_keeps_its_position_in_snapshots_and_recoveries(
+    world: World, length: int
+) -> None:
+    """NodeLink reports ``length: -1`` for files it has not measured: the position was clamped to 0, so snapshots
+    stored 0 and a recovery restarted the track from its start."""
+    process = await world.boot()
+    player = await joined(world, process)
+    track = world.lavalink.add_track(title="A file of unknown length", length=length, identifier="unmeasured")
+    started = expect(process, events.TrackStartEvent)
+    await player.play(track)
+    await got(started)
+    assert player.track is not None and player.track.info.length == length
+
+    updated = expect(process, events.PlayerUpdateEvent, lambda e: e.state.position >= 30_000)
+    clock_of(world).advance(30.0)
+    await got(updated)
+    assert player.position == 30_000
+    assert player.snapshot().position == 30_000
+
+    disconnected = expect(process, events.NodeDisconnectedEvent)
+    recovered = expect(process, events.SessionRecoveredEvent)
+    await world.lavalink.restart()  # the node lost every session: the guild is rebuilt from its snapshot
+    await got(disconnected)
+    clock_of(world).advance(RETRY)
+    assert (await got(recovered)).guild_ids == (player.guild_id,)
+    fake = lavalink_players(world, process)[player.guild_id]
+    assert fake.track is not None and fake.track.info.identifier == "unmeasured"
+    assert fake.position == 30_000, "the recovered track starts where it was, not from its start"
