@@ -15,6 +15,7 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.pool import stats_penalty
 from lightbulb_lavalink.protocol.backoff import Backoff
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.messages import (
     PlayerUpdateMessage,
     ReadyMessage,
@@ -111,6 +112,8 @@ class Node:
         self._ws: WebSocketSession | None = None
         self.replay = ReplayWindow()
         """The events a resumed session replays (from its `ready` to the first `playerUpdate`)."""
+        self.deviations = Deviations(f"Lavalink node {settings.name!r}")
+        """What the node sent that differs from the protocol and was read anyway, by kind (each logged once)."""
         self._synced = asyncio.Event()
         self._closing = False
 
@@ -174,6 +177,7 @@ class Node:
             timeout=settings.request_timeout,
             client_name=settings.client_name,
             clock=self._client.clock,
+            deviations=self.deviations,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -185,6 +189,7 @@ class Node:
             session_id=session_id,
             backoff=Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay),
             clock=self._client.clock,
+            deviations=self.deviations,
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()

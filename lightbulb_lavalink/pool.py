@@ -22,13 +22,13 @@ def stats_penalty(stats: Stats | None, pending_players: int = 0) -> float:
     if stats is None:
         return float(pending_players)
     playing = stats.playing_players + pending_players
-    cpu: float = 1.05 ** (100 * stats.cpu.system_load) * 10 - 10
+    cpu: float = 1.05 ** (100 * (stats.cpu.system_load or 0.0)) * 10 - 10  # an unknown load counts as none
     deficit: float = 0.0
     nulled: float = 0.0
     frames = stats.frame_stats
     if frames is not None:
-        deficit = 1.03 ** (500 * (frames.deficit / 3000)) * 600 - 600
-        nulled = (1.03 ** (500 * (frames.nulled / 3000)) * 300 - 300) * 2
+        deficit = 1.03 ** (500 * ((frames.deficit or 0) / 3000)) * 600 - 600
+        nulled = (1.03 ** (500 * ((frames.nulled or 0) / 3000)) * 300 - 300) * 2
     return playing + cpu + deficit + nulled
 
 

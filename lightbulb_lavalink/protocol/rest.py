@@ -22,6 +22,7 @@ from lightbulb_lavalink.errors import (
     SessionNotFoundError,
     SettingsError,
 )
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionInfo
 from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
@@ -91,6 +92,7 @@ class RestClient:
         "_base_url",
         "_clock",
         "_closed",
+        "_deviations",
         "_json_headers",
         "_owns_session",
         "_session",
@@ -106,6 +108,7 @@ class RestClient:
         timeout: float = 10.0,
         client_name: str = DEFAULT_CLIENT_NAME,
         clock: Clock = SYSTEM_CLOCK,
+        deviations: Deviations | None = None,
     ) -> None:
         url = yarl.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -118,6 +121,7 @@ class RestClient:
         self._timeout = timeout
         self._clock = clock
         self._closed = False
+        self._deviations = deviations if deviations is not None else Deviations(f"the node at {self._base_url}")
         self._auth_headers = {"Authorization": password, "User-Agent": client_name}
         self._json_headers = {**self._auth_headers, "Content-Type": "application/json"}
 
@@ -133,6 +137,12 @@ class RestClient:
     def timeout(self) -> float:
         """The per-request timeout in seconds."""
         return self._timeout
+
+    @property
+    def deviations(self) -> Deviations:
+        """What the node's answers showed that differs from the protocol and was read anyway (each kind logged
+        once); shared with the node's websocket when the node passes its own."""
+        return self._deviations
 
     @property
     def closed(self) -> bool:
@@ -157,32 +167,32 @@ class RestClient:
     async def load_tracks(self, identifier: str) -> LoadResult:
         """``GET /v4/loadtracks``: resolve a URL or a search (``ytsearch:...``) into tracks."""
         data = await self._request("GET", "/v4/loadtracks", query={"identifier": identifier})
-        return LoadResult.from_payload(data)
+        return self._read(LoadResult.from_payload, data)
 
     async def decode_track(self, encoded: str) -> Track:
         """``GET /v4/decodetrack``: let the node decode one track blob."""
         data = await self._request("GET", "/v4/decodetrack", query={"encodedTrack": encoded})
-        return Track.from_payload(data)
+        return self._read(Track.from_payload, data)
 
     async def decode_tracks(self, encoded: typing.Sequence[str]) -> list[Track]:
         """``POST /v4/decodetracks``: decode several blobs in one request (an empty list needs no request)."""
         if not encoded:
             return []
         data = await self._request("POST", "/v4/decodetracks", body=list(encoded))
-        return _parse_list(Track.from_payload, data, "tracks")
+        return self._read(lambda items: _parse_list(Track.from_payload, items, "tracks"), data)
 
     # ------------------------------------------------------------------ players
 
     async def get_players(self, session_id: str) -> list[PlayerInfo]:
         """``GET /v4/sessions/{id}/players``: every player of a (connected) session."""
         data = await self._request("GET", f"/v4/sessions/{_quote(session_id)}/players")
-        return _parse_list(PlayerInfo.from_payload, data, "players")
+        return self._read(lambda items: _parse_list(PlayerInfo.from_payload, items, "players"), data)
 
     async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
         """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerOrSessionNotFoundError` when the guild has none
         (or the session is gone: a 404 on this route cannot tell which). NodeLink creates the player instead."""
         data = await self._request("GET", self._player_path(session_id, guild_id))
-        return PlayerInfo.from_payload(data)
+        return self._read(PlayerInfo.from_payload, data)
 
     async def update_player(
         self, session_id: str, guild_id: int, update: PlayerUpdate, *, no_replace: bool = False
@@ -205,7 +215,7 @@ class RestClient:
                     "; ".join(left_out),
                 )
         data = await self._request("PATCH", self._player_path(session_id, guild_id), query=query, body=body)
-        return PlayerInfo.from_payload(data)
+        return self._read(PlayerInfo.from_payload, data)
 
     async def destroy_player(self, session_id: str, guild_id: int) -> None:
         """``DELETE /v4/sessions/{id}/players/{guild}``: stop and remove a player (fine if there is none)."""
@@ -230,17 +240,17 @@ class RestClient:
         if timeout is not None:
             body["timeout"] = int(timeout)
         data = await self._request("PATCH", f"/v4/sessions/{_quote(session_id)}", body=body)
-        return SessionInfo.from_payload(data)
+        return self._read(SessionInfo.from_payload, data)
 
     # ------------------------------------------------------------------ node
 
     async def info(self) -> Info:
         """``GET /v4/info``: the node's version, sources, filters and plugins."""
-        return Info.from_payload(await self._request("GET", "/v4/info"))
+        return self._read(Info.from_payload, await self._request("GET", "/v4/info"))
 
     async def stats(self) -> Stats:
         """``GET /v4/stats``: the node's current load."""
-        return Stats.from_payload(await self._request("GET", "/v4/stats"))
+        return self._read(Stats.from_payload, await self._request("GET", "/v4/stats"))
 
     async def version(self) -> str:
         """``GET /version``: the server version as plain text (``4.0.8``)."""
@@ -253,7 +263,7 @@ class RestClient:
     async def routeplanner_status(self) -> RoutePlannerStatus | None:
         """``GET /v4/routeplanner/status``: the IP rotation state, None without a route planner."""
         data = await self._request("GET", "/v4/routeplanner/status")
-        return None if data is None else RoutePlannerStatus.from_payload(data)
+        return None if data is None else self._read(RoutePlannerStatus.from_payload, data)
 
     async def free_address(self, address: str) -> None:
         """``POST /v4/routeplanner/free/address``: unmark one failing address."""
@@ -264,6 +274,11 @@ class RestClient:
         await self._request("POST", "/v4/routeplanner/free/all")
 
     # ------------------------------------------------------------------ machinery
+
+    def _read(self, parse: typing.Callable[[typing.Any], _T], data: typing.Any) -> _T:
+        """Parse an answer, noting its deviations from the protocol as this node's."""
+        with self._deviations.reading():
+            return parse(data)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:

@@ -20,6 +20,7 @@ from lightbulb_lavalink.errors import (
     SettingsError,
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
 from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
 
@@ -89,8 +90,10 @@ class WebSocketSession:
         close_timeout: float = 10.0,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        deviations: Deviations | None = None,
     ) -> None:
         self._url = websocket_url(url)
+        self._deviations = deviations if deviations is not None else Deviations(f"the node at {self._url}")
         self._clock = clock
         self._password = password
         self._user_id = int(user_id)
@@ -241,6 +244,7 @@ class WebSocketSession:
     # ------------------------------------------------------------------ machinery
 
     async def _run(self) -> None:
+        self._deviations.bind()  # what this task parses (every message) deviates as this node's
         try:
             while not self._closing:
                 try:
@@ -339,8 +343,8 @@ class WebSocketSession:
             if kind is _TEXT or kind is _BINARY:
                 try:
                     message = parse(msg.data)
-                except ProtocolError as exc:
-                    logger.warning("websocket %s: ignoring a malformed message: %s", self._url, exc)
+                except ProtocolError as exc:  # logged once per kind: a server that always sends it says it once
+                    self._deviations.refused(exc, "websocket message")
                     continue
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("websocket %s <- %r", self._url, message)

@@ -383,8 +383,6 @@ def test_session_and_route_planner() -> None:
         (Filters.from_payload, {"equalizer": [{"band": True, "gain": 0.1}]}, "filters.equalizer[0].band"),
         (Filters.from_payload, {"volume": True}, "filters.volume"),
         (Filters.from_payload, {"pluginFilters": []}, "filters.pluginFilters"),
-        (Stats.from_payload, {**REST_STATS, "memory": {**REST_STATS["memory"], "free": 1.5}}, "memory.free"),  # type: ignore[dict-item]
-        (Stats.from_payload, {**REST_STATS, "frameStats": {"sent": 1}}, "frameStats.nulled"),
         (Info.from_payload, {**INFO_PAYLOAD, "plugins": [{"name": "x"}]}, "plugins[0].version"),
         (Info.from_payload, {**INFO_PAYLOAD, "sourceManagers": ["http", 1]}, "sourceManagers[1]"),
         (Info.from_payload, {**INFO_PAYLOAD, "version": {**INFO_PAYLOAD["version"], "major": "4"}}, "version.major"),
