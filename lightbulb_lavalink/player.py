@@ -634,16 +634,20 @@ class Player:
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
         """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.
 
-        A track we sent stays the object we sent (see `_own`).
+        A track we sent stays the object we sent (see `_own`). What the node did not report readably (a field
+        another server words or wraps differently) is left as it was.
         """
         if track:
             current = None if info.track is None else self._own(info.track)
             if current is not None and current is self._pending:
                 self._pending = None  # it did start
             self.track = current
-            self.on_state(info.state)
-        self.paused = info.paused
-        self.volume = info.volume
+            if info.state is not None:
+                self.on_state(info.state)
+        if info.paused is not None:
+            self.paused = info.paused
+        if info.volume is not None:
+            self.volume = info.volume
         self.filters = info.filters
         if info.voice.session_id:
             self.voice = info.voice

@@ -1,0 +1,82 @@
+"""Liberal in what we accept (DESIGN.md): a field we do not need that is missing or malformed costs that field, not
+the message; only what the library cannot act on at all is a `ProtocolError`."""
+
+from __future__ import annotations
+
+import copy
+import typing
+
+import pytest
+
+from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.protocol.deviations import Deviations
+from lightbulb_lavalink.protocol.filters import EqualizerBand, Filters, LowPass, Timescale
+from lightbulb_lavalink.protocol.player import PlayerInfo
+
+from . import samples
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def with_value(payload: dict[str, typing.Any], path: str, value: typing.Any) -> dict[str, typing.Any]:
+    """A deep copy of `payload` with the dotted `path` set to `value` (or removed, for `...`)."""
+    result = copy.deepcopy(payload)
+    *parents, last = path.split(".")
+    node = result
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return result
+
+
+FILTERS = Filters(
+    volume=0.8,
+    equalizer=(EqualizerBand(band=0, gain=0.2), EqualizerBand(band=14, gain=-0.1)),
+    timescale=Timescale(speed=1.2),
+    low_pass=LowPass(),
+)
+
+# (what is damaged, the damage, what it costs: a check on the parsed player)
+PLAYER_CASES: list[tuple[str, typing.Any, Callable[[PlayerInfo], bool]]] = [
+    ("volume", True, lambda p: p.volume is None and p.filters == FILTERS),
+    ("paused", ..., lambda p: p.paused is None and p.volume == 80),
+    ("state.position", 1.5, lambda p: p.state is None and p.track is not None),
+    ("state.ping", ..., lambda p: p.state is not None and p.state.ping is None and p.state.position == 534),
+    ("state", ..., lambda p: p.state is None and p.volume == 80),
+    ("voice.channelId", 123, lambda p: p.voice.channel_id == "123"),
+    ("voice.channelId", [1], lambda p: p.voice.channel_id is None and p.voice.token == "t"),
+    ("voice.token", 5, lambda p: p.voice.token == "" and p.voice.session_id == "abc"),
+    ("voice", ..., lambda p: p.voice.session_id == "" and p.filters == FILTERS),
+    ("filters.timescale.speed", "fast", lambda p: p.filters.timescale == Timescale() and p.filters.volume == 0.8),
+    ("filters.equalizer", {"band": 1}, lambda p: p.filters.equalizer is None and p.filters.volume == 0.8),
+    ("filters.equalizer", [{"band": True, "gain": 0.1}, {"band": 3}],
+     lambda p: p.filters.equalizer == (EqualizerBand(band=3, gain=1.0),)),
+    ("filters.volume", True, lambda p: p.filters.volume is None and p.filters.timescale == Timescale(speed=1.2)),
+    ("filters.volume", {}, lambda p: p.filters.volume is None and p.filters.low_pass == LowPass()),
+    ("filters.pluginFilters", [], lambda p: p.filters.plugin_filters is None and p.filters.volume == 0.8),
+    ("filters", "none", lambda p: p.filters == Filters() and p.volume == 80),
+    ("filters", ..., lambda p: p.filters == Filters()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "damage", "cost"), PLAYER_CASES, ids=[f"{p}={d!r}" for p, d, _ in PLAYER_CASES])
+def test_a_player_with_a_damaged_field_we_do_not_need_is_read(
+    path: str, damage: typing.Any, cost: Callable[[PlayerInfo], bool]
+) -> None:
+    assert PlayerInfo.from_payload(samples.PLAYER).filters == FILTERS
+    deviations = Deviations("the test node")
+    with deviations.reading():
+        player = PlayerInfo.from_payload(with_value(samples.PLAYER, path, damage))
+    assert player.guild_id == 987654321 and player.track is not None
+    assert cost(player)
+    assert deviations.counts, "what was read anyway is noted"
+
+
+@pytest.mark.parametrize(("path", "damage"), [("guildId", 987654321), ("guildId", ...), ("track", ...), ("track", 5)])
+def test_a_player_without_its_guild_or_track_is_refused(path: str, damage: typing.Any) -> None:
+    with pytest.raises(ProtocolError):
+        PlayerInfo.from_payload(with_value(samples.PLAYER, path, damage))
