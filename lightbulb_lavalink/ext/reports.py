@@ -286,7 +286,7 @@ async def _node_info(node: Node) -> NodeInfoView:
         name=node.name,
         address=address,
         version=info.version.semver,
-        git=f"{info.git.branch}@{info.git.commit}" if info.git.commit else None,
+        git=f"{info.git.branch or '?'}@{info.git.commit}" if info.git.commit else None,
         jvm=info.jvm,
         lavaplayer=info.lavaplayer,
         source_managers=tuple(info.source_managers),

@@ -11,7 +11,9 @@ import pytest
 from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.filters import EqualizerBand, Filters, LowPass, Timescale
+from lightbulb_lavalink.protocol.info import Info, Plugin, SessionInfo
 from lightbulb_lavalink.protocol.player import PlayerInfo
+from lightbulb_lavalink.protocol.stats import Stats
 
 from . import samples
 
@@ -80,3 +82,43 @@ def test_a_player_with_a_damaged_field_we_do_not_need_is_read(
 def test_a_player_without_its_guild_or_track_is_refused(path: str, damage: typing.Any) -> None:
     with pytest.raises(ProtocolError):
         PlayerInfo.from_payload(with_value(samples.PLAYER, path, damage))
+
+
+# (model, sample, what is damaged, the damage, what it costs)
+MODEL_CASES: list[tuple[Callable[[typing.Any], typing.Any], dict[str, typing.Any], str, typing.Any,
+                        Callable[[typing.Any], bool]]] = [
+    (Info.from_payload, samples.INFO_PAYLOAD, "plugins", [{"name": "x"}, {"name": "y", "version": "1"}],
+     lambda i: i.plugins == (Plugin(name="y", version="1"),)),
+    (Info.from_payload, samples.INFO_PAYLOAD, "sourceManagers", ["http", 1], lambda i: i.source_managers == ("http",)),
+    (Info.from_payload, samples.INFO_PAYLOAD, "version.major", "4", lambda i: i.version.major is None
+     and i.version.minor == 0 and i.jvm == "17.0.12"),
+    (Info.from_payload, samples.INFO_PAYLOAD, "jvm", ..., lambda i: i.jvm is None and i.lavaplayer == "2.2.1"),
+    (Info.from_payload, samples.INFO_PAYLOAD, "git", [], lambda i: i.git.commit is None and i.build_time is not None),
+    (SessionInfo.from_payload, {"resuming": True, "timeout": 60}, "resuming", "yes",
+     lambda s: s.resuming is None and s.timeout == 60),
+    (Stats.from_payload, samples.STATS, "memory.free", 1.5, lambda s: s.memory.free is None and s.memory.used),
+    (Stats.from_payload, samples.STATS, "cpu.cores", 16.0, lambda s: s.cpu.cores is None and s.cpu.system_load),
+    (Stats.from_payload, samples.STATS, "frameStats.nulled", ..., lambda s: s.frame_stats is not None
+     and s.frame_stats.nulled is None and s.frame_stats.deficit == 40),
+    (Stats.from_payload, samples.STATS, "frameStats", 7, lambda s: s.frame_stats is None and s.players == 2),
+    (Stats.from_payload, samples.STATS, "cpu", ..., lambda s: s.cpu.system_load is None and s.uptime),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("parse", "sample", "path", "damage", "cost"),
+    MODEL_CASES,
+    ids=[f"{type(sample).__name__}-{path}={damage!r}" for _, sample, path, damage, _ in MODEL_CASES],
+)
+def test_a_damaged_field_we_do_not_need_costs_only_that_field(
+    parse: Callable[[typing.Any], typing.Any],
+    sample: dict[str, typing.Any],
+    path: str,
+    damage: typing.Any,
+    cost: Callable[[typing.Any], bool],
+) -> None:
+    deviations = Deviations("the test node")
+    with deviations.reading():
+        parsed = parse(with_value(sample, path, damage))
+    assert cost(parsed)
+    assert deviations.counts, "what was read anyway is noted"
