@@ -10,6 +10,7 @@ import logging
 import typing
 
 import attrs
+import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
@@ -250,9 +251,30 @@ class Node:
         elif isinstance(message, ReadyMessage):
             await self._on_ready(message)
         elif isinstance(message, UnknownMessage):
-            _LOGGER.debug("node %s: ignoring unknown op %r", self.name, message.op)
+            self._on_unknown(message)
         else:
             await self._on_event(message)
+
+    def _on_unknown(self, message: UnknownMessage) -> None:
+        """A message we do not know (a newer server's, a plugin's): noted once per kind, passed on raw."""
+        client = self._client
+        if message.op == "event":
+            self.deviations.note(f"event {message.type}", "an event type this library does not know; passed on")
+        else:
+            self.deviations.note(f"op {message.op}", "an op this library does not know; passed on")
+        guild = message.data.get("guildId")
+        guild_id = hikari.Snowflake(guild) if type(guild) is str and guild.isascii() and guild.isdigit() else None
+        client.dispatch(
+            events.UnknownMessageEvent(
+                app=client.app,
+                client=client,
+                node=self,
+                op=message.op,
+                type=message.type,
+                guild_id=guild_id,
+                data=message.data,
+            )
+        )
 
     async def _on_event(self, message: EventMessage) -> None:
         replayed = self.replay.is_open

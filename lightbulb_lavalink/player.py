@@ -783,6 +783,7 @@ class Player:
                 track=ended,
                 reason=message.reason,
                 may_start_next=message.reason.may_start_next,
+                raw_reason=message.raw_reason,
                 replayed=replayed,
             )
         )

@@ -285,7 +285,7 @@ async def test_dns_failure_names_the_address() -> None:
     assert "lavalink.invalid:2333" in str(raised.value)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"loadType": "bogus", "data": null}', b"[]"])
+@pytest.mark.parametrize("body", [b"{not json", b'{"loadType": ["bogus"], "data": null}', b"[]"])
 async def test_malformed_success_payload_is_a_protocol_error(odd: OddNode, rest: RestClient, body: bytes) -> None:
     odd.answer = answer(200, body)
     with pytest.raises(ProtocolError):

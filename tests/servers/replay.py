@@ -82,16 +82,27 @@ class ReplayNode:
         async with asyncio.timeout(5):
             await self._connected.wait()
 
-    async def play(self, transcript: Transcript, *, before: Exchange | None = None) -> None:
-        """Send `transcript`'s frames not yet sent, up to the answer of `before` (else to its end)."""
+    async def play(
+        self,
+        transcript: Transcript,
+        *,
+        before: Exchange | None = None,
+        stop: typing.Callable[[dict[str, typing.Any]], bool] | None = None,
+    ) -> None:
+        """Send `transcript`'s frames not yet sent, up to the answer of `before` (else to its end), or up to the
+        first frame `stop` is true of (not sent)."""
         end = len(transcript.lines) if before is None else before.index
-        start = self._sent.get(transcript.name, 0)
-        for line in transcript.lines[start:end]:
+        index = start = self._sent.get(transcript.name, 0)
+        while index < end:
+            line = transcript.lines[index]
             data = line.get("data")
-            received = line.get("kind") == "ws" and line.get("dir") == "recv" and isinstance(data, dict)
-            if received and data.get("op") != "ready":
-                await self.send(data)
-        self._sent[transcript.name] = max(start, end)
+            if line.get("kind") == "ws" and line.get("dir") == "recv" and isinstance(data, dict):
+                if stop is not None and stop(data):
+                    break
+                if data.get("op") != "ready":
+                    await self.send(data)
+            index += 1
+        self._sent[transcript.name] = max(start, index)
 
     async def send(self, frame: typing.Mapping[str, typing.Any] | str) -> None:
         """Send one text frame to the connected client."""

@@ -4,6 +4,7 @@ the message; only what the library cannot act on at all is a `ProtocolError`."""
 from __future__ import annotations
 
 import copy
+import json
 import typing
 
 import pytest
@@ -12,6 +13,8 @@ from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.filters import EqualizerBand, Filters, LowPass, Timescale
 from lightbulb_lavalink.protocol.info import Info, Plugin, SessionInfo
+from lightbulb_lavalink.protocol.loading import LoadResult, LoadType, Severity
+from lightbulb_lavalink.protocol.messages import TrackEndReason, UnknownMessage, parse_message
 from lightbulb_lavalink.protocol.player import PlayerInfo
 from lightbulb_lavalink.protocol.stats import Stats
 
@@ -122,3 +125,54 @@ def test_a_damaged_field_we_do_not_need_costs_only_that_field(
         parsed = parse(with_value(sample, path, damage))
     assert cost(parsed)
     assert deviations.counts, "what was read anyway is noted"
+
+
+PLAYLIST = {"loadType": "playlist", "data": {"info": {"name": "x", "selectedTrack": -1}, "pluginInfo": {},
+                                             "tracks": [samples.TRACK, 1, samples.TRACK]}}  # fmt: skip
+LOAD_CASES: list[tuple[dict[str, typing.Any], Callable[[LoadResult], bool]]] = [
+    (PLAYLIST, lambda r: r.load_type is LoadType.PLAYLIST and len(r.tracks) == 2),
+    ({"loadType": "search", "data": [{"encoded": 5}, samples.TRACK]}, lambda r: len(r.tracks) == 1),
+    ({"loadType": "empty", "data": []}, lambda r: r.load_type is LoadType.EMPTY and r.data is None),
+    ({"loadType": "error", "data": {"severity": "bad", "cause": ""}},
+     lambda r: r.error is not None and r.error.severity is Severity.UNKNOWN and r.error.raw_severity == "bad"),
+    ({"loadType": "error", "exception": {"message": "Invalid identifier", "severity": "fault"}},  # NodeLink
+     lambda r: r.error is not None and r.error.message == "Invalid identifier" and r.error.cause is None),
+    ({"loadType": "unknown", "data": None}, lambda r: r.load_type is LoadType.UNKNOWN and r.raw_load_type == "unknown"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("payload", "check"), LOAD_CASES, ids=[json.dumps(p)[:60] for p, _ in LOAD_CASES])
+def test_a_load_result_is_read_as_far_as_it_can_be(
+    payload: dict[str, typing.Any], check: Callable[[LoadResult], bool]
+) -> None:
+    deviations = Deviations("the test node")
+    with deviations.reading():
+        result = LoadResult.from_payload(payload)
+    assert check(result) and deviations.counts
+
+
+MESSAGE_CASES: list[tuple[str, str, typing.Any, Callable[[typing.Any], bool]]] = [
+    ("TrackEndEvent", "reason", "exploded",
+     lambda m: m.reason is TrackEndReason.UNKNOWN and m.raw_reason == "exploded"),
+    ("TrackEndEvent", "reason", None, lambda m: m.reason is TrackEndReason.UNKNOWN and m.raw_reason is None),
+    ("WebSocketClosedEvent", "byRemote", ..., lambda m: m.by_remote is None and m.code == 4006),
+    ("TrackStuckEvent", "thresholdMs", "10", lambda m: m.threshold_ms is None and m.track.encoded == samples.BLOB),
+    ("TrackExceptionEvent", "exception", None, lambda m: m.exception.severity is Severity.UNKNOWN
+     and m.exception.message is None),
+    ("TrackExceptionEvent", "exception.cause", ..., lambda m: m.exception.cause is None
+     and m.exception.severity is Severity.COMMON),
+    ("TrackStartEvent", "type", 5, lambda m: isinstance(m, UnknownMessage) and m.op == "event" and m.type is None),
+    ("playerUpdate", "state.ping", ..., lambda m: m.state.ping is None and m.state.position == 534),
+    ("playerUpdate", "state.time", "now", lambda m: m.state.time is None and m.state.connected),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "path", "damage", "cost"), MESSAGE_CASES,
+                         ids=[f"{k}-{p}={d!r}" for k, p, d, _ in MESSAGE_CASES])  # fmt: skip
+def test_a_message_with_a_damaged_field_we_do_not_need_is_read(
+    kind: str, path: str, damage: typing.Any, cost: Callable[[typing.Any], bool]
+) -> None:
+    deviations = Deviations("the test node")
+    with deviations.reading():
+        message = parse_message(json.dumps(with_value(samples.MESSAGES[kind], path, damage)))
+    assert cost(message) and deviations.counts
