@@ -358,10 +358,9 @@ def test_session_and_route_planner() -> None:
     [
         (Track.from_payload, [TRACK], ""),
         (Track.from_payload, {"info": INFO}, "encoded"),
-        (Track.from_payload, {**TRACK, "info": {**INFO, "length": "169000"}}, "info.length"),
-        (Track.from_payload, {**TRACK, "info": {**INFO, "isStream": 0}}, "info.isStream"),
-        (Track.from_payload, {**TRACK, "info": {**INFO, "position": True}}, "info.position"),
-        (Track.from_payload, {**TRACK, "userData": []}, "userData"),
+        (Track.from_payload, {**TRACK, "encoded": "not a blob", "info": {**INFO, "identifier": 5}}, "info.identifier"),
+        (Track.from_payload, {**TRACK, "encoded": "not a blob", "info": {**INFO, "sourceName": None}},
+         "info.sourceName"),
         (LoadResult.from_payload, {"loadType": "track"}, "data"),
         (LoadResult.from_payload, {"loadType": 5, "data": None}, "loadType"),
         (PlayerInfo.from_payload, {**PLAYER, "guildId": 987654321}, "guildId"),

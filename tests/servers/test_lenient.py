@@ -17,6 +17,7 @@ from lightbulb_lavalink.protocol.loading import LoadResult, LoadType, Severity
 from lightbulb_lavalink.protocol.messages import TrackEndReason, UnknownMessage, parse_message
 from lightbulb_lavalink.protocol.player import PlayerInfo
 from lightbulb_lavalink.protocol.stats import Stats
+from lightbulb_lavalink.protocol.tracks import Track
 
 from . import samples
 
@@ -162,6 +163,9 @@ MESSAGE_CASES: list[tuple[str, str, typing.Any, Callable[[typing.Any], bool]]] =
     ("TrackExceptionEvent", "exception.cause", ..., lambda m: m.exception.cause is None
      and m.exception.severity is Severity.COMMON),
     ("TrackStartEvent", "type", 5, lambda m: isinstance(m, UnknownMessage) and m.op == "event" and m.type is None),
+    ("TrackStartEvent", "track.info.length", "169000", lambda m: m.track.info.length == 169000),
+    ("TrackStartEvent", "track.info", [], lambda m: m.track.info.title.startswith("Bleed It Out")),
+    ("TrackStartEvent", "track.userData", [], lambda m: m.track.user_data == {}),
     ("playerUpdate", "state.ping", ..., lambda m: m.state.ping is None and m.state.position == 534),
     ("playerUpdate", "state.time", "now", lambda m: m.state.time is None and m.state.connected),
 ]  # fmt: skip
@@ -176,3 +180,14 @@ def test_a_message_with_a_damaged_field_we_do_not_need_is_read(
     with deviations.reading():
         message = parse_message(json.dumps(with_value(samples.MESSAGES[kind], path, damage)))
     assert cost(message) and deviations.counts
+
+
+def test_a_track_whose_blob_we_cannot_decode_keeps_what_its_info_says() -> None:
+    """A plugin's blob our decoder does not know, with a damaged info field: that field reads as unknown."""
+    payload = {**samples.TRACK, "encoded": "cGx1Z2luIGJsb2I=", "info": {**samples.INFO, "length": "long"}}
+    deviations = Deviations("the test node")
+    with deviations.reading():
+        track = Track.from_payload(payload)
+    assert track.info.length == -1 and track.info.known_length is None
+    assert track.info.identifier == "OnuuYcqhzCE" and track.encoded == "cGx1Z2luIGJsb2I="
+    assert deviations.counts == {"info.length: unreadable; read as unknown": 1}
