@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import typing
 
+import attrs
 import pytest
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
@@ -97,3 +99,45 @@ async def test_a_track_of_unknown_length_keeps_its_position_in_snapshots_and_rec
     fake = lavalink_players(world, process)[player.guild_id]
     assert fake.track is not None and fake.track.info.identifier == "unmeasured"
     assert fake.position == 30_000, "the recovered track starts where it was, not from its start"
+
+
+# -- Lavalink 4.2: the voice channel comes back from Lavalink ------------------------------------------------------
+
+
+@pytest.mark.parametrize("lost", ["the channel", "the whole snapshot"])
+async def test_after_a_resume_the_voice_channel_is_read_back_from_lavalink(world: World, lost: str) -> None:
+    """4.2 reports each player's ``channelId``: a guild whose snapshot lacks its channel (written before the bot's
+    voice state came, or lost) still rejoins it after a resume, and the snapshot has it again."""
+    first = await world.boot()
+    player = await joined(world, first)
+    gid, channel = player.guild_id, player.channel_id
+    assert channel is not None
+    track = world.lavalink.add_track(title="Keeps playing", identifier="keeps-playing")
+    started = expect(first, events.TrackStartEvent)
+    await player.play(track)
+    await got(started)
+    await world.stop(first)
+    store = open_store(world.store_url)
+    await store.open()
+    key = StoreKey(bot_id=world.discord.bot_id, node="main")
+    try:
+        if lost == "the channel":
+            saved = (await store.get_guilds(key))[gid]
+            await store.put_guild(key, attrs.evolve(saved, channel_id=None))
+        else:
+            await store.delete_guild(key, gid)
+    finally:
+        await store.close()
+
+    second = await world.boot()
+    # One playerUpdate comes with the resume; the next one, once the bot rejoined and sent its new voice state.
+    rejoined = second.expect(
+        events.PlayerUpdateEvent, lambda e: len(second.of_type(events.PlayerUpdateEvent)) >= 2, seen=True
+    )
+    await got(rejoined)
+    resumed = second.client.get_player(gid)
+    assert resumed is not None and resumed.channel_id == channel
+    assert [c.channel_id for c in second.voice.calls if c.guild_id == gid] == [channel]
+    fake = lavalink_players(world, second)[gid]
+    assert fake.voice is not None and fake.voice.channel_id == str(channel)
+    assert resumed.snapshot().channel_id == channel

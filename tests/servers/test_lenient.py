@@ -191,3 +191,12 @@ def test_a_track_whose_blob_we_cannot_decode_keeps_what_its_info_says() -> None:
     assert track.info.length == -1 and track.info.known_length is None
     assert track.info.identifier == "OnuuYcqhzCE" and track.encoded == "cGx1Z2luIGJsb2I="
     assert deviations.counts == {"info.length: unreadable; read as unknown": 1}
+
+
+@pytest.mark.parametrize(("channel", "read"), [("123", 123), (123, 123), ("general", None), (None, None), ([], None)])
+def test_the_voice_channel_of_a_reported_player_is_read_only_when_it_is_a_snowflake(
+    channel: typing.Any, read: int | None
+) -> None:
+    from lightbulb_lavalink.resuming.sync import channel_of
+
+    assert channel_of(PlayerInfo.from_payload(with_value(samples.PLAYER, "voice.channelId", channel))) == read
