@@ -55,12 +55,16 @@ class Hub:
         """The events a resumed session replayed were all applied."""
         await self.coordinator.on_replay_done(node)
 
-    def on_lost(self, node: Node) -> None:
-        """A node with a live session went away: move its players if it stays away `failover_after` seconds."""
+    def on_lost(self, node: Node, *, session_gone: bool = False) -> None:
+        """A node with a live session went away: move its players if it stays away `failover_after` seconds, or
+        at once when it shut down (its session cannot be resumed: waiting only keeps the guilds silent)."""
         client = self.client
         delay = client.settings.failover_after
         if delay > 0 and len(client.nodes) > 1 and client.started:
-            self.spawn(failover.failover(client, self, node, delay), name=f"lavalink-failover-{node.name}")
+            self.spawn(
+                failover.failover(client, self, node, delay, first=0.0 if session_gone else None),
+                name=f"lavalink-failover-{node.name}",
+            )
 
     # -- PlayerHooks ------------------------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ if typing.TYPE_CHECKING:
 __all__ = ["Node", "NodeHooks", "NodeState", "ReadyInfo"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.node")
+_SHUTDOWN_CODES: typing.Final = frozenset({1000, 1001})
+"""Close codes a server sends itself only when it shuts down (its websocket close frame, not a network drop)."""
 
 
 class NodeState(enum.Enum):
@@ -68,8 +70,9 @@ class NodeHooks(typing.Protocol):
         """The events replayed after a resumed `ready` were all applied."""
         ...
 
-    def on_lost(self, node: Node) -> None:
-        """A node with a live session went away (it reconnects by itself)."""
+    def on_lost(self, node: Node, *, session_gone: bool = False) -> None:
+        """A node with a live session went away (it reconnects by itself); `session_gone`: it said it shut down,
+        so its session cannot be resumed."""
         ...
 
 
@@ -324,7 +327,13 @@ class Node:
         client = self._client
         was_ready = self.state in (NodeState.READY, NodeState.SYNCING)
         self.state = NodeState.CONNECTING if will_reconnect else NodeState.DISCONNECTED
-        self.last_error = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
+        closed = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
+        # A server only closes the socket cleanly itself when it shuts down: Lavalink 4.0.8+ with 1001, NodeLink
+        # with 1000 "Server shutdown". Its sessions die with it: no resume to wait for.
+        shutdown = will_reconnect and code in _SHUTDOWN_CODES
+        if shutdown:
+            closed = f"the node shut down ({closed}): its session is gone; reconnecting to recover once it is back"
+        self.last_error = closed
         if was_ready and not self._closing:
             # Remember where every track was, in case the node lost the session and we have to recover it.
             for player in client.players.values():
@@ -332,7 +341,7 @@ class Node:
                     player.freeze_position()
             _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
             if will_reconnect:
-                self._hooks.on_lost(self)
+                self._hooks.on_lost(self, session_gone=shutdown)
         client.dispatch(
             events.NodeDisconnectedEvent(
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect

@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.settings import NodeSettings
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
@@ -141,3 +142,60 @@ async def test_after_a_resume_the_voice_channel_is_read_back_from_lavalink(world
     fake = lavalink_players(world, second)[gid]
     assert fake.voice is not None and fake.voice.channel_id == str(channel)
     assert resumed.snapshot().channel_id == channel
+
+
+# -- Lavalink 4.0.8+: a shutdown closes every socket with 1001 ----------------------------------------------------
+
+
+async def test_a_node_that_shuts_down_is_recovered_as_soon_as_it_is_back(world: World) -> None:
+    """1001 on shutdown: the session is gone. The bot reconnects with backoff and recovers the guild from its
+    snapshot as soon as the node listens again, at the position it was at."""
+    process = await world.boot()
+    player = await joined(world, process)
+    track = world.lavalink.add_track(title="Interrupted", identifier="interrupted")
+    started = expect(process, events.TrackStartEvent)
+    await player.play(track)
+    await got(started)
+    clock_of(world).advance(20.0)  # 20 s of playback
+    disconnected = expect(process, events.NodeDisconnectedEvent)
+    await world.lavalink.close()  # a graceful shutdown: 1001 to every socket, and the port closes
+    lost = await got(disconnected)
+    assert (lost.code, lost.will_reconnect) == (1001, True)
+    node = process.client.nodes["main"]
+    assert node.last_error is not None and "shut down" in node.last_error and "session is gone" in node.last_error
+    assert player.snapshot().position == 20_000
+
+    recovered = expect(process, events.SessionRecoveredEvent)
+    await world.lavalink.start()  # back on the same port, with no session
+    clock_of(world).advance(RETRY)
+    assert (await got(recovered)).guild_ids == (player.guild_id,)
+    fake = lavalink_players(world, process)[player.guild_id]
+    assert fake.track is not None and fake.track.info.identifier == "interrupted" and fake.position == 20_000
+
+
+async def test_the_players_of_a_node_that_shuts_down_move_at_once_without_waiting_for_a_resume(world: World) -> None:
+    """With another node ready, the players of a node that said it is shutting down move at once: waiting
+    `failover_after` seconds for a session that cannot be resumed only keeps the guild silent."""
+    async with FakeLavalink(clock=clock_of(world), player_update_interval=1.0) as backup:
+        main = NodeSettings(name="main", host="127.0.0.1", port=world.lavalink.port, password=world.lavalink.password)
+        spare = NodeSettings(name="spare", host="127.0.0.1", port=backup.port, password=backup.password)
+        process = await world.boot(nodes=(main, spare), failover_after=30.0)
+        guild = world.guilds[0]
+        await world.seat_listener(guild)
+        player = await process.client.join(guild.id, guild.voice_channel_ids[0], node="main")
+        track = world.lavalink.add_track(title="Moves", identifier="moves")
+        backup.add_track(title="Moves", identifier="moves")
+        started = expect(process, events.TrackStartEvent)
+        await player.play(track)
+        await got(started)
+        clock_of(world).advance(5.0)
+
+        moved = expect(process, events.PlayerMovedEvent)
+        await world.lavalink.close()
+        event = await got(moved)  # the clock did not move: no failover_after wait
+        assert (event.previous_node.name, event.node.name, player.node.name) == ("main", "spare", "spare")
+        spare_session = process.client.nodes["spare"].session_id
+        assert spare_session is not None
+        fake = backup.players_of(spare_session)[guild.id]
+        assert fake.track is not None and fake.track.info.identifier == "moves" and fake.position == 5_000
+        await process.client.close()
