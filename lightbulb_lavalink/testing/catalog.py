@@ -87,7 +87,8 @@ class LoadOutcome:
     """The error severity (``error`` only)."""
 
     def to_json(self, version: EmulatedVersion) -> dict[str, typing.Any]:
-        """The LoadResult wire JSON (``loadType`` then ``data``; ``data`` is ``null`` for ``empty``)."""
+        """The LoadResult wire JSON (``loadType`` then ``data``; ``data`` is ``null`` for ``empty``; NodeLink's
+        ``{}``)."""
         data: object
         if self.load_type == "track":
             data = track_json(self.tracks[0], version)
@@ -100,9 +101,11 @@ class LoadOutcome:
         elif self.load_type == "search":
             data = [track_json(t, version) for t in self.tracks]
         elif self.load_type == "error":
+            if version.nodelink:  # the exception under `exception`, only its message and severity (transcript 03)
+                return {"loadType": "error", "exception": {"message": self.message, "severity": self.severity}}
             data = exception_json(self.message, self.severity, version, load_error=True)
         else:
-            data = None
+            data = {} if version.nodelink else None
         return {"loadType": self.load_type, "data": data}
 
 

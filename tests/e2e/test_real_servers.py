@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.protocol.filters import EqualizerBand, Filters, Karaoke, LowPass, Timescale
 from lightbulb_lavalink.settings import NodeSettings
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
@@ -29,11 +30,19 @@ E = typing.TypeVar("E", bound=events.LavalinkEvent)
 RETRY = 0.2  # s: the longest reconnect delay in `World.settings`
 
 
-@pytest.fixture
-async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
-    """One guild, FakeLavalink and every bot process on a single `ManualClock`."""
+SERVERS: dict[str, dict[str, str]] = {
+    "Lavalink 4.0.7": {"version": "4.0.7"},  # before 1001 on shutdown, filter defaults omitted, no channelId
+    "Lavalink 4.1.2": {"version": "4.1.2"},  # every filter field written, causeStackTrace
+    "Lavalink 4.2.2": {"version": "4.2.2"},  # channelId
+    "NodeLink 3.7.0": {"flavour": "nodelink"},
+}
+
+
+@pytest.fixture(params=list(SERVERS))
+async def world(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    """One guild, FakeLavalink answering as each server does, and every bot process on a single `ManualClock`."""
     clock = ManualClock()
-    async with FakeLavalink(clock=clock, player_update_interval=1.0) as lavalink:
+    async with FakeLavalink(clock=clock, player_update_interval=1.0, **SERVERS[request.param]) as lavalink:
         discord = FakeDiscord()
         w = World(
             lavalink=lavalink,
@@ -109,6 +118,8 @@ async def test_a_track_of_unknown_length_keeps_its_position_in_snapshots_and_rec
 async def test_after_a_resume_the_voice_channel_is_read_back_from_lavalink(world: World, lost: str) -> None:
     """4.2 reports each player's ``channelId``: a guild whose snapshot lacks its channel (written before the bot's
     voice state came, or lost) still rejoins it after a resume, and the snapshot has it again."""
+    if not world.lavalink.context.version.channel_id:
+        pytest.skip("before 4.2 Lavalink does not report the channel: only the snapshot knows it")
     first = await world.boot()
     player = await joined(world, first)
     gid, channel = player.guild_id, player.channel_id
@@ -158,11 +169,14 @@ async def test_a_node_that_shuts_down_is_recovered_as_soon_as_it_is_back(world: 
     await got(started)
     clock_of(world).advance(20.0)  # 20 s of playback
     disconnected = expect(process, events.NodeDisconnectedEvent)
-    await world.lavalink.close()  # a graceful shutdown: 1001 to every socket, and the port closes
+    await world.lavalink.close()  # a graceful shutdown: 1001 to every socket (NodeLink: 1000), the port closes
     lost = await got(disconnected)
-    assert (lost.code, lost.will_reconnect) == (1001, True)
+    close = world.lavalink.context.version.shutdown_close
+    assert (lost.code, lost.will_reconnect) == (close[0] if close else None, True)
     node = process.client.nodes["main"]
-    assert node.last_error is not None and "shut down" in node.last_error and "session is gone" in node.last_error
+    assert node.last_error is not None
+    if close is not None:  # before 4.0.8 the socket just dropped: nothing said the session was gone
+        assert "shut down" in node.last_error and "session is gone" in node.last_error
     assert player.snapshot().position == 20_000
 
     recovered = expect(process, events.SessionRecoveredEvent)
@@ -176,6 +190,8 @@ async def test_a_node_that_shuts_down_is_recovered_as_soon_as_it_is_back(world: 
 async def test_the_players_of_a_node_that_shuts_down_move_at_once_without_waiting_for_a_resume(world: World) -> None:
     """With another node ready, the players of a node that said it is shutting down move at once: waiting
     `failover_after` seconds for a session that cannot be resumed only keeps the guild silent."""
+    if world.lavalink.context.version.shutdown_close is None:
+        pytest.skip("before 4.0.8 a shutdown looks like a network cut: the failover waits failover_after")
     async with FakeLavalink(clock=clock_of(world), player_update_interval=1.0) as backup:
         main = NodeSettings(name="main", host="127.0.0.1", port=world.lavalink.port, password=world.lavalink.password)
         spare = NodeSettings(name="spare", host="127.0.0.1", port=backup.port, password=backup.password)
@@ -199,3 +215,41 @@ async def test_the_players_of_a_node_that_shuts_down_move_at_once_without_waitin
         fake = backup.players_of(spare_session)[guild.id]
         assert fake.track is not None and fake.track.info.identifier == "moves" and fake.position == 5_000
         await process.client.close()
+
+
+# -- item 6 and Lavalink 4.1: filters come back from every server, compared normalised -------------------------------
+
+FILTERS = Filters(
+    equalizer=(EqualizerBand(band=0, gain=0.2), EqualizerBand(band=14, gain=1.0)),
+    timescale=Timescale(speed=1.2),
+    karaoke=Karaoke(level=0.5),
+    low_pass=LowPass(),
+)
+"""Fields at their defaults included: 4.0 leaves them out of what it reports, 4.1+ writes them, NodeLink wraps all."""
+
+
+async def test_filters_come_back_after_a_resume_and_after_a_recovery(world: World) -> None:
+    first = await world.boot()
+    player = await joined(world, first)
+    track = world.lavalink.add_track(title="Filtered", identifier="filtered")
+    started = expect(first, events.TrackStartEvent)
+    await player.play(track)
+    await got(started)
+    await player.set_filters(FILTERS)
+    assert player.filters == FILTERS
+    await world.stop(first)
+
+    second = await world.boot()  # the session resumes: the filters are read back from the node
+    resumed = second.client.get_player(player.guild_id)
+    assert resumed is not None and resumed.filters == FILTERS
+
+    disconnected = expect(second, events.NodeDisconnectedEvent)
+    recovered = expect(second, events.SessionRecoveredEvent)
+    await world.lavalink.restart()  # the node lost the session: the guild is rebuilt from its snapshot
+    await got(disconnected)
+    clock_of(world).advance(RETRY)
+    await got(recovered)
+    again = second.client.get_player(player.guild_id)
+    assert again is not None and again.filters == FILTERS
+    fake = lavalink_players(world, second)[player.guild_id]
+    assert fake.filters.speed == 1.2 and fake.filters.values["karaoke"]["level"] == 0.5
