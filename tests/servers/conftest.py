@@ -51,9 +51,17 @@ class Bot:
                 self._waiters.remove(waiter)
                 future.set_result(event)
 
-    def expect(self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True) -> asyncio.Future[E]:
-        """A future for the next `kind` event matching `predicate`: create it before what should cause it."""
+    def expect(
+        self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True, *, seen: bool = False
+    ) -> asyncio.Future[E]:
+        """A future for the next `kind` event matching `predicate`: create it before what should cause it (with
+        `seen`, one already dispatched counts too)."""
         future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
+        if seen:
+            for event in self.of_type(kind):
+                if predicate(event):
+                    future.set_result(event)
+                    return future
         self._waiters.append((kind, predicate, future))
         return future
 
