@@ -14,9 +14,11 @@ import pytest
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.protocol.filters import EqualizerBand, Filters, Karaoke, LowPass, Timescale
+from lightbulb_lavalink.protocol.loading import Severity
 from lightbulb_lavalink.settings import NodeSettings
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
+from lightbulb_lavalink.testing.catalog import Playback
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
 from .conftest import BotProcess, World, joined
@@ -253,3 +255,33 @@ async def test_filters_come_back_after_a_resume_and_after_a_recovery(world: Worl
     assert again is not None and again.filters == FILTERS
     fake = lavalink_players(world, second)[player.guild_id]
     assert fake.filters.speed == 1.2 and fake.filters.values["karaoke"]["level"] == 0.5
+
+
+# -- Lavalink 4.1 causeStackTrace; NodeLink's two ends after a failure ---------------------------------------------
+
+
+async def test_a_track_that_fails_is_reported_and_skipped_once_on_every_server(world: World) -> None:
+    """4.1+ sends ``causeStackTrace``, 4.0 and NodeLink do not; NodeLink follows the exception with two ends
+    (``loadFailed`` then ``stopped``): the queue moves on once, to the next track."""
+    process = await world.boot()
+    player = await joined(world, process)
+    broken = world.lavalink.add_track(title="Broken", identifier="broken", playback=Playback.FAIL)
+    good = world.lavalink.add_track(title="Good", identifier="good")
+    after = world.lavalink.add_track(title="After", identifier="after")
+    player.queue.extend([good, after])
+    failed = expect(process, events.TrackExceptionEvent)
+    next_started = expect(process, events.TrackStartEvent, lambda e: e.track.info.identifier == "good")
+    await player.play(broken)
+    exception = (await got(failed)).exception
+    await got(next_started)
+    version = world.lavalink.context.version
+    assert (exception.cause_stack_trace is not None) == version.cause_stack_trace
+    assert exception.severity is not Severity.UNKNOWN and exception.message
+    updated = expect(process, events.PlayerUpdateEvent)
+    clock_of(world).advance(1.0)
+    await got(updated)  # every event of the failure was read by now
+    assert player.track is not None and player.track.info.identifier == "good"
+    assert [t.info.identifier for t in player.queue] == ["after"]
+    ends = [(e.track.info.identifier, e.reason.value) for e in process.of_type(events.TrackEndEvent)]
+    assert ends[0] == ("broken", "loadFailed")
+    assert (("broken", "stopped") in ends) == version.nodelink
