@@ -354,6 +354,7 @@ class Player:
         check_filters(filters)
         await self._prepare()
         await self._update(PlayerUpdate(filters=filters))
+        self.filters = filters  # the node took them, whatever of them it reports readably (NodeLink's volume: {})
         self._save()
 
     async def skip(self) -> Track | None:
@@ -454,6 +455,8 @@ class Player:
             voice=voice if voice is not None else UNSET,
         )
         self._starting = track
+        if isinstance(update.filters, Filters):
+            self.filters = update.filters  # what the node reports of them unreadably is these
         try:
             await self._update(update)
         finally:
@@ -499,6 +502,8 @@ class Player:
         elif kept is not None and not was_pending and saved is not None and not saved.paused:
             stalled = self._pending is None
         self.end_restore()
+        if saved is not None and saved.filters:
+            self.filters = Filters.from_payload(saved.filters)  # what a filter the node reports unreadably was
         self._apply_info(info)
         self.track = playing
         if playing is not None and kept is playing and saved is not None:
@@ -648,7 +653,7 @@ class Player:
             self.paused = info.paused
         if info.volume is not None:
             self.volume = info.volume
-        self.filters = info.filters
+        self.filters = info.filters.with_unread_from(self.filters)  # what the node reported unreadably is ours
         if info.voice.session_id:
             self.voice = info.voice
 

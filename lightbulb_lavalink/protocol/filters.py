@@ -297,6 +297,10 @@ def _bands(value: typing.Iterable[EqualizerBand] | None) -> tuple[EqualizerBand,
     return None if value is None else tuple(value)
 
 
+def _names(value: typing.Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
 def _plugin_filters(value: typing.Mapping[str, typing.Any] | None) -> dict[str, typing.Any] | None:
     return None if value is None else dict(value)
 
@@ -346,6 +350,27 @@ class Filters:
     """The low pass filter."""
     plugin_filters: dict[str, typing.Any] | None = attrs.field(default=None, converter=_plugin_filters, hash=False)
     """Filters of Lavalink plugins, by plugin filter name, as raw JSON."""
+    _unread: frozenset[str] = attrs.field(
+        default=frozenset(), alias="unread", converter=_names, eq=False, hash=False, repr=False
+    )
+
+    @property
+    def unread(self) -> frozenset[str]:
+        """The filters (by wire name) a node reported but that could not be read, so read here as off or at their
+        defaults (NodeLink reports the volume filter as ``{}``). Not part of the filters' value: two sets of
+        filters are equal whatever they could not read."""
+        return self._unread
+
+    def with_unread_from(self, known: Filters) -> Filters:
+        """These filters, with each one in `unread` taken from `known` (what the bot last set or saved)."""
+        if not self._unread:
+            return self
+        changes: dict[str, typing.Any] = {}
+        for key in self._unread:
+            attribute = _ATTRIBUTES.get(key)
+            if attribute is not None:
+                changes[attribute] = getattr(known, attribute)
+        return attrs.evolve(self, unread=frozenset(), **changes)
 
     @property
     def is_empty(self) -> bool:
@@ -369,25 +394,33 @@ class Filters:
             note(where, 'wrapped in {"filters": …} (NodeLink)')
             d = wrapped
         kwargs: dict[str, typing.Any] = {}
+        unread: set[str] = set()
         volume = d.get("volume")
         if volume is not None:
             if isinstance(volume, (int, float)) and not isinstance(volume, bool):
                 kwargs["volume"] = float(volume)
             else:
                 unreadable(at(where, "volume"), "a number", volume)
+                unread.add("volume")
         equalizer = d.get("equalizer")
         if equalizer is not None:
-            kwargs["equalizer"] = _equalizer(equalizer, at(where, "equalizer"))
+            bands = _equalizer(equalizer, at(where, "equalizer"))
+            if bands is None or (type(equalizer) is list and len(bands) != len(equalizer)):
+                unread.add("equalizer")
+            kwargs["equalizer"] = bands
         for key, attribute, model in _OBJECT_FILTERS:
             value = d.get(key)
             if value is not None:
+                if not _readable(value, _FIELDS[key]):
+                    unread.add(key)
                 kwargs[attribute] = model.from_payload(value, at(where, key))
         plugin_filters = d.get("pluginFilters")
         if type(plugin_filters) is dict:
             kwargs["plugin_filters"] = plugin_filters
         elif plugin_filters is not None:
             unreadable(at(where, "pluginFilters"), "an object", plugin_filters)
-        return cls(**kwargs)
+            unread.add("pluginFilters")
+        return cls(**kwargs, unread=unread)
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire Filters, with only the filters that are set (``{}`` when none is)."""
@@ -424,3 +457,22 @@ def _equalizer(data: typing.Any, where: str) -> list[EqualizerBand] | None:
 
 
 _NO_FILTERS: typing.Final = Filters()
+_ATTRIBUTES: typing.Final[typing.Mapping[str, str]] = {
+    "volume": "volume",
+    "equalizer": "equalizer",
+    "pluginFilters": "plugin_filters",
+    **{key: attribute for key, attribute, _ in _OBJECT_FILTERS},
+}
+_FIELDS: typing.Final[typing.Mapping[str, frozenset[str]]] = {
+    key: frozenset(model().to_payload()) for key, _, model in _OBJECT_FILTERS
+}
+
+
+def _readable(value: typing.Any, fields: frozenset[str]) -> bool:
+    """Whether a filter's object holds only readable values for its fields (missing ones take defaults)."""
+    if type(value) is not dict:
+        return False
+    return all(
+        value.get(field) is None or (isinstance(value[field], (int, float)) and not isinstance(value[field], bool))
+        for field in fields
+    )

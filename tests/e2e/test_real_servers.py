@@ -222,6 +222,7 @@ async def test_the_players_of_a_node_that_shuts_down_move_at_once_without_waitin
 # -- item 6 and Lavalink 4.1: filters come back from every server, compared normalised -------------------------------
 
 FILTERS = Filters(
+    volume=0.8,  # NodeLink reports it as {}: its value is the one the bot set
     equalizer=(EqualizerBand(band=0, gain=0.2), EqualizerBand(band=14, gain=1.0)),
     timescale=Timescale(speed=1.2),
     karaoke=Karaoke(level=0.5),
@@ -239,6 +240,8 @@ async def test_filters_come_back_after_a_resume_and_after_a_recovery(world: Worl
     await got(started)
     await player.set_filters(FILTERS)
     assert player.filters == FILTERS
+    await player.set_volume(70)  # another command's answer reports the filters again
+    assert player.filters == FILTERS and player.snapshot().filters == FILTERS.to_payload()
     await world.stop(first)
 
     second = await world.boot()  # the session resumes: the filters are read back from the node
@@ -255,6 +258,17 @@ async def test_filters_come_back_after_a_resume_and_after_a_recovery(world: Worl
     assert again is not None and again.filters == FILTERS
     fake = lavalink_players(world, second)[player.guild_id]
     assert fake.filters.speed == 1.2 and fake.filters.values["karaoke"]["level"] == 0.5
+    assert fake.filters.values["volume"] == 0.8
+
+    await world.stop(second)
+    await world.lavalink.restart()  # the bot and the node both restart: only the store knows the filters
+    third = await world.boot()
+    recovered_again = expect(third, events.SessionRecoveredEvent, seen=True)
+    clock_of(world).advance(RETRY)
+    await got(recovered_again)
+    last = third.client.get_player(player.guild_id)
+    assert last is not None and last.filters == FILTERS
+    assert lavalink_players(world, third)[player.guild_id].filters.values["volume"] == 0.8
 
 
 # -- Lavalink 4.1 causeStackTrace; NodeLink's two ends after a failure ---------------------------------------------

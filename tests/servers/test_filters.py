@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from lightbulb_lavalink.protocol.filters import (
@@ -50,6 +51,8 @@ def test_nodelink_players_report_their_filters(lifecycle: Transcript, label: str
     player = PlayerInfo.from_payload(recorded.response_body)
     assert player.filters == EVERY_KIND
     assert player.filters.volume is None, "NodeLink sends the volume filter as {}: unknown, not a value"
+    assert player.filters.unread == {"volume"}  # the value the bot set stands for it
+    assert player.filters.with_unread_from(Filters(volume=0.8)) == attrs.evolve(EVERY_KIND, volume=0.8)
 
 
 def test_a_partial_filter_comes_back_whole(lifecycle: Transcript) -> None:
