@@ -50,6 +50,7 @@ from lightbulb_lavalink.events import (
     TrackStartEvent,
     TrackStartFailedEvent,
     TrackStuckEvent,
+    UnknownMessageEvent,
     VoiceClosedEvent,
 )
 from lightbulb_lavalink.node import Node, NodeState
@@ -171,6 +172,7 @@ __all__ = [
     "TrackStartFailedEvent",
     "TrackStuckEvent",
     "Tremolo",
+    "UnknownMessageEvent",
     "UserDataError",
     "Vibrato",
     "VoiceClosedEvent",
