@@ -22,6 +22,7 @@ from lightbulb_lavalink.errors import (
     LavalinkError,
     NodeUnavailable,
     PlayerNotFoundError,
+    PlayerOrSessionNotFoundError,
     ProtocolError,
     RequestTimeoutError,
     RestError,
@@ -49,6 +50,7 @@ from lightbulb_lavalink.events import (
     TrackStartEvent,
     TrackStartFailedEvent,
     TrackStuckEvent,
+    UnknownMessageEvent,
     VoiceClosedEvent,
 )
 from lightbulb_lavalink.node import Node, NodeState
@@ -131,6 +133,7 @@ __all__ = [
     "PlayerEvent",
     "PlayerMovedEvent",
     "PlayerNotFoundError",
+    "PlayerOrSessionNotFoundError",
     "PlayerState",
     "PlayerUpdateEvent",
     "Playlist",
@@ -169,6 +172,7 @@ __all__ = [
     "TrackStartFailedEvent",
     "TrackStuckEvent",
     "Tremolo",
+    "UnknownMessageEvent",
     "UserDataError",
     "Vibrato",
     "VoiceClosedEvent",

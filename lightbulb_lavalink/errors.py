@@ -7,6 +7,7 @@ __all__ = [
     "LavalinkError",
     "NodeUnavailable",
     "PlayerNotFoundError",
+    "PlayerOrSessionNotFoundError",
     "ProtocolError",
     "RequestTimeoutError",
     "RestError",
@@ -74,15 +75,31 @@ class RestError(LavalinkError):
 
 
 class AuthenticationError(RestError):
-    """The node refused the password (401 missing, 403 wrong; 401 on the websocket handshake)."""
+    """The node refused the password (401 or 403), or none was configured; 401 on the websocket handshake.
+
+    Lavalink answers 401 when the password is missing and 403 when it is wrong; NodeLink and many proxies answer
+    401 for both, so the message says what the request itself can tell: whether a password was sent.
+    """
 
 
 class SessionNotFoundError(RestError):
-    """404 ``Session not found``: the session id is unknown, expired, or paused awaiting a resume."""
+    """A 404 on a session's route: the session id is unknown, expired, or paused awaiting a resume.
+
+    Recognised by the route and method, whatever the server's wording (Lavalink: ``Session not found``; NodeLink:
+    ``The provided sessionId doesn't exist.``).
+    """
 
 
 class PlayerNotFoundError(RestError):
-    """404 ``Player not found``: the session has no player for that guild."""
+    """A 404 on ``GET /v4/sessions/{id}/players/{guild}``: the session has no player for that guild."""
+
+
+class PlayerOrSessionNotFoundError(PlayerNotFoundError, SessionNotFoundError):
+    """A 404 on ``GET /v4/sessions/{id}/players/{guild}``: no such player, or no such session.
+
+    Lavalink answers that route with 404 for both (only its wording tells them apart, and other servers word it
+    differently), so the error is both: catch whichever you act on.
+    """
 
 
 class RequestTimeoutError(LavalinkError, TimeoutError):

@@ -33,6 +33,7 @@ __all__ = [
     "TrackStartEvent",
     "TrackStartFailedEvent",
     "TrackStuckEvent",
+    "UnknownMessageEvent",
     "VoiceClosedEvent",
 ]
 
@@ -65,6 +66,10 @@ def _player_node(event: PlayerEvent) -> Node:
 
 def _reason_may_start_next(event: TrackEndEvent) -> bool:
     return bool(event.reason.may_start_next)
+
+
+def _raw_reason(event: TrackEndEvent) -> str | None:
+    return str(event.reason.value)
 
 
 @attrs.define(kw_only=True, weakref_slot=False)
@@ -120,6 +125,24 @@ class NodeStatsEvent(NodeEvent):
 
     stats: Stats = attrs.field(repr=False)
     """The statistics: players, memory, CPU and frame stats."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class UnknownMessageEvent(NodeEvent):
+    """The node sent a message this library does not know: a newer op or event type, a plugin's, or a server's own
+    (NodeLink's ``PlayerCreatedEvent``, ``FiltersChangedEvent``, ``PauseEvent``…). Passed on as raw JSON."""
+
+    op: str = attrs.field()
+    """The message's ``op`` (``"event"`` for an event)."""
+
+    type: str | None = attrs.field()
+    """The event's ``type``, for an ``op: event``; else `None`."""
+
+    guild_id: hikari.Snowflake | None = attrs.field()
+    """The guild it names (its ``guildId``), if any."""
+
+    data: Mapping[str, typing.Any] = attrs.field(repr=False)
+    """The whole message, as decoded JSON."""
 
 
 @attrs.define(kw_only=True, weakref_slot=False)
@@ -219,10 +242,14 @@ class TrackEndEvent(TrackEvent):
     """A track ended; `may_start_next` says whether the next one may start (Lavalink's rule)."""
 
     reason: TrackEndReason = attrs.field()
-    """Why it ended: finished, load failed, stopped, replaced or cleaned up."""
+    """Why it ended: finished, load failed, stopped, replaced or cleaned up; `TrackEndReason.UNKNOWN` for a reason
+    this library does not know (see `raw_reason`)."""
 
     may_start_next: bool = attrs.field(default=attrs.Factory(_reason_may_start_next, takes_self=True))
     """Whether a queue may advance after this end (finished or load failed); defaults from `reason`."""
+
+    raw_reason: str | None = attrs.field(default=attrs.Factory(_raw_reason, takes_self=True))
+    """The reason as the node sent it (a newer server's own, for `TrackEndReason.UNKNOWN`)."""
 
 
 @attrs.define(kw_only=True, weakref_slot=False)
@@ -237,22 +264,23 @@ class TrackExceptionEvent(TrackEvent):
 class TrackStuckEvent(TrackEvent):
     """A track got stuck: no audio frames for `threshold_ms`."""
 
-    threshold_ms: int = attrs.field()
-    """The stuck threshold that was exceeded, in milliseconds."""
+    threshold_ms: int | None = attrs.field()
+    """The stuck threshold that was exceeded, in milliseconds (`None` when the node did not say)."""
 
 
 @attrs.define(kw_only=True, weakref_slot=False)
 class VoiceClosedEvent(PlayerEvent):
     """Lavalink's voice websocket to Discord closed for this guild."""
 
-    code: int = attrs.field()
-    """The Discord voice close code (4006: session invalid, 4014: disconnected, ...)."""
+    code: int | None = attrs.field()
+    """The Discord voice close code (4006: session invalid, 4014: disconnected, ...); `None` when the node did not
+    say."""
 
-    reason: str = attrs.field()
-    """The close reason Discord gave."""
+    reason: str | None = attrs.field()
+    """The close reason Discord gave; `None` when the node did not say."""
 
-    by_remote: bool = attrs.field()
-    """Whether Discord (rather than Lavalink) closed it."""
+    by_remote: bool | None = attrs.field()
+    """Whether Discord (rather than Lavalink) closed it; `None` when the node did not say."""
 
     replayed: bool = attrs.field(default=False)
     """`True` when Lavalink queued the event while the bot was away and replayed it on resume."""

@@ -37,13 +37,17 @@ async def move(client: LavalinkClient, player: Player, target: Node | None = Non
     await player.move_to(target)
 
 
-async def failover(client: LavalinkClient, hub: Hub, node: Node, delay: float) -> None:
-    """After `delay` seconds, if `node` is still away, move its players to the other ready nodes.
+async def failover(client: LavalinkClient, hub: Hub, node: Node, delay: float, *, first: float | None = None) -> None:
+    """After `delay` seconds (`first` the first time), if `node` is still away, move its players to the other
+    ready nodes.
 
-    While no other node is ready it keeps waiting; it ends once the node is back, or its players have moved.
+    While no other node is ready it keeps waiting, `delay` seconds at a time; it ends once the node is back, or its
+    players have moved.
     """
+    wait = delay if first is None else first
     while True:
-        await client.clock.sleep(delay)
+        await client.clock.sleep(wait)
+        wait = delay
         if node.state is NodeState.READY or not client.started:
             return
         players = [p for p in hub.players_on(node) if not p.left]
@@ -52,9 +56,7 @@ async def failover(client: LavalinkClient, hub: Hub, node: Node, delay: float) -
         if not _ready_others(client, node):
             _LOGGER.warning("node %s is still away and no other node is ready: its players wait", node.name)
             continue
-        _LOGGER.warning(
-            "node %s has been away for %g s: moving its %d players to other nodes", node.name, delay, len(players)
-        )
+        _LOGGER.warning("node %s is away: moving its %d players to other nodes", node.name, len(players))
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
         await asyncio.gather(*(_move_off(client, p, node, limit) for p in players))
         return

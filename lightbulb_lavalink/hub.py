@@ -58,12 +58,16 @@ class Hub:
         """The events a resumed session replayed were all applied."""
         await self.coordinator.on_replay_done(node)
 
-    def on_lost(self, node: Node) -> None:
-        """A node with a live session went away: move its players if it stays away `failover_after` seconds."""
+    def on_lost(self, node: Node, *, session_gone: bool = False) -> None:
+        """A node with a live session went away: move its players if it stays away `failover_after` seconds, or
+        at once when it shut down (its session cannot be resumed: waiting only keeps the guilds silent)."""
         client = self.client
         delay = client.settings.failover_after
         if delay > 0 and len(client.nodes) > 1 and client.started:
-            self.spawn(failover.failover(client, self, node, delay), name=f"lavalink-failover-{node.name}")
+            self.spawn(
+                failover.failover(client, self, node, delay, first=0.0 if session_gone else None),
+                name=f"lavalink-failover-{node.name}",
+            )
 
     def on_destroy_deferred(self, node: Node, guild_id: int) -> None:
         """Save a tombstone for the guild: the next process destroys its player on the node, and never brings
@@ -118,8 +122,13 @@ class Hub:
         when the session is back (a tombstone keeps that across a restart)."""
         player = self.players.pop(guild_id, None)
         if player is not None:
+            in_flight = player.request_in_flight
             player.mark_left()
             self.forget(player.node.name, guild_id)
+            if in_flight:
+                # A request of the guild may reach the node after its destroy and create its player again: the
+                # node's next sync destroys whatever is there (a tombstone keeps that across a restart).
+                self.defer_destroy(player.node, guild_id)
         if not self.book.loaded:
             # The store has not been read yet: wherever the guild was saved, a tombstone will say it left (written
             # as soon as the store answers, or by close()), and the book drops it once read.

@@ -10,11 +10,13 @@ import logging
 import typing
 
 import attrs
+import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.pool import stats_penalty
 from lightbulb_lavalink.protocol.backoff import Backoff
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.messages import (
     PlayerUpdateMessage,
     ReadyMessage,
@@ -38,6 +40,8 @@ if typing.TYPE_CHECKING:
 __all__ = ["Node", "NodeHooks", "NodeState", "ReadyInfo"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.node")
+_SHUTDOWN_CODES: typing.Final = frozenset({1000, 1001})
+"""Close codes a server sends itself only when it shuts down (its websocket close frame, not a network drop)."""
 
 
 class NodeState(enum.Enum):
@@ -66,8 +70,9 @@ class NodeHooks(typing.Protocol):
         """The events replayed after a resumed `ready` were all applied."""
         ...
 
-    def on_lost(self, node: Node) -> None:
-        """A node with a live session went away (it reconnects by itself)."""
+    def on_lost(self, node: Node, *, session_gone: bool = False) -> None:
+        """A node with a live session went away (it reconnects by itself); `session_gone`: it said it shut down,
+        so its session cannot be resumed."""
         ...
 
     def on_destroy_deferred(self, node: Node, guild_id: int) -> None:
@@ -115,6 +120,8 @@ class Node:
         self._ws: WebSocketSession | None = None
         self.replay = ReplayWindow()
         """The events a resumed session replays (from its `ready` to the first `playerUpdate`)."""
+        self.deviations = Deviations(f"Lavalink node {settings.name!r}")
+        """What the node sent that differs from the protocol and was read anyway, by kind (each logged once)."""
         self._synced = asyncio.Event()
         self._closing = False
 
@@ -179,6 +186,7 @@ class Node:
             client_name=settings.client_name,
             clock=self._client.clock,
             max_response_size=settings.max_response_size,
+            deviations=self.deviations,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -193,6 +201,7 @@ class Node:
             max_message_size=settings.max_response_size,
             connect_timeout=settings.request_timeout,
             ready_timeout=settings.request_timeout,
+            deviations=self.deviations,
         )
         self.state = NodeState.CONNECTING
         await self._ws.start()
@@ -254,9 +263,30 @@ class Node:
         elif isinstance(message, ReadyMessage):
             await self._on_ready(message)
         elif isinstance(message, UnknownMessage):
-            _LOGGER.debug("node %s: ignoring unknown op %r", self.name, message.op)
+            self._on_unknown(message)
         else:
             await self._on_event(message)
+
+    def _on_unknown(self, message: UnknownMessage) -> None:
+        """A message we do not know (a newer server's, a plugin's): noted once per kind, passed on raw."""
+        client = self._client
+        if message.op == "event":
+            self.deviations.note(f"event {message.type}", "an event type this library does not know; passed on")
+        else:
+            self.deviations.note(f"op {message.op}", "an op this library does not know; passed on")
+        guild = message.data.get("guildId")
+        guild_id = hikari.Snowflake(guild) if type(guild) is str and guild.isascii() and guild.isdigit() else None
+        client.dispatch(
+            events.UnknownMessageEvent(
+                app=client.app,
+                client=client,
+                node=self,
+                op=message.op,
+                type=message.type,
+                guild_id=guild_id,
+                data=message.data,
+            )
+        )
 
     async def _on_event(self, message: EventMessage) -> None:
         replayed = self.replay.is_open
@@ -306,7 +336,13 @@ class Node:
         client = self._client
         was_ready = self.state in (NodeState.READY, NodeState.SYNCING)
         self.state = NodeState.CONNECTING if will_reconnect else NodeState.DISCONNECTED
-        self.last_error = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
+        closed = f"websocket closed ({code}): {reason}" if reason else f"websocket closed ({code})"
+        # A server only closes the socket cleanly itself when it shuts down: Lavalink 4.0.8+ with 1001, NodeLink
+        # with 1000 "Server shutdown". Its sessions die with it: no resume to wait for.
+        shutdown = will_reconnect and code in _SHUTDOWN_CODES
+        if shutdown:
+            closed = f"the node shut down ({closed}): its session is gone; reconnecting to recover once it is back"
+        self.last_error = closed
         if was_ready and not self._closing:
             # Remember where every track was, in case the node lost the session and we have to recover it.
             for player in client.players.values():
@@ -314,7 +350,7 @@ class Node:
                     player.freeze_position()
             _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
             if will_reconnect:
-                self._hooks.on_lost(self)
+                self._hooks.on_lost(self, session_gone=shutdown)
         client.dispatch(
             events.NodeDisconnectedEvent(
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect

@@ -24,7 +24,7 @@ from lightbulb_lavalink.protocol.messages import (
     TrackStuckMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
-from lightbulb_lavalink.queue import GuildQueue, LoopMode, QueueCheckpoint, restore_track
+from lightbulb_lavalink.queue import GuildQueue, QueueCheckpoint, restore_track
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 from lightbulb_lavalink.verdicts import refuses
 
@@ -41,7 +41,6 @@ if typing.TYPE_CHECKING:
 __all__ = ["GuildState", "Player", "PlayerHooks", "same_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
-_RESTART_MARGIN_MS = 500  # how far behind its expected position a resumed track must be to count as restarted
 
 
 def _title(track: Track) -> str:
@@ -233,14 +232,17 @@ class Player:
 
     @property
     def position(self) -> int:
-        """The position in the current track in milliseconds, interpolated since Lavalink's last update."""
+        """The position in the current track in milliseconds, interpolated since Lavalink's last update.
+
+        Kept within the track's length when the node knows it (NodeLink reports ``-1`` for files it has not
+        measured, Lavalink ``2**63 - 1`` for streams: those are not clamped)."""
         if self.track is None or self.state is None:
             return 0
         position = self.state.position
         if not self.paused and not self._frozen:
             position += int((self._client.clock.monotonic() - self._state_at) * 1000)
-        length = self.track.info.length
-        return max(0, min(position, length)) if not self.track.info.is_stream else max(0, position)
+        length = self.track.info.known_length
+        return max(0, position) if length is None else max(0, min(position, length))
 
     @property
     def guild_state(self) -> GuildState:
@@ -254,6 +256,11 @@ class Player:
         if self._pending is not None:
             return GuildState.PENDING
         return GuildState.IDLE
+
+    @property
+    def request_in_flight(self) -> bool:
+        """Whether a command or a start of this guild is talking to the node right now (it may land later)."""
+        return self._starting is not None or self._lock.locked()
 
     @property
     def left(self) -> bool:
@@ -366,6 +373,7 @@ class Player:
         await self._prepare()
         async with self._lock:
             await self._update(PlayerUpdate(filters=filters))
+        self.filters = filters  # the node took them, whatever of them it reports readably (NodeLink's volume: {})
         self._save()
 
     async def skip(self) -> Track | None:
@@ -472,7 +480,11 @@ class Player:
             filters=Filters.from_payload(snap.filters) if snap.filters else UNSET,
             voice=voice if voice is not None else UNSET,
         )
+        if self._destroyed:
+            return  # left meanwhile: nothing to restore
         self._starting = self._sent = track
+        if isinstance(update.filters, Filters):
+            self.filters = update.filters  # what the node reports of them unreadably is these
         try:
             await self._update(update)
         finally:
@@ -501,6 +513,9 @@ class Player:
         playing = info.track
         kept = _restored(saved.track) if saved is not None and saved.track is not None else None
         was_pending = saved is not None and saved.pending
+        if kept is not None and not was_pending and self._pending is not None and same_track(self._pending, kept):
+            # Pending only because a restore of it failed (the saved track was playing): the node says what it is.
+            self._pending = None
         if kept is not None and was_pending and self._pending is None and saved is not None:
             self._set_pending(kept, saved.position, saved.end_time)  # rebuilt from the store: it had not started
         stalled = False
@@ -508,14 +523,16 @@ class Player:
             if self._pending is not None and same_track(self._pending, playing):
                 playing, self._pending = self._pending, None  # the start reached the node after all
             elif kept is not None and same_track(kept, playing):
-                # The same track: keep the blob the user queued, with its user data (or, when a looped queue came
-                # round to it unseen, the queue's own object after moving on).
-                playing = self._looped_unseen(info, saved, kept) or kept
+                # The same track: keep the blob the user queued, with its user data. (A looped queue that came round
+                # to this very track while the bot was away cannot be told from it: the history misses that turn.)
+                playing = kept
             elif kept is not None and not was_pending and saved is not None:
                 playing = self._moved_on_unseen(saved, kept, playing) or playing
         elif kept is not None and not was_pending and saved is not None and not saved.paused:
             stalled = self._pending is None
         self.end_restore()
+        if saved is not None and saved.filters:
+            self.filters = Filters.from_payload(saved.filters)  # what a filter the node reports unreadably was
         self._apply_info(info)
         self.track = playing
         if playing is not None and kept is playing and saved is not None:
@@ -534,23 +551,6 @@ class Player:
             return None
         index = next((i for i, queued in enumerate(self.queue) if same_track(queued, head)), None)
         return self.queue.move_on(kept, index)
-
-    def _looped_unseen(self, info: PlayerInfo, saved: GuildSnapshot | None, kept: Track) -> Track | None:
-        """If the node plays the saved track again from the start because a looped queue came round to it while
-        the bot was away (it ended and restarted unseen), move the queue on as it would have (history, the
-        loop's order) and return the queue's object for it; else `None`, changing nothing. Told by the position:
-        well behind where the saved one must be by now."""
-        if saved is None or saved.pending or self.queue.loop is not LoopMode.QUEUE:
-            return None
-        elapsed = 0 if saved.paused else max(0, int((self._client.clock.time() - saved.updated_at) * 1000))
-        if info.state.position + _RESTART_MARGIN_MS >= saved.position + elapsed:
-            return None
-        checkpoint = self.queue.checkpoint()
-        nxt = self.queue.advance(kept)
-        if nxt is not None and same_track(nxt, kept):
-            return nxt
-        self.queue.rollback(checkpoint)
-        return None
 
     @property
     def pending(self) -> Track | None:
@@ -622,9 +622,12 @@ class Player:
 
     async def send_voice(self, info: VoiceConnectionInfo) -> None:
         """Hand Lavalink the guild's Discord voice connection (a join, a move, a region change, a rejoin)."""
+        if self._destroyed:
+            return  # left meanwhile: a voice update must not create its player again
         self.channel_id = info.channel_id
         async with self._lock:
-            await self._update(PlayerUpdate(voice=info.to_voice_state()))
+            if not self._destroyed:
+                await self._update(PlayerUpdate(voice=info.to_voice_state()))
 
     async def wait_restored(self) -> None:
         """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long."""
@@ -700,6 +703,10 @@ class Player:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         generation = self._track_events
         info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
+        if self._destroyed:
+            # The bot left while this request was in flight: it may have created the player again.
+            await self.node.discard_player(self.guild_id)
+            return
         # The answer travels apart from the websocket. If track events arrived meanwhile, the answer's track is
         # stale unless this update started that track itself (and it has not been seen ending since).
         fresh = generation == self._track_events
@@ -710,17 +717,21 @@ class Player:
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
         """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.
 
-        A track we sent stays the object we sent (see `_own`).
+        A track we sent stays the object we sent (see `_own`). What the node did not report readably (a field
+        another server words or wraps differently) is left as it was.
         """
         if track:
             current = None if info.track is None else self._own(info.track)
             if current is not None and current is self._pending:
                 self._pending = None  # it did start
             self.track = current
-            self.on_state(info.state)
-        self.paused = info.paused
-        self.volume = info.volume
-        self.filters = info.filters
+            if info.state is not None:
+                self.on_state(info.state)
+        if info.paused is not None:
+            self.paused = info.paused
+        if info.volume is not None:
+            self.volume = info.volume
+        self.filters = info.filters.with_unread_from(self.filters)  # what the node reported unreadably is ours
         if info.voice.session_id:
             self.voice = info.voice
 
@@ -880,6 +891,7 @@ class Player:
                 track=ended,
                 reason=message.reason,
                 may_start_next=message.reason.may_start_next,
+                raw_reason=message.raw_reason,
                 replayed=replayed,
             )
         )

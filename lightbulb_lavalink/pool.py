@@ -66,8 +66,10 @@ def stats_penalty(stats: Stats | None, pending_players: int = 0) -> float:
     frames = stats.frame_stats
     deficit = nulled = 0
     if frames is not None:
-        deficit, nulled = _deficit(frames.deficit), _nulled(frames.nulled)
-    return _penalty(playing, _load(stats.cpu.system_load), deficit, nulled) + pending_players
+        deficit = _deficit(0 if frames.deficit is None else frames.deficit)
+        nulled = _nulled(0 if frames.nulled is None else frames.nulled)
+    load = stats.cpu.system_load  # an unknown load counts as none
+    return _penalty(playing, _load(0.0 if load is None else load), deficit, nulled) + pending_players
 
 
 class LoadBalancer(typing.Protocol):

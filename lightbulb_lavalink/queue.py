@@ -154,8 +154,8 @@ class GuildQueue:
 
     @property
     def duration(self) -> int:
-        """The total length of the upcoming tracks in milliseconds (streams count as 0)."""
-        return sum(0 if t.info.is_stream else t.info.length for t in self._tracks)
+        """The total length of the upcoming tracks in milliseconds (streams and unknown lengths count as 0)."""
+        return sum(t.info.known_length or 0 for t in self._tracks)
 
     def __len__(self) -> int:
         return len(self._tracks)

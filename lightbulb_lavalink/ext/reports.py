@@ -159,7 +159,7 @@ def stored_guild_view(snapshot: GuildSnapshot, *, guild_name: str | None = None)
             title = "(a track that cannot be decoded)"
         else:
             title = track_title(track)
-            length = None if track.info.is_stream else track.info.length
+            length = track.info.known_length
     return StoredGuildView(
         guild_id=snapshot.guild_id,
         guild_name=guild_name,
@@ -227,7 +227,7 @@ def live_player_view(player: Player) -> LivePlayerView:
         channel_id=player.channel_id,
         track_title=track_title(track) if track is not None else None,
         track_uri=track.info.uri if track is not None else None,
-        track_length=None if track is None or track.info.is_stream else track.info.length,
+        track_length=None if track is None else track.info.known_length,
         position=player.position,
         paused=player.paused,
         volume=player.volume,
@@ -286,7 +286,7 @@ async def _node_info(node: Node) -> NodeInfoView:
         name=node.name,
         address=address,
         version=info.version.semver,
-        git=f"{info.git.branch}@{info.git.commit}" if info.git.commit else None,
+        git=f"{info.git.branch or '?'}@{info.git.commit}" if info.git.commit else None,
         jvm=info.jvm,
         lavaplayer=info.lavaplayer,
         source_managers=tuple(info.source_managers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.codec import decode_track, encode_track
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.filters import (
     ChannelMix,
     Distortion,
@@ -60,6 +61,7 @@ __all__ = [
     "UNSET",
     "ChannelMix",
     "Cpu",
+    "Deviations",
     "Distortion",
     "EqualizerBand",
     "EventMessage",

@@ -7,6 +7,7 @@ import types
 import typing
 
 from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.protocol.deviations import note
 
 __all__ = [
     "EMPTY_MAPPING",
@@ -21,10 +22,17 @@ __all__ = [
     "get_object",
     "get_str",
     "json_type",
+    "loose_bool",
+    "loose_float",
+    "loose_int",
+    "loose_object",
+    "loose_str",
+    "loose_str_list",
     "make_twin",
     "opt_object",
     "opt_str",
     "require_object",
+    "unreadable",
 ]
 
 EMPTY_MAPPING: typing.Final[typing.Mapping[str, typing.Any]] = types.MappingProxyType({})
@@ -182,6 +190,101 @@ def get_guild_id(data: dict[str, typing.Any], key: str, where: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 20:
         raise ProtocolError(at(where, key), f"expected a snowflake string, got {value[:32]!r}")
     return int(value)
+
+
+# -- loose readers: a field the library does not need. Missing or null, it reads as None (noted as missing unless
+# `optional`: the protocol itself may leave it out); of the wrong type, it reads as None and is noted as malformed.
+# Either way the message is kept (DESIGN.md, "Liberal in what we accept").
+
+
+def unreadable(where: str, expected: str, value: object) -> None:
+    """Note a value of the wrong type that costs only its own field."""
+    note(where, f"expected {expected}, got {json_type(value)}; read as unknown", malformed=True)
+
+
+def _absent(data: dict[str, typing.Any], key: str, where: str, optional: bool) -> bool:
+    value = data.get(key)
+    if value is not None:
+        return False
+    if not optional:
+        note(at(where, key), "missing; read as unknown" if key not in data else "null; read as unknown")
+    return True
+
+
+def loose_int(data: dict[str, typing.Any], key: str, where: str, *, optional: bool = False) -> int | None:
+    """The integer `data[key]`, or ``None`` when it is missing, null or not an integer."""
+    if _absent(data, key, where, optional):
+        return None
+    value = data[key]
+    if type(value) is int:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    unreadable(at(where, key), "an integer", value)
+    return None
+
+
+def loose_float(data: dict[str, typing.Any], key: str, where: str, *, optional: bool = False) -> float | None:
+    """The number `data[key]` as a float, or ``None`` when it is missing, null or not a number."""
+    if _absent(data, key, where, optional):
+        return None
+    value = data[key]
+    if type(value) is float:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    unreadable(at(where, key), "a number", value)
+    return None
+
+
+def loose_str(data: dict[str, typing.Any], key: str, where: str, *, optional: bool = False) -> str | None:
+    """The string `data[key]`, or ``None`` when it is missing, null or not a string."""
+    if _absent(data, key, where, optional):
+        return None
+    value = data[key]
+    if type(value) is str:
+        return value
+    unreadable(at(where, key), "a string", value)
+    return None
+
+
+def loose_bool(data: dict[str, typing.Any], key: str, where: str, *, optional: bool = False) -> bool | None:
+    """The boolean `data[key]`, or ``None`` when it is missing, null or not a boolean."""
+    if _absent(data, key, where, optional):
+        return None
+    value = data[key]
+    if type(value) is bool:
+        return value
+    unreadable(at(where, key), "a boolean", value)
+    return None
+
+
+def loose_object(
+    data: dict[str, typing.Any], key: str, where: str, *, optional: bool = False
+) -> dict[str, typing.Any] | None:
+    """The object `data[key]`, or ``None`` when it is missing, null or not an object."""
+    if _absent(data, key, where, optional):
+        return None
+    value = data[key]
+    if type(value) is dict:
+        return value
+    unreadable(at(where, key), "an object", value)
+    return None
+
+
+def loose_str_list(data: dict[str, typing.Any], key: str, where: str) -> tuple[str, ...]:
+    """The array of strings `data[key]`; entries that are not strings are left out, anything else reads as ``()``."""
+    value = data.get(key)
+    if type(value) is not list:
+        if value is None:
+            note(at(where, key), "missing; read as empty")
+        else:
+            unreadable(at(where, key), "an array", value)
+        return ()
+    items = tuple(item for item in value if type(item) is str)
+    if len(items) != len(value):
+        note(at(at(where, key), 0), "entries that are not strings left out", malformed=True)
+    return items
 
 
 def make_twin(cls: type) -> typing.Any:

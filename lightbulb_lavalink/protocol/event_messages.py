@@ -9,15 +9,16 @@ import attrs
 
 from lightbulb_lavalink.protocol._parse import (
     at,
-    get_bool,
-    get_choice,
     get_guild_id,
-    get_int,
     get_object,
-    get_str,
+    json_type,
+    loose_bool,
+    loose_int,
+    loose_str,
     make_twin,
     require_object,
 )
+from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.loading import ExceptionInfo
 from lightbulb_lavalink.protocol.track import Track, fast_track
 
@@ -45,14 +46,37 @@ class TrackEndReason(enum.StrEnum):
     """Another track was started on the player."""
     CLEANUP = "cleanup"
     """The player was cleaned up after not being used for a long time."""
+    UNKNOWN = "unknown"
+    """A reason this library does not know (a newer server's, a plugin's): the raw value is in `raw_reason`."""
 
     @property
     def may_start_next(self) -> bool:
-        """Whether the next track should start (finished, load failed), as Lavalink's own rule says."""
+        """Whether the next track should start (finished, load failed), as Lavalink's own rule says.
+
+        Never for an `UNKNOWN` reason: a queue does not move on an end it does not understand.
+        """
         return self is TrackEndReason.FINISHED or self is TrackEndReason.LOAD_FAILED
 
 
-_END_REASONS: typing.Final[typing.Mapping[str, TrackEndReason]] = {r.value: r for r in TrackEndReason}
+_END_REASONS: typing.Final[typing.Mapping[str, TrackEndReason]] = {
+    r.value: r for r in TrackEndReason if r is not TrackEndReason.UNKNOWN
+}
+
+
+def _raw_reason(message: TrackEndMessage) -> str | None:
+    return message.reason.value
+
+
+def _end_reason(d: dict[str, typing.Any], where: str) -> tuple[TrackEndReason, str | None]:
+    value = d.get("reason")
+    if type(value) is str:
+        reason = _END_REASONS.get(value)
+        if reason is not None:
+            return reason, value
+        note(at(where, "reason"), f"unknown track end reason {value[:40]!r}; passed on as unknown")
+        return TrackEndReason.UNKNOWN, value
+    note(at(where, "reason"), f"expected a string, got {json_type(value)}; read as unknown", malformed=True)
+    return TrackEndReason.UNKNOWN, None
 
 
 def _event_head(data: typing.Any, where: str) -> tuple[dict[str, typing.Any], int]:
@@ -97,19 +121,22 @@ class TrackEndMessage:
     track: Track
     """The track that ended (with its position at the end)."""
     reason: TrackEndReason
-    """Why it ended."""
+    """Why it ended; `TrackEndReason.UNKNOWN` for a reason this library does not know."""
+    raw_reason: str | None = attrs.field(default=attrs.Factory(_raw_reason, takes_self=True))
+    """The reason as the node sent it (``"finished"``, or a newer server's); ``None`` when it was not a string."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the event."""
+        """Parse the event; an unknown or unreadable reason is carried as `TrackEndReason.UNKNOWN`."""
         d, guild_id = _event_head(data, where)
         track = _event_track(d, where)
-        reason = get_choice(d, "reason", where, _END_REASONS, "track end reason")
-        return cls(guild_id=guild_id, track=track, reason=reason)
+        reason, raw = _end_reason(d, where)
+        return cls(guild_id=guild_id, track=track, reason=reason, raw_reason=raw)
 
     def to_payload(self) -> dict[str, typing.Any]:
-        """Return the wire event."""
-        return _track_event_payload("TrackEndEvent", self.guild_id, self.track, reason=self.reason.value)
+        """Return the wire event (the reason as it was sent)."""
+        reason = self.raw_reason if self.raw_reason is not None else self.reason.value
+        return _track_event_payload("TrackEndEvent", self.guild_id, self.track, reason=reason)
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -125,12 +152,12 @@ class TrackExceptionMessage:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the event."""
+        """Parse the event; an exception that cannot be read reads as unknown (``message``, ``cause`` ``None``)."""
         d, guild_id = _event_head(data, where)
         return cls(
             guild_id=guild_id,
             track=_event_track(d, where),
-            exception=ExceptionInfo.from_payload(get_object(d, "exception", where), at(where, "exception")),
+            exception=ExceptionInfo.from_payload(d.get("exception"), at(where, "exception")),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -148,8 +175,8 @@ class TrackStuckMessage:
     """The player's guild."""
     track: Track
     """The stuck track."""
-    threshold_ms: int
-    """The node's stuck threshold, in milliseconds."""
+    threshold_ms: int | None
+    """The node's stuck threshold, in milliseconds (``None``: not sent readably)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
@@ -158,7 +185,7 @@ class TrackStuckMessage:
         return cls(
             guild_id=guild_id,
             track=_event_track(d, where),
-            threshold_ms=get_int(d, "thresholdMs", where),
+            threshold_ms=loose_int(d, "thresholdMs", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -172,22 +199,22 @@ class WebSocketClosedMessage:
 
     guild_id: int
     """The player's guild."""
-    code: int
-    """The close code (Discord's 4xxx codes; 1000 for a local close)."""
-    reason: str
-    """The close reason, ``""`` when none."""
-    by_remote: bool
-    """Whether Discord closed it."""
+    code: int | None
+    """The close code (Discord's 4xxx codes; 1000 for a local close); ``None`` when the node did not say."""
+    reason: str | None
+    """The close reason, ``""`` when none; ``None`` when the node did not say."""
+    by_remote: bool | None
+    """Whether Discord closed it; ``None`` when the node did not say."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the event."""
+        """Parse the event: only the guild is needed, a missing or unreadable code, reason or side is unknown."""
         d, guild_id = _event_head(data, where)
         return cls(
             guild_id=guild_id,
-            code=get_int(d, "code", where),
-            reason=get_str(d, "reason", where),
-            by_remote=get_bool(d, "byRemote", where),
+            code=loose_int(d, "code", where),
+            reason=loose_str(d, "reason", where),
+            by_remote=loose_bool(d, "byRemote", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -238,6 +265,7 @@ def fast_track_event(data: dict[str, typing.Any]) -> TrackStartMessage | TrackEn
         end.guild_id = int(guild_id)
         end.track = track
         end.reason = _END_REASONS[reason]
+        end.raw_reason = reason
         end.__class__ = TrackEndMessage
         return end  # type: ignore[no-any-return]
     if event_type == "TrackStartEvent":

@@ -6,7 +6,9 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.protocol._parse import at, fail, get_float, get_int, require_object
+from lightbulb_lavalink.errors import ProtocolError
+from lightbulb_lavalink.protocol._parse import at, get_int, require_object, unreadable
+from lightbulb_lavalink.protocol.deviations import note
 
 __all__ = [
     "ChannelMix",
@@ -20,6 +22,27 @@ __all__ = [
     "Tremolo",
     "Vibrato",
 ]
+
+def _fields(data: typing.Any, where: str) -> dict[str, typing.Any]:
+    """A filter's object; anything else reads as no field (every field at its default), noted."""
+    if type(data) is dict:
+        return data
+    unreadable(where, "an object", data)
+    return {}
+
+
+def _number(data: dict[str, typing.Any], key: str, where: str, default: float) -> float:
+    """A filter's field: missing or null is its default, as on the server; of the wrong type too, noted."""
+    value = data.get(key)
+    if value is None:
+        return default
+    if type(value) is float:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    unreadable(at(where, key), "a number", value)
+    return default
+
 
 BAND_FREQUENCIES: typing.Final[tuple[int, ...]] = (
     25, 40, 63, 100, 160, 250, 400, 630, 1000, 1600, 2500, 4000, 6300, 10000, 16000,
@@ -38,9 +61,12 @@ class EqualizerBand:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "band") -> typing.Self:
-        """Parse ``{"band": int, "gain": float}``; a missing gain is 1.0, as on the server."""
+        """Parse ``{"band": int, "gain": float}``; a missing gain is 1.0, as on the server.
+
+        Raises `ProtocolError` without a readable band index (`Filters` then leaves that band out).
+        """
         d = require_object(data, where)
-        return cls(band=get_int(d, "band", where), gain=get_float(d, "gain", where, 1.0))
+        return cls(band=get_int(d, "band", where), gain=_number(d, "gain", where, 1.0))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire band."""
@@ -63,12 +89,12 @@ class Karaoke:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "karaoke") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
+        d = _fields(data, where)
         return cls(
-            level=get_float(d, "level", where, 1.0),
-            mono_level=get_float(d, "monoLevel", where, 1.0),
-            filter_band=get_float(d, "filterBand", where, 220.0),
-            filter_width=get_float(d, "filterWidth", where, 100.0),
+            level=_number(d, "level", where, 1.0),
+            mono_level=_number(d, "monoLevel", where, 1.0),
+            filter_band=_number(d, "filterBand", where, 220.0),
+            filter_width=_number(d, "filterWidth", where, 100.0),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -95,11 +121,11 @@ class Timescale:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "timescale") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
+        d = _fields(data, where)
         return cls(
-            speed=get_float(d, "speed", where, 1.0),
-            pitch=get_float(d, "pitch", where, 1.0),
-            rate=get_float(d, "rate", where, 1.0),
+            speed=_number(d, "speed", where, 1.0),
+            pitch=_number(d, "pitch", where, 1.0),
+            rate=_number(d, "rate", where, 1.0),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -119,8 +145,8 @@ class Tremolo:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "tremolo") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
-        return cls(frequency=get_float(d, "frequency", where, 2.0), depth=get_float(d, "depth", where, 0.5))
+        d = _fields(data, where)
+        return cls(frequency=_number(d, "frequency", where, 2.0), depth=_number(d, "depth", where, 0.5))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire filter, every field written."""
@@ -139,8 +165,8 @@ class Vibrato:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "vibrato") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
-        return cls(frequency=get_float(d, "frequency", where, 2.0), depth=get_float(d, "depth", where, 0.5))
+        d = _fields(data, where)
+        return cls(frequency=_number(d, "frequency", where, 2.0), depth=_number(d, "depth", where, 0.5))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire filter, every field written."""
@@ -157,8 +183,8 @@ class Rotation:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "rotation") -> typing.Self:
         """Parse the wire filter; a missing field takes its default."""
-        d = require_object(data, where)
-        return cls(rotation_hz=get_float(d, "rotationHz", where, 0.0))
+        d = _fields(data, where)
+        return cls(rotation_hz=_number(d, "rotationHz", where, 0.0))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire filter."""
@@ -189,16 +215,16 @@ class Distortion:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "distortion") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
+        d = _fields(data, where)
         return cls(
-            sin_offset=get_float(d, "sinOffset", where, 0.0),
-            sin_scale=get_float(d, "sinScale", where, 1.0),
-            cos_offset=get_float(d, "cosOffset", where, 0.0),
-            cos_scale=get_float(d, "cosScale", where, 1.0),
-            tan_offset=get_float(d, "tanOffset", where, 0.0),
-            tan_scale=get_float(d, "tanScale", where, 1.0),
-            offset=get_float(d, "offset", where, 0.0),
-            scale=get_float(d, "scale", where, 1.0),
+            sin_offset=_number(d, "sinOffset", where, 0.0),
+            sin_scale=_number(d, "sinScale", where, 1.0),
+            cos_offset=_number(d, "cosOffset", where, 0.0),
+            cos_scale=_number(d, "cosScale", where, 1.0),
+            tan_offset=_number(d, "tanOffset", where, 0.0),
+            tan_scale=_number(d, "tanScale", where, 1.0),
+            offset=_number(d, "offset", where, 0.0),
+            scale=_number(d, "scale", where, 1.0),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -231,12 +257,12 @@ class ChannelMix:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "channelMix") -> typing.Self:
         """Parse the wire filter; missing fields take their defaults."""
-        d = require_object(data, where)
+        d = _fields(data, where)
         return cls(
-            left_to_left=get_float(d, "leftToLeft", where, 1.0),
-            left_to_right=get_float(d, "leftToRight", where, 0.0),
-            right_to_left=get_float(d, "rightToLeft", where, 0.0),
-            right_to_right=get_float(d, "rightToRight", where, 1.0),
+            left_to_left=_number(d, "leftToLeft", where, 1.0),
+            left_to_right=_number(d, "leftToRight", where, 0.0),
+            right_to_left=_number(d, "rightToLeft", where, 0.0),
+            right_to_right=_number(d, "rightToRight", where, 1.0),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -259,8 +285,8 @@ class LowPass:
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "lowPass") -> typing.Self:
         """Parse the wire filter; a missing field takes its default."""
-        d = require_object(data, where)
-        return cls(smoothing=get_float(d, "smoothing", where, 20.0))
+        d = _fields(data, where)
+        return cls(smoothing=_number(d, "smoothing", where, 20.0))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire filter."""
@@ -269,6 +295,10 @@ class LowPass:
 
 def _bands(value: typing.Iterable[EqualizerBand] | None) -> tuple[EqualizerBand, ...] | None:
     return None if value is None else tuple(value)
+
+
+def _names(value: typing.Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
 
 
 def _plugin_filters(value: typing.Mapping[str, typing.Any] | None) -> dict[str, typing.Any] | None:
@@ -320,6 +350,27 @@ class Filters:
     """The low pass filter."""
     plugin_filters: dict[str, typing.Any] | None = attrs.field(default=None, converter=_plugin_filters, hash=False)
     """Filters of Lavalink plugins, by plugin filter name, as raw JSON."""
+    _unread: frozenset[str] = attrs.field(
+        default=frozenset(), alias="unread", converter=_names, eq=False, hash=False, repr=False
+    )
+
+    @property
+    def unread(self) -> frozenset[str]:
+        """The filters (by wire name) a node reported but that could not be read, so read here as off or at their
+        defaults (NodeLink reports the volume filter as ``{}``). Not part of the filters' value: two sets of
+        filters are equal whatever they could not read."""
+        return self._unread
+
+    def with_unread_from(self, known: Filters) -> Filters:
+        """These filters, with each one in `unread` taken from `known` (what the bot last set or saved)."""
+        if not self._unread:
+            return self
+        changes: dict[str, typing.Any] = {}
+        for key in self._unread:
+            attribute = _ATTRIBUTES.get(key)
+            if attribute is not None:
+                changes[attribute] = getattr(known, attribute)
+        return attrs.evolve(self, unread=frozenset(), **changes)
 
     @property
     def is_empty(self) -> bool:
@@ -328,27 +379,48 @@ class Filters:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "filters") -> typing.Self:
-        """Parse the wire Filters; a ``null`` filter is off and a filter's missing fields take defaults."""
-        d = require_object(data, where)
+        """Parse the wire Filters; a ``null`` filter is off and a filter's missing fields take defaults.
+
+        Read liberally, as servers send them: NodeLink's wrapper (``{"filters": {…}}``) and equalizer object
+        (``{"bands": […]}``) are unwrapped; a filter, field or band that cannot be read (NodeLink's volume
+        filter ``{}``) is left out or at its default, and noted, rather than costing every other filter.
+        """
+        if type(data) is not dict:
+            unreadable(where, "an object", data)
+            return cls()
+        d: dict[str, typing.Any] = data
+        wrapped = d.get("filters")
+        if type(wrapped) is dict:
+            note(where, 'wrapped in {"filters": …} (NodeLink)')
+            d = wrapped
         kwargs: dict[str, typing.Any] = {}
+        unread: set[str] = set()
         volume = d.get("volume")
         if volume is not None:
-            kwargs["volume"] = get_float(d, "volume", where)
+            if isinstance(volume, (int, float)) and not isinstance(volume, bool):
+                kwargs["volume"] = float(volume)
+            else:
+                unreadable(at(where, "volume"), "a number", volume)
+                unread.add("volume")
         equalizer = d.get("equalizer")
         if equalizer is not None:
-            eq_where = at(where, "equalizer")
-            if type(equalizer) is not list:
-                fail(eq_where, "an array", equalizer)
-            parse_band = EqualizerBand.from_payload
-            kwargs["equalizer"] = [parse_band(band, at(eq_where, i)) for i, band in enumerate(equalizer)]
+            bands = _equalizer(equalizer, at(where, "equalizer"))
+            if bands is None or (type(equalizer) is list and len(bands) != len(equalizer)):
+                unread.add("equalizer")
+            kwargs["equalizer"] = bands
         for key, attribute, model in _OBJECT_FILTERS:
             value = d.get(key)
             if value is not None:
+                if not _readable(value, _FIELDS[key]):
+                    unread.add(key)
                 kwargs[attribute] = model.from_payload(value, at(where, key))
         plugin_filters = d.get("pluginFilters")
-        if plugin_filters is not None:
-            kwargs["plugin_filters"] = require_object(plugin_filters, at(where, "pluginFilters"))
-        return cls(**kwargs)
+        if type(plugin_filters) is dict:
+            kwargs["plugin_filters"] = plugin_filters
+        elif plugin_filters is not None:
+            unreadable(at(where, "pluginFilters"), "an object", plugin_filters)
+            unread.add("pluginFilters")
+        return cls(**kwargs, unread=unread)
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire Filters, with only the filters that are set (``{}`` when none is)."""
@@ -366,4 +438,41 @@ class Filters:
         return payload
 
 
+def _equalizer(data: typing.Any, where: str) -> list[EqualizerBand] | None:
+    """The equalizer's bands (NodeLink wraps them: ``{"bands": […]}``); a band without a readable index is left
+    out, anything else than an array reads as no equalizer; both noted."""
+    if type(data) is dict and type(data.get("bands")) is list:
+        note(where, 'sent as {"bands": […]} (NodeLink)')
+        data = data["bands"]
+    if type(data) is not list:
+        unreadable(where, "an array", data)
+        return None
+    bands = []
+    for i, item in enumerate(data):
+        try:
+            bands.append(EqualizerBand.from_payload(item, at(where, i)))
+        except ProtocolError as exc:
+            note(exc.where, f"{exc.problem}; band left out", malformed=True)
+    return bands
+
+
 _NO_FILTERS: typing.Final = Filters()
+_ATTRIBUTES: typing.Final[typing.Mapping[str, str]] = {
+    "volume": "volume",
+    "equalizer": "equalizer",
+    "pluginFilters": "plugin_filters",
+    **{key: attribute for key, attribute, _ in _OBJECT_FILTERS},
+}
+_FIELDS: typing.Final[typing.Mapping[str, frozenset[str]]] = {
+    key: frozenset(model().to_payload()) for key, _, model in _OBJECT_FILTERS
+}
+
+
+def _readable(value: typing.Any, fields: frozenset[str]) -> bool:
+    """Whether a filter's object holds only readable values for its fields (missing ones take defaults)."""
+    if type(value) is not dict:
+        return False
+    return all(
+        value.get(field) is None or (isinstance(value[field], (int, float)) and not isinstance(value[field], bool))
+        for field in fields
+    )

@@ -6,58 +6,71 @@ import typing
 
 import attrs
 
+from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol._parse import (
     at,
-    fail,
-    get_bool,
-    get_int,
     get_object,
     get_str,
+    loose_bool,
+    loose_int,
+    loose_object,
+    loose_str,
+    loose_str_list,
     opt_str,
     require_object,
+    unreadable,
 )
+from lightbulb_lavalink.protocol.deviations import note
 
 __all__ = ["Git", "Info", "Plugin", "RoutePlannerStatus", "SessionInfo", "Version"]
 
 
-def _str_list(data: dict[str, typing.Any], key: str, where: str) -> tuple[str, ...]:
-    value = data.get(key)
-    if type(value) is not list:
-        fail(at(where, key), "an array", value)
-    for i, item in enumerate(value):
-        if type(item) is not str:
-            fail(at(at(where, key), i), "a string", item)
-    return tuple(value)
+def _label(data: dict[str, typing.Any], keys: tuple[str, ...], where: str, *, empty: str | None) -> str | None:
+    """A semver label (pre-release, build): a string, or NodeLink's array of identifiers (joined with dots;
+    `empty` for an empty array)."""
+    for key in keys:
+        if key not in data:
+            continue
+        value = data[key]
+        if value is None or type(value) is str:
+            return value
+        if type(value) is list and all(type(part) in (str, int) for part in value):
+            note(at(where, key), "sent as an array of identifiers (NodeLink)")
+            return ".".join(str(part) for part in value) if value else empty
+        unreadable(at(where, key), "a string", value)
+        return None
+    return None
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Version:
     """The node's version, parsed (``4.0.7`` is major 4, minor 0, patch 7)."""
 
-    semver: str
-    """The full version string."""
-    major: int
-    """Major version (0 when the version could not be parsed)."""
-    minor: int
+    semver: str | None
+    """The full version string (``None``: not sent readably)."""
+    major: int | None
+    """Major version (0 when the server could not parse its own version; ``None``: not sent readably)."""
+    minor: int | None
     """Minor version."""
-    patch: int
+    patch: int | None
     """Patch version."""
     pre_release: str | None = None
     """Pre-release suffix: ``""`` for releases on real servers, ``None`` when unparseable (kept as sent)."""
     build: str | None = None
-    """Build metadata; v4 servers do not send it."""
+    """Build metadata; Lavalink v4 does not send it (NodeLink sends an empty array: ``None``)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "version") -> typing.Self:
-        """Parse the wire Version; `preRelease` may be ``""``, ``null`` or missing."""
-        d = require_object(data, where)
+        """Parse the wire Version; `preRelease` may be ``""``, ``null`` or missing, and NodeLink's lower-case
+        `prerelease` and `build` arrays of identifiers read as dotted text."""
+        d = data if type(data) is dict else {}
         return cls(
-            semver=get_str(d, "semver", where),
-            major=get_int(d, "major", where),
-            minor=get_int(d, "minor", where),
-            patch=get_int(d, "patch", where),
-            pre_release=opt_str(d, "preRelease", where),
-            build=opt_str(d, "build", where),
+            semver=loose_str(d, "semver", where),
+            major=loose_int(d, "major", where),
+            minor=loose_int(d, "minor", where),
+            patch=loose_int(d, "patch", where),
+            pre_release=_label(d, ("preRelease", "prerelease"), where, empty=""),
+            build=_label(d, ("build",), where, empty=None),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -78,21 +91,21 @@ class Version:
 class Git:
     """The commit the node was built from."""
 
-    branch: str
-    """The branch name."""
-    commit: str
+    branch: str | None
+    """The branch name (``None``: not sent readably)."""
+    commit: str | None
     """The short commit hash."""
-    commit_time: int
+    commit_time: int | None
     """Commit time, Unix epoch in milliseconds."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "git") -> typing.Self:
-        """Parse the wire Git."""
-        d = require_object(data, where)
+        """Parse the wire Git; a field that is missing or of the wrong type reads as ``None``."""
+        d = data if type(data) is dict else {}
         return cls(
-            branch=get_str(d, "branch", where),
-            commit=get_str(d, "commit", where),
-            commit_time=get_int(d, "commitTime", where),
+            branch=loose_str(d, "branch", where),
+            commit=loose_str(d, "commit", where),
+            commit_time=loose_int(d, "commitTime", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -125,15 +138,15 @@ class Info:
     """``GET /v4/info``: versions, enabled sources and filters, plugins."""
 
     version: Version
-    """The Lavalink version."""
-    build_time: int
-    """Build time, Unix epoch in milliseconds."""
+    """The server's version (NodeLink reports its own: ``3.7.0``)."""
+    build_time: int | None
+    """Build time, Unix epoch in milliseconds (NodeLink: ``-1``; ``None``: not sent readably)."""
     git: Git
     """The commit it was built from."""
-    jvm: str
-    """The JVM version."""
-    lavaplayer: str
-    """The lavaplayer version."""
+    jvm: str | None
+    """The JVM version; ``None`` for a server that is not on a JVM (NodeLink) or did not say."""
+    lavaplayer: str | None
+    """The lavaplayer version; ``None`` for a server without lavaplayer (NodeLink) or that did not say."""
     source_managers: tuple[str, ...]
     """Enabled source managers (``"youtube"``, ``"http"``, ...)."""
     filters: tuple[str, ...]
@@ -143,21 +156,31 @@ class Info:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the wire Info."""
+        """Parse the wire Info. Nothing in it is needed to play: any field that is missing or of the wrong type
+        reads as unknown (``None``, or empty), noted, and the rest is kept."""
         d = require_object(data, where)
         plugins = d.get("plugins")
         plugins_where = at(where, "plugins")
-        if type(plugins) is not list:
-            fail(plugins_where, "an array", plugins)
+        found: list[Plugin] = []
+        if type(plugins) is list:
+            for i, item in enumerate(plugins):
+                try:
+                    found.append(Plugin.from_payload(item, at(plugins_where, i)))
+                except ProtocolError as exc:
+                    note(exc.where, f"{exc.problem}; plugin left out", malformed=True)
+        else:
+            unreadable(plugins_where, "an array", plugins)
+        version = loose_object(d, "version", where)
+        git = loose_object(d, "git", where)
         return cls(
-            version=Version.from_payload(get_object(d, "version", where), at(where, "version")),
-            build_time=get_int(d, "buildTime", where),
-            git=Git.from_payload(get_object(d, "git", where), at(where, "git")),
-            jvm=get_str(d, "jvm", where),
-            lavaplayer=get_str(d, "lavaplayer", where),
-            source_managers=_str_list(d, "sourceManagers", where),
-            filters=_str_list(d, "filters", where),
-            plugins=tuple(Plugin.from_payload(p, at(plugins_where, i)) for i, p in enumerate(plugins)),
+            version=Version.from_payload(version, at(where, "version")),
+            build_time=loose_int(d, "buildTime", where),
+            git=Git.from_payload(git, at(where, "git")),
+            jvm=loose_str(d, "jvm", where),
+            lavaplayer=loose_str(d, "lavaplayer", where),
+            source_managers=loose_str_list(d, "sourceManagers", where),
+            filters=loose_str_list(d, "filters", where),
+            plugins=tuple(found),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -178,16 +201,16 @@ class Info:
 class SessionInfo:
     """A session's resume settings (``PATCH /v4/sessions/{id}`` answer)."""
 
-    resuming: bool
-    """Whether the session survives a websocket disconnect."""
-    timeout: int
-    """How long, in seconds, a disconnected session waits for a resume."""
+    resuming: bool | None
+    """Whether the session survives a websocket disconnect (``None``: not sent readably)."""
+    timeout: int | None
+    """How long, in seconds, a disconnected session waits for a resume (``None``: not sent readably)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the wire Session."""
+        """Parse the wire Session; a field that is missing or of the wrong type reads as ``None``."""
         d = require_object(data, where)
-        return cls(resuming=get_bool(d, "resuming", where), timeout=get_int(d, "timeout", where))
+        return cls(resuming=loose_bool(d, "resuming", where), timeout=loose_int(d, "timeout", where))
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire Session."""

@@ -11,40 +11,49 @@ from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol._parse import (
     at,
     fail,
-    get_choice,
-    get_int,
-    get_object,
     get_str,
-    opt_object,
-    opt_str,
+    json_type,
+    loose_int,
+    loose_object,
+    loose_str,
     require_object,
+    unreadable,
 )
+from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.track import Track
 
 __all__ = ["ExceptionInfo", "LoadResult", "LoadType", "Playlist", "PlaylistInfo", "Severity"]
 
 
 def _parse_tracks(data: typing.Any, where: str) -> list[Track]:
+    """The tracks of a playlist or a search; one that cannot be read is left out (noted), not the others."""
     if type(data) is not list:
         fail(where, "an array", data)
     parse = Track.from_payload
-    return [parse(item, f"{where}[{i}]") for i, item in enumerate(data)]
+    tracks = []
+    for i, item in enumerate(data):
+        try:
+            tracks.append(parse(item, f"{where}[{i}]"))
+        except ProtocolError as exc:
+            note(exc.where, f"{exc.problem}; track left out", malformed=True)
+    return tracks
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class PlaylistInfo:
     """A playlist's name and the track its URL pointed at."""
 
-    name: str
-    """The playlist's name."""
+    name: str | None
+    """The playlist's name (``None``: not sent readably)."""
     selected_track: int = -1
-    """Index of the selected track in the playlist, ``-1`` when none."""
+    """Index of the selected track in the playlist, ``-1`` when none (or not sent readably)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:
-        """Parse the wire PlaylistInfo."""
-        d = require_object(data, where)
-        return cls(name=get_str(d, "name", where), selected_track=get_int(d, "selectedTrack", where))
+        """Parse the wire PlaylistInfo; a field that is missing or of the wrong type reads as unknown."""
+        d = data if type(data) is dict else {}
+        selected = loose_int(d, "selectedTrack", where)
+        return cls(name=loose_str(d, "name", where), selected_track=-1 if selected is None else selected)
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the wire PlaylistInfo."""
@@ -75,8 +84,8 @@ class Playlist:
         if "tracks" not in d:
             raise ProtocolError(at(where, "tracks"), "missing")
         return cls(
-            info=PlaylistInfo.from_payload(get_object(d, "info", where), at(where, "info")),
-            plugin_info=opt_object(d, "pluginInfo", where) or {},
+            info=PlaylistInfo.from_payload(loose_object(d, "info", where), at(where, "info")),
+            plugin_info=loose_object(d, "pluginInfo", where, optional=True) or {},
             tracks=_parse_tracks(d["tracks"], at(where, "tracks")),
         )
 
@@ -98,9 +107,15 @@ class Severity(enum.StrEnum):
     """The cause is unknown but probably not a Lavalink bug."""
     FAULT = "fault"
     """Probably a bug or a change on the source's side."""
+    UNKNOWN = "unknown"
+    """A severity this library does not know, or none was sent: the raw value is in `ExceptionInfo.raw_severity`."""
 
 
-_SEVERITIES: typing.Final[typing.Mapping[str, Severity]] = {s.value: s for s in Severity}
+_SEVERITIES: typing.Final[typing.Mapping[str, Severity]] = {s.value: s for s in Severity if s is not Severity.UNKNOWN}
+
+
+def _raw_severity(info: ExceptionInfo) -> str | None:
+    return info.severity.value
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -110,31 +125,43 @@ class ExceptionInfo:
     message: str | None
     """The human-readable message, ``None`` when the server has none."""
     severity: Severity
-    """How bad it is."""
-    cause: str
-    """The underlying cause (``"java.io.IOException: ..."``)."""
+    """How bad it is; `Severity.UNKNOWN` for a severity this library does not know."""
+    cause: str | None
+    """The underlying cause (``"java.io.IOException: ..."``); ``None`` when the server did not say (NodeLink's
+    load errors)."""
     cause_stack_trace: str | None = None
-    """The cause's stack trace text; ``None`` before Lavalink 4.1."""
+    """The cause's stack trace text; ``None`` before Lavalink 4.1 (and on NodeLink)."""
+    raw_severity: str | None = attrs.field(default=attrs.Factory(_raw_severity, takes_self=True))
+    """The severity as the node sent it; ``None`` when it sent none or not a string."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "exception") -> typing.Self:
-        """Parse the wire Exception; a missing `causeStackTrace` (Lavalink 4.0) reads as ``None``."""
-        d = require_object(data, where)
-        severity = get_choice(d, "severity", where, _SEVERITIES, "severity")
-        if "message" not in d:
-            raise ProtocolError(at(where, "message"), "missing")
+        """Parse the wire Exception. Nothing in it is needed to act (the track failed either way): a field that is
+        missing or of the wrong type reads as ``None``, an unknown severity as `Severity.UNKNOWN` (noted)."""
+        d = data if type(data) is dict else {}
+        if d is not data:
+            unreadable(where, "an object", data)
+        raw = d.get("severity")
+        severity = _SEVERITIES.get(raw) if type(raw) is str else None
+        if severity is None:
+            if type(raw) is str:
+                note(at(where, "severity"), f"unknown severity {raw[:40]!r}; passed on as unknown")
+            elif d is data:
+                unreadable(at(where, "severity"), "a string", raw)
+            raw = raw if type(raw) is str else None
         return cls(
-            message=opt_str(d, "message", where),
-            severity=severity,
-            cause=get_str(d, "cause", where),
-            cause_stack_trace=opt_str(d, "causeStackTrace", where),
+            message=loose_str(d, "message", where, optional=True),
+            severity=Severity.UNKNOWN if severity is None else severity,
+            raw_severity=raw,
+            cause=loose_str(d, "cause", where),
+            cause_stack_trace=loose_str(d, "causeStackTrace", where, optional=True),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
-        """Return the wire Exception (`causeStackTrace` only when known)."""
+        """Return the wire Exception (`causeStackTrace` only when known; the severity as it was sent)."""
         payload: dict[str, typing.Any] = {
             "message": self.message,
-            "severity": self.severity.value,
+            "severity": self.raw_severity if self.raw_severity is not None else self.severity.value,
             "cause": self.cause,
         }
         if self.cause_stack_trace is not None:
@@ -155,9 +182,15 @@ class LoadType(enum.StrEnum):
     """Nothing matched."""
     ERROR = "error"
     """Loading failed."""
+    UNKNOWN = "unknown"
+    """A load type this library does not know (a newer server's, a plugin's): see `LoadResult.raw_load_type`."""
 
 
-_LOAD_TYPES: typing.Final[typing.Mapping[str, LoadType]] = {t.value: t for t in LoadType}
+_LOAD_TYPES: typing.Final[typing.Mapping[str, LoadType]] = {t.value: t for t in LoadType if t is not LoadType.UNKNOWN}
+
+
+def _raw_load_type(result: LoadResult) -> str:
+    return result.load_type.value
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -165,9 +198,13 @@ class LoadResult:
     """The answer of `GET /v4/loadtracks`: a load type and the matching data."""
 
     load_type: LoadType
-    """What was found."""
+    """What was found; `LoadType.UNKNOWN` for a load type this library does not know."""
     data: Track | Playlist | list[Track] | ExceptionInfo | None = attrs.field(default=None, hash=False)
     """`Track` (track), `Playlist` (playlist), `list[Track]` (search), `ExceptionInfo` (error) or None."""
+    raw_load_type: str = attrs.field(default=attrs.Factory(_raw_load_type, takes_self=True))
+    """The load type as the node sent it."""
+    raw_data: typing.Any = attrs.field(default=None, hash=False, eq=False)
+    """The `data` as sent, for an `UNKNOWN` load type (raw JSON); ``None`` otherwise."""
 
     @property
     def tracks(self) -> list[Track]:
@@ -193,32 +230,47 @@ class LoadResult:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse a wire LoadResult; `empty` accepts ``"data": null``, ``{}`` or no `data` at all."""
+        """Parse a wire LoadResult; `empty` accepts ``"data": null``, ``{}`` or no `data` at all.
+
+        Read liberally: an unknown load type is carried as `LoadType.UNKNOWN` with its raw data; NodeLink's
+        error under ``exception`` (not ``data``) is read; anything in an `empty` result is ignored; a playlist
+        or search track that cannot be read is left out. A `track`, `playlist` or `search` result without
+        readable data is a `ProtocolError`: there is nothing to play.
+        """
         d = require_object(data, where)
-        load_type = get_choice(d, "loadType", where, _LOAD_TYPES, "load type")
+        raw_type = get_str(d, "loadType", where)
+        load_type = _LOAD_TYPES.get(raw_type)
         body = d.get("data")
         data_where = at(where, "data")
+        if load_type is None:
+            note(at(where, "loadType"), f"unknown load type {raw_type[:40]!r}; passed on as unknown")
+            return cls(load_type=LoadType.UNKNOWN, raw_load_type=raw_type, raw_data=body)
         if load_type is LoadType.EMPTY:
             if body is not None and body != {}:
-                fail(data_where, "null or {}", body)
+                note(data_where, f"expected null or {{}}, got {json_type(body)}; ignored", malformed=True)
             return cls(load_type=load_type, data=None)
+        if load_type is LoadType.ERROR:
+            if body is None and type(d.get("exception")) is dict:
+                note(data_where, "sent as exception (NodeLink)")
+                body, data_where = d["exception"], at(where, "exception")
+            return cls(load_type=load_type, data=ExceptionInfo.from_payload(body, data_where))
         if "data" not in d:
             raise ProtocolError(data_where, "missing")
-        parsed: Track | Playlist | list[Track] | ExceptionInfo
+        parsed: Track | Playlist | list[Track]
         if load_type is LoadType.TRACK:
             parsed = Track.from_payload(body, data_where)
         elif load_type is LoadType.PLAYLIST:
             parsed = Playlist.from_payload(body, data_where)
-        elif load_type is LoadType.SEARCH:
-            parsed = _parse_tracks(body, data_where)
         else:
-            parsed = ExceptionInfo.from_payload(body, data_where)
+            parsed = _parse_tracks(body, data_where)
         return cls(load_type=load_type, data=parsed)
 
     def to_payload(self) -> dict[str, typing.Any]:
-        """Return the wire LoadResult (``"data": null`` for empty)."""
+        """Return the wire LoadResult (``"data": null`` for empty; an unknown one as it was sent)."""
         data = self.data
         body: typing.Any
+        if self.load_type is LoadType.UNKNOWN:
+            return {"loadType": self.raw_load_type, "data": self.raw_data}
         if data is None:
             body = None
         elif isinstance(data, list):

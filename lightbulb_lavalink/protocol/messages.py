@@ -12,7 +12,6 @@ import attrs
 from lightbulb_lavalink.errors import ProtocolError
 from lightbulb_lavalink.protocol._parse import (
     at,
-    fail,
     get_bool,
     get_guild_id,
     get_object,
@@ -21,6 +20,7 @@ from lightbulb_lavalink.protocol._parse import (
     make_twin,
     require_object,
 )
+from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.event_messages import (
     EVENT_PARSERS,
     EventMessage,
@@ -126,13 +126,11 @@ class UnknownMessage:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Keep any message that has a string `op` (and, for events, a string `type`)."""
+        """Keep any message that has a string `op` (an event's `type` is ``None`` unless it is a string)."""
         d = require_object(data, where)
         op = get_str(d, "op", where)
         event_type = d.get("type")
-        if op == "event" and type(event_type) is not str:
-            fail(at(where, "type"), "a string", event_type)
-        return cls(op=op, type=event_type if op == "event" else None, data=d)
+        return cls(op=op, type=event_type if op == "event" and type(event_type) is str else None, data=d)
 
     def to_payload(self) -> dict[str, typing.Any]:
         """Return the message as received."""
@@ -157,7 +155,9 @@ def message_from_payload(data: typing.Any) -> Message:
     if op == "event":
         event_type = d.get("type")
         if type(event_type) is not str:
-            fail("type", "a string", event_type)
+            problem = f"expected a string, got {json_type(event_type)}; passed on as an unknown event"
+            note("type", problem, malformed=True)
+            return UnknownMessage(op=op, type=None, data=d)
         parse = EVENT_PARSERS.get(event_type)
         if parse is None:
             return UnknownMessage(op=op, type=event_type, data=d)

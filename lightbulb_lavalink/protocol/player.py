@@ -15,10 +15,15 @@ from lightbulb_lavalink.protocol._parse import (
     get_int,
     get_object,
     get_str,
+    loose_bool,
+    loose_int,
+    loose_str,
     make_twin,
     opt_str,
     require_object,
+    unreadable,
 )
+from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.tracks import Track
 
@@ -53,28 +58,29 @@ UNSET: typing.Final = UnsetType.UNSET
 class PlayerState:
     """Where a player is, as of `time`: sent in every `playerUpdate` op and in the REST Player."""
 
-    time: int
-    """The node's clock (Unix epoch, milliseconds) when this state was taken."""
+    time: int | None
+    """The node's clock (Unix epoch, milliseconds) when this state was taken; ``None``: not sent readably."""
     position: int
     """The track position in milliseconds (0 without a track)."""
     connected: bool
     """Whether Lavalink is connected to the Discord voice gateway."""
-    ping: int
-    """Voice gateway ping in milliseconds, -1 when not connected."""
+    ping: int | None
+    """Voice gateway ping in milliseconds, -1 when not connected; ``None``: not sent readably."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "state") -> typing.Self:
-        """Parse the wire PlayerState."""
+        """Parse the wire PlayerState: the position and the connection are needed, a bad `time` or `ping` reads
+        as ``None``."""
         if cls is PlayerState:
             state = fast_player_state(data)
             if state is not None:
                 return typing.cast("typing.Self", state)
         d = require_object(data, where)
         return cls(
-            time=get_int(d, "time", where),
+            time=loose_int(d, "time", where),
             position=get_int(d, "position", where),
             connected=get_bool(d, "connected", where),
-            ping=get_int(d, "ping", where),
+            ping=loose_int(d, "ping", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -126,13 +132,26 @@ class VoiceState:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "voice") -> typing.Self:
-        """Parse the wire VoiceState; a missing `channelId` (Lavalink < 4.2) reads as ``None``."""
-        d = require_object(data, where)
+        """Parse the wire VoiceState; a missing `channelId` (Lavalink < 4.2) reads as ``None``.
+
+        Read liberally: a ``null`` or unreadable string reads as ``""`` (NodeLink sends ``null`` without voice),
+        a numeric `channelId` as its decimal string.
+        """
+        d = data if type(data) is dict else {}
+        if d is not data:
+            unreadable(where, "an object", data)
+        channel = d.get("channelId")
+        if type(channel) is int:
+            note(at(where, "channelId"), "sent as a number")
+            channel = str(channel)
+        elif channel is not None and type(channel) is not str:
+            unreadable(at(where, "channelId"), "a string", channel)
+            channel = None
         return cls(
-            token=get_str(d, "token", where),
-            endpoint=get_str(d, "endpoint", where),
-            session_id=get_str(d, "sessionId", where),
-            channel_id=opt_str(d, "channelId", where),
+            token=loose_str(d, "token", where, optional=True) or "",
+            endpoint=loose_str(d, "endpoint", where, optional=True) or "",
+            session_id=loose_str(d, "sessionId", where, optional=True) or "",
+            channel_id=channel,
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -153,32 +172,48 @@ class PlayerInfo:
     """The guild the player belongs to."""
     track: Track | None
     """The loaded track (re-encoded by the server, with its current position), ``None`` when idle."""
-    volume: int
-    """The player volume, 0 to 1000 (100 is unchanged)."""
-    paused: bool
-    """Whether the player is paused."""
-    state: PlayerState
-    """Position and connection state."""
+    volume: int | None
+    """The player volume, 0 to 1000 (100 is unchanged); ``None``: not sent readably."""
+    paused: bool | None
+    """Whether the player is paused; ``None``: not sent readably."""
+    state: PlayerState | None
+    """Position and connection state; ``None``: not sent readably."""
     voice: VoiceState
-    """The voice data the player was given (empty strings when none)."""
+    """The voice data the player was given (empty strings when none, or not sent readably)."""
     filters: Filters
-    """The filters in effect."""
+    """The filters in effect (those that could be read)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the wire Player."""
+        """Parse the wire Player.
+
+        The guild and the track (``null`` when idle) are needed; any other field that is missing or cannot be
+        read costs only that field (noted), so a player reported by NodeLink or a newer server is still known.
+        """
         d = require_object(data, where)
         if "track" not in d:
             raise ProtocolError(at(where, "track"), "missing")
         track = d["track"]
+        state: PlayerState | None = None
+        state_data = d.get("state")
+        try:
+            state = PlayerState.from_payload(state_data, at(where, "state"))
+        except ProtocolError as exc:
+            note(exc.where, f"{exc.problem}; the player's state read as unknown", malformed=state_data is not None)
+        voice = d.get("voice")
+        if voice is None:
+            note(at(where, "voice"), "missing; read as no voice")
+        filters = d.get("filters")
+        if filters is None:
+            note(at(where, "filters"), "missing; read as none")
         return cls(
             guild_id=get_guild_id(d, "guildId", where),
             track=None if track is None else Track.from_payload(track, at(where, "track")),
-            volume=get_int(d, "volume", where),
-            paused=get_bool(d, "paused", where),
-            state=PlayerState.from_payload(get_object(d, "state", where), at(where, "state")),
-            voice=VoiceState.from_payload(get_object(d, "voice", where), at(where, "voice")),
-            filters=Filters.from_payload(get_object(d, "filters", where), at(where, "filters")),
+            volume=loose_int(d, "volume", where),
+            paused=loose_bool(d, "paused", where),
+            state=state,
+            voice=_NO_VOICE if voice is None else VoiceState.from_payload(voice, at(where, "voice")),
+            filters=_NO_FILTERS if filters is None else Filters.from_payload(filters, at(where, "filters")),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -188,10 +223,25 @@ class PlayerInfo:
             "track": None if self.track is None else self.track.to_payload(),
             "volume": self.volume,
             "paused": self.paused,
-            "state": self.state.to_payload(),
+            "state": None if self.state is None else self.state.to_payload(),
             "voice": self.voice.to_payload(),
             "filters": self.filters.to_payload(),
         }
+
+
+_NO_VOICE: typing.Final = VoiceState(token="", endpoint="", session_id="")
+
+
+def _requested_voice(data: typing.Any, where: str) -> VoiceState:
+    """A request's `voice`, read strictly, as a server does (a partial voice state is refused)."""
+    d = require_object(data, where)
+    return VoiceState(
+        token=get_str(d, "token", where),
+        endpoint=get_str(d, "endpoint", where),
+        session_id=get_str(d, "sessionId", where),
+        channel_id=opt_str(d, "channelId", where),
+    )
+_NO_FILTERS: typing.Final = Filters()
 
 
 def _check_track_update(instance: TrackUpdate, _attribute: object, _value: object) -> None:
@@ -290,7 +340,7 @@ class PlayerUpdate:
             volume=get_int(d, "volume", where) if "volume" in d else UNSET,
             paused=get_bool(d, "paused", where) if "paused" in d else UNSET,
             filters=Filters.from_payload(d["filters"], at(where, "filters")) if "filters" in d else UNSET,
-            voice=VoiceState.from_payload(d["voice"], at(where, "voice")) if "voice" in d else UNSET,
+            voice=_requested_voice(d["voice"], at(where, "voice")) if "voice" in d else UNSET,
         )
 
     def to_payload(self) -> dict[str, typing.Any]:

@@ -16,13 +16,14 @@ from lightbulb_lavalink.errors import (
     AuthenticationError,
     LavalinkError,
     NodeUnavailable,
-    PlayerNotFoundError,
+    PlayerOrSessionNotFoundError,
     ProtocolError,
     RequestTimeoutError,
     RestError,
     SessionNotFoundError,
     SettingsError,
 )
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionInfo
 from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
@@ -58,11 +59,6 @@ def _client_name() -> str:
 DEFAULT_CLIENT_NAME: typing.Final[str] = _client_name()
 """The `Client-Name` / `User-Agent` sent unless told otherwise (``lightbulb-lavalink/<version>``)."""
 
-
-_SESSION_NOT_FOUND: typing.Final = "Session not found"
-_PLAYER_NOT_FOUND: typing.Final = "Player not found"
-
-
 def _quote(value: str | int) -> str:
     """Percent-encode one path segment or query value (``/`` and ``+`` included)."""
     return urllib.parse.quote(str(value), safe="")
@@ -93,7 +89,8 @@ class RestClient:
     """An HTTP client for one Lavalink v4 node.
 
     Every method performs one request and returns the parsed model. Errors: `AuthenticationError` (401/403),
-    `SessionNotFoundError` / `PlayerNotFoundError` (404), `RestError` (any other status >= 400),
+    `SessionNotFoundError` (404 on a session's routes; `PlayerOrSessionNotFoundError` for one player's
+    ``GET``), `RestError` (any other status >= 400),
     `RequestTimeoutError` (no answer within `timeout`), `NodeUnavailable` (connection refused, DNS failure,
     connection lost), `ProtocolError` (a success answer that is not what the protocol promises).
     """
@@ -103,6 +100,7 @@ class RestClient:
         "_base_url",
         "_clock",
         "_closed",
+        "_deviations",
         "_json_headers",
         "_max_response_size",
         "_owns_session",
@@ -121,6 +119,7 @@ class RestClient:
         client_name: str = DEFAULT_CLIENT_NAME,
         clock: Clock = SYSTEM_CLOCK,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        deviations: Deviations | None = None,
     ) -> None:
         url = node_url(base_url, ("http", "https"), "base_url")
         if not timeout > 0:
@@ -135,6 +134,7 @@ class RestClient:
         self._timeout = timeout
         self._clock = clock
         self._closed = False
+        self._deviations = deviations if deviations is not None else Deviations(f"the node at {self._base_url}")
         self._auth_headers = {"Authorization": password, "User-Agent": client_name}
         self._json_headers = {**self._auth_headers, "Content-Type": "application/json"}
 
@@ -155,6 +155,12 @@ class RestClient:
     def max_response_size(self) -> int:
         """The largest answer body read, in bytes: a larger one fails the request with a `ProtocolError`."""
         return self._max_response_size
+
+    @property
+    def deviations(self) -> Deviations:
+        """What the node's answers showed that differs from the protocol and was read anyway (each kind logged
+        once); shared with the node's websocket when the node passes its own."""
+        return self._deviations
 
     @property
     def closed(self) -> bool:
@@ -179,31 +185,32 @@ class RestClient:
     async def load_tracks(self, identifier: str) -> LoadResult:
         """``GET /v4/loadtracks``: resolve a URL or a search (``ytsearch:...``) into tracks."""
         data = await self._request("GET", "/v4/loadtracks", query={"identifier": identifier})
-        return LoadResult.from_payload(data)
+        return self._read(LoadResult.from_payload, data)
 
     async def decode_track(self, encoded: str) -> Track:
         """``GET /v4/decodetrack``: let the node decode one track blob."""
         data = await self._request("GET", "/v4/decodetrack", query={"encodedTrack": encoded})
-        return Track.from_payload(data)
+        return self._read(Track.from_payload, data)
 
     async def decode_tracks(self, encoded: typing.Sequence[str]) -> list[Track]:
         """``POST /v4/decodetracks``: decode several blobs in one request (an empty list needs no request)."""
         if not encoded:
             return []
         data = await self._request("POST", "/v4/decodetracks", body=list(encoded))
-        return _parse_list(Track.from_payload, data, "tracks")
+        return self._read(lambda items: _parse_list(Track.from_payload, items, "tracks"), data)
 
     # ------------------------------------------------------------------ players
 
     async def get_players(self, session_id: str) -> list[PlayerInfo]:
         """``GET /v4/sessions/{id}/players``: every player of a (connected) session."""
         data = await self._request("GET", f"/v4/sessions/{_quote(session_id)}/players")
-        return _parse_list(PlayerInfo.from_payload, data, "players")
+        return self._read(lambda items: _parse_list(PlayerInfo.from_payload, items, "players"), data)
 
     async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
-        """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerNotFoundError` when the guild has none."""
+        """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerOrSessionNotFoundError` when the guild has none
+        (or the session is gone: a 404 on this route cannot tell which). NodeLink creates the player instead."""
         data = await self._request("GET", self._player_path(session_id, guild_id))
-        return PlayerInfo.from_payload(data)
+        return self._read(PlayerInfo.from_payload, data)
 
     async def update_player(
         self, session_id: str, guild_id: int, update: PlayerUpdate, *, no_replace: bool = False
@@ -226,7 +233,7 @@ class RestClient:
                     "; ".join(left_out),
                 )
         data = await self._request("PATCH", self._player_path(session_id, guild_id), query=query, body=body)
-        return PlayerInfo.from_payload(data)
+        return self._read(PlayerInfo.from_payload, data)
 
     async def destroy_player(self, session_id: str, guild_id: int) -> None:
         """``DELETE /v4/sessions/{id}/players/{guild}``: stop and remove a player (fine if there is none)."""
@@ -251,17 +258,17 @@ class RestClient:
         if timeout is not None:
             body["timeout"] = int(timeout)
         data = await self._request("PATCH", f"/v4/sessions/{_quote(session_id)}", body=body)
-        return SessionInfo.from_payload(data)
+        return self._read(SessionInfo.from_payload, data)
 
     # ------------------------------------------------------------------ node
 
     async def info(self) -> Info:
         """``GET /v4/info``: the node's version, sources, filters and plugins."""
-        return Info.from_payload(await self._request("GET", "/v4/info"))
+        return self._read(Info.from_payload, await self._request("GET", "/v4/info"))
 
     async def stats(self) -> Stats:
         """``GET /v4/stats``: the node's current load."""
-        return Stats.from_payload(await self._request("GET", "/v4/stats"))
+        return self._read(Stats.from_payload, await self._request("GET", "/v4/stats"))
 
     async def version(self) -> str:
         """``GET /version``: the server version as plain text (``4.0.8``)."""
@@ -275,7 +282,7 @@ class RestClient:
     async def routeplanner_status(self) -> RoutePlannerStatus | None:
         """``GET /v4/routeplanner/status``: the IP rotation state, None without a route planner."""
         data = await self._request("GET", "/v4/routeplanner/status")
-        return None if data is None else RoutePlannerStatus.from_payload(data)
+        return None if data is None else self._read(RoutePlannerStatus.from_payload, data)
 
     async def free_address(self, address: str) -> None:
         """``POST /v4/routeplanner/free/address``: unmark one failing address."""
@@ -286,6 +293,11 @@ class RestClient:
         await self._request("POST", "/v4/routeplanner/free/all")
 
     # ------------------------------------------------------------------ machinery
+
+    def _read(self, parse: typing.Callable[[typing.Any], _T], data: typing.Any) -> _T:
+        """Parse an answer, noting its deviations from the protocol as this node's."""
+        with self._deviations.reading():
+            return parse(data)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
@@ -364,7 +376,13 @@ class RestClient:
             raise ProtocolError("", f"{method} {path} answered {status} with a body that is not JSON: {exc}") from exc
 
     def _error(self, method: str, path: str, status: int, reason: str | None, payload: bytes) -> RestError:
-        """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden)."""
+        """Map an error answer to the most precise `RestError` subclass (a password it quotes hidden).
+
+        Decided by status code, route and method, never by the server's wording (it differs between servers): a
+        404 on a session's routes is `SessionNotFoundError`, except ``GET …/players/{guild}``, which Lavalink
+        also answers 404 for a guild without a player (`PlayerOrSessionNotFoundError`, both). A 401/403 says
+        whether a password was sent: NodeLink and proxies answer 401 for a wrong one as for a missing one.
+        """
         message = error = ""
         try:
             data = json.loads(payload) if payload else None
@@ -377,18 +395,19 @@ class RestClient:
                 error = data["error"]
         error = redact_secret(error, self._password)
         if status in (401, 403):
-            why = "the Authorization header was missing" if status == 401 else "the password is wrong"
+            if self._auth_headers["Authorization"]:
+                why = f"the node refused the password ({status} {reason or 'Unauthorized'})"
+            else:
+                why = f"no password was sent: the node's password setting is empty ({status})"
             return AuthenticationError(
-                status,
-                f"the node refused the password ({why})",
-                path,
-                method=method,
-                error=error or redact_secret(reason or "", self._password),
+                status, why, path, method=method, error=error or redact_secret(reason or "", self._password)
             )
-        message = message or error or reason or "no message"
-        kind = RestError
-        if status == 404 and message == _SESSION_NOT_FOUND:
-            kind = SessionNotFoundError
-        elif status == 404 and message == _PLAYER_NOT_FOUND:
-            kind = PlayerNotFoundError
-        return kind(status, redact_secret(message, self._password), path, method=method, error=error)
+        message = redact_secret(message or error or reason or "no message", self._password)
+        if status == 404:
+            route = path.split("/")[1:]  # v4, sessions, {id}[, players[, {guild}]]
+            session_route = len(route) >= 3 and route[:2] == ["v4", "sessions"] and bool(route[2])
+            if session_route and (len(route) == 3 or (route[3] == "players" and len(route) <= 5)):
+                if len(route) == 5 and method == "GET":
+                    return PlayerOrSessionNotFoundError(status, message, path, method=method, error=error)
+                return SessionNotFoundError(status, message, path, method=method, error=error)
+        return RestError(status, message, path, method=method, error=error)

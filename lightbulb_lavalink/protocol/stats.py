@@ -6,33 +6,44 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.protocol._parse import as_float, at, get_float, get_int, get_object, make_twin, require_object
+from lightbulb_lavalink.protocol._parse import (
+    as_float,
+    at,
+    get_int,
+    loose_float,
+    loose_int,
+    loose_object,
+    make_twin,
+    require_object,
+    unreadable,
+)
+from lightbulb_lavalink.protocol.deviations import note
 
 __all__ = ["Cpu", "FrameStats", "Memory", "Stats"]
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Memory:
-    """The node's JVM memory, in bytes."""
+    """The node's memory, in bytes; a value the node did not send readably is ``None``."""
 
-    free: int
+    free: int | None
     """Free memory."""
-    used: int
+    used: int | None
     """Used memory."""
-    allocated: int
+    allocated: int | None
     """Memory allocated by the JVM."""
-    reservable: int
+    reservable: int | None
     """The most the JVM may allocate."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "memory") -> typing.Self:
-        """Parse the wire Memory."""
-        d = require_object(data, where)
+        """Parse the wire Memory; a field that is missing or of the wrong type reads as ``None``."""
+        d = data if type(data) is dict else {}
         return cls(
-            free=get_int(d, "free", where),
-            used=get_int(d, "used", where),
-            allocated=get_int(d, "allocated", where),
-            reservable=get_int(d, "reservable", where),
+            free=loose_int(d, "free", where),
+            used=loose_int(d, "used", where),
+            allocated=loose_int(d, "allocated", where),
+            reservable=loose_int(d, "reservable", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -47,23 +58,27 @@ class Memory:
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Cpu:
-    """The node's CPU usage."""
+    """The node's CPU usage; a value the node did not send readably is ``None``."""
 
-    cores: int
+    cores: int | None
     """Logical CPU cores."""
-    system_load: float
+    system_load: float | None
     """Load of the whole machine, 0.0 to 1.0."""
-    lavalink_load: float
-    """Load caused by Lavalink, 0.0 to 1.0."""
+    lavalink_load: float | None
+    """Load caused by the server process, 0.0 to 1.0 (NodeLink names it ``nodelinkLoad``)."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "cpu") -> typing.Self:
-        """Parse the wire Cpu (loads may be integers or exponent-form floats)."""
-        d = require_object(data, where)
+        """Parse the wire Cpu (loads may be integers or exponent-form floats; ``nodelinkLoad`` is read too)."""
+        d = data if type(data) is dict else {}
+        key = "lavalinkLoad"
+        if d.get(key) is None and d.get("nodelinkLoad") is not None:
+            note(at(where, key), "sent as nodelinkLoad (NodeLink)")
+            key = "nodelinkLoad"
         return cls(
-            cores=get_int(d, "cores", where),
-            system_load=get_float(d, "systemLoad", where),
-            lavalink_load=get_float(d, "lavalinkLoad", where),
+            cores=loose_int(d, "cores", where),
+            system_load=loose_float(d, "systemLoad", where),
+            lavalink_load=loose_float(d, key, where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -73,23 +88,23 @@ class Cpu:
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class FrameStats:
-    """Audio frames per playing player over the last full minute (3000 expected)."""
+    """Audio frames per playing player over the last full minute (3000 expected); ``None``: not sent readably."""
 
-    sent: int
+    sent: int | None
     """Frames sent to Discord."""
-    nulled: int
+    nulled: int | None
     """Frames that were nulled (no audio ready in time)."""
-    deficit: int
+    deficit: int | None
     """Frames missing: ``3000 - (sent + nulled)``; negative when too many were sent."""
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "frameStats") -> typing.Self:
-        """Parse the wire FrameStats."""
+        """Parse the wire FrameStats (NodeLink's extra ``expected`` is ignored)."""
         d = require_object(data, where)
         return cls(
-            sent=get_int(d, "sent", where),
-            nulled=get_int(d, "nulled", where),
-            deficit=get_int(d, "deficit", where),
+            sent=loose_int(d, "sent", where),
+            nulled=loose_int(d, "nulled", where),
+            deficit=loose_int(d, "deficit", where),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -105,10 +120,10 @@ class Stats:
     """Players on the node (connected sessions only)."""
     playing_players: int
     """Players with a track that are not paused."""
-    uptime: int
-    """Milliseconds since the node started."""
+    uptime: int | None
+    """Milliseconds since the node started (``None``: not sent readably)."""
     memory: Memory
-    """JVM memory."""
+    """Memory."""
     cpu: Cpu
     """CPU usage."""
     frame_stats: FrameStats | None = None
@@ -116,22 +131,31 @@ class Stats:
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
-        """Parse the wire Stats (an `op` key is ignored; `frameStats` may be missing or ``null``)."""
+        """Parse the wire Stats (an `op` key is ignored; `frameStats` may be missing or ``null``).
+
+        Only the player counts are needed (load balancing counts on them); any other field that is missing or of
+        the wrong type reads as ``None`` and is noted (`deviations`), and the stats are kept.
+        """
         if cls is Stats:
             stats = fast_stats(data)
             if stats is not None:
                 return typing.cast("typing.Self", stats)
         d = require_object(data, where)
-        frame_stats = d.get("frameStats")
+        memory = loose_object(d, "memory", where)
+        cpu = loose_object(d, "cpu", where)
+        frames = d.get("frameStats")
+        frame_stats = None
+        if type(frames) is dict:
+            frame_stats = FrameStats.from_payload(frames, at(where, "frameStats"))
+        elif frames is not None:
+            unreadable(at(where, "frameStats"), "an object", frames)
         return cls(
             players=get_int(d, "players", where),
             playing_players=get_int(d, "playingPlayers", where),
-            uptime=get_int(d, "uptime", where),
-            memory=Memory.from_payload(get_object(d, "memory", where), at(where, "memory")),
-            cpu=Cpu.from_payload(get_object(d, "cpu", where), at(where, "cpu")),
-            frame_stats=(
-                None if frame_stats is None else FrameStats.from_payload(frame_stats, at(where, "frameStats"))
-            ),
+            uptime=loose_int(d, "uptime", where),
+            memory=_UNKNOWN_MEMORY if memory is None else Memory.from_payload(memory, at(where, "memory")),
+            cpu=_UNKNOWN_CPU if cpu is None else Cpu.from_payload(cpu, at(where, "cpu")),
+            frame_stats=frame_stats,
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -146,6 +170,8 @@ class Stats:
         }
 
 
+_UNKNOWN_MEMORY: typing.Final = Memory(free=None, used=None, allocated=None, reservable=None)
+_UNKNOWN_CPU: typing.Final = Cpu(cores=None, system_load=None, lavalink_load=None)
 _object_new = object.__new__
 _MemoryTwin = make_twin(Memory)
 _CpuTwin = make_twin(Cpu)

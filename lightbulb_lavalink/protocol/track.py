@@ -7,19 +7,20 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.errors import TrackDecodeError
+from lightbulb_lavalink.errors import ProtocolError, TrackDecodeError
 from lightbulb_lavalink.protocol._parse import (
     EMPTY_MAPPING,
     at,
     get_bool,
     get_int,
-    get_object,
     get_str,
+    loose_object,
     make_twin,
-    opt_object,
     opt_str,
     require_object,
+    unreadable,
 )
+from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.user_data import checked_user_data
 
 __all__ = ["STREAM_LENGTH", "Track", "TrackInfo"]
@@ -48,7 +49,8 @@ class TrackInfo:
     author: str
     """The track's author or artist."""
     length: int
-    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams."""
+    """Duration in milliseconds; `STREAM_LENGTH` (``2**63 - 1``) for streams, ``-1`` when NodeLink has not measured
+    it (see `known_length`)."""
     is_stream: bool = False
     """Whether the track is a live stream."""
     is_seekable: bool = attrs.field(default=attrs.Factory(lambda self: not self.is_stream, takes_self=True))
@@ -76,6 +78,13 @@ class TrackInfo:
 
     Not part of the JSON payload (e.g. ``b"\\x00\\x03mp3"`` for an ``http`` track).
     """
+
+    @property
+    def known_length(self) -> int | None:
+        """The duration in milliseconds, or ``None`` for a stream or a length the server does not know (NodeLink's
+        ``-1``, Java's ``Long.MAX_VALUE`` or more)."""
+        length = self.length
+        return None if self.is_stream or not 0 <= length < STREAM_LENGTH else length
 
     @classmethod
     def from_payload(cls, data: typing.Any, where: str = "info") -> typing.Self:
@@ -198,18 +207,27 @@ class Track:
         """Parse a wire Track; a missing `pluginInfo`/`userData` (Lavalink 4.0.1) reads as empty.
 
         When the blob decodes to exactly the `info` sent, only the blob is kept (`info` is decoded again on
-        first access), which is what makes a queued track small.
+        first access), which is what makes a queued track small. Only `encoded` is needed: an `info` field that
+        cannot be read is taken from the blob (or, if the blob cannot be decoded either, read as unknown: ``""``,
+        ``-1`` for the length; the identifier and source are then needed), a `pluginInfo`/`userData` that is not
+        an object reads as empty; each noted.
         """
         if cls is Track:
             track = compact_track(data)
             if track is not None:
                 return typing.cast("typing.Self", track)
         d = require_object(data, where)
+        encoded = get_str(d, "encoded", where)
+        info_data = d.get("info")
+        try:
+            info = TrackInfo.from_payload(info_data, at(where, "info"))
+        except ProtocolError as exc:
+            info = _info_despite(exc, info_data, encoded, at(where, "info"))
         return cls(
-            encoded=get_str(d, "encoded", where),
-            info=TrackInfo.from_payload(get_object(d, "info", where), at(where, "info")),
-            plugin_info=opt_object(d, "pluginInfo", where),
-            user_data=opt_object(d, "userData", where),
+            encoded=encoded,
+            info=info,
+            plugin_info=loose_object(d, "pluginInfo", where, optional=True),
+            user_data=loose_object(d, "userData", where, optional=True),
         )
 
     def to_payload(self) -> dict[str, typing.Any]:
@@ -220,6 +238,60 @@ class Track:
             "pluginInfo": dict(self._plugin_info or ()),
             "userData": dict(self._user_data or ()),
         }
+
+
+_INFO_FIELDS: typing.Final = (
+    # wire key, attribute, JSON type, the value when unknown (`_NEEDED`: a ProtocolError without the blob)
+    ("identifier", "identifier", str, None),
+    ("author", "author", str, ""),
+    ("length", "length", int, -1),
+    ("isStream", "is_stream", bool, False),
+    ("position", "position", int, 0),
+    ("title", "title", str, ""),
+    ("uri", "uri", str, None),
+    ("sourceName", "source_name", str, None),
+    ("artworkUrl", "artwork_url", str, None),
+    ("isrc", "isrc", str, None),
+)
+_NEEDED: typing.Final = frozenset({"identifier", "sourceName"})
+_NULLABLE: typing.Final = frozenset({"uri", "artworkUrl", "isrc"})
+
+
+def _info_despite(error: ProtocolError, data: typing.Any, encoded: str, where: str) -> TrackInfo:
+    """A track's `info` that did not parse: each field that cannot be read is taken from the blob, which says the
+    same things; without a decodable blob it reads as unknown, except the identity of the track (raises)."""
+    from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
+
+    try:
+        blob: TrackInfo | None = decode_track(encoded).info
+    except TrackDecodeError:
+        blob = None
+    d = data if type(data) is dict else {}
+    if d is not data:
+        unreadable(where, "an object", data)
+    values: dict[str, typing.Any] = {}
+    for key, attribute, kind, unknown in _INFO_FIELDS:
+        value = d.get(key)
+        if type(value) is kind or (value is None and key in _NULLABLE):
+            values[attribute] = value
+            continue
+        if d is data:
+            state = "unreadable" if key in d else "missing"
+            read = "read from the track's blob" if blob is not None else "read as unknown"
+            note(at(where, key), f"{state}; {read}", malformed=key in d)
+        if blob is not None:
+            values[attribute] = getattr(blob, attribute)
+        elif key in _NEEDED:
+            raise error
+        else:
+            values[attribute] = unknown
+    seekable = d.get("isSeekable")
+    if type(seekable) is bool:
+        values["is_seekable"] = seekable
+    else:
+        values["is_seekable"] = blob.is_seekable if blob is not None else not values["is_stream"]
+    values["source_name"] = _intern(values["source_name"])
+    return TrackInfo(**values)
 
 
 # Fast construction for the hot paths (decoding blobs, parsing events). The classes stay frozen for users,

@@ -18,6 +18,7 @@ from lightbulb_lavalink.errors import (
     RestError,
 )
 from lightbulb_lavalink.protocol.backoff import Backoff
+from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.messages import ReadyMessage, parse_message
 from lightbulb_lavalink.protocol.rest import DEFAULT_CLIENT_NAME
 from lightbulb_lavalink.protocol.transport import DEFAULT_MAX_RESPONSE_SIZE, describe_client_error, node_url
@@ -93,9 +94,11 @@ class WebSocketSession:
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
         max_message_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        deviations: Deviations | None = None,
     ) -> None:
         self._url = websocket_url(url)
         self._max_message_size = max_message_size
+        self._deviations = deviations if deviations is not None else Deviations(f"the node at {self._url}")
         self._clock = clock
         self._password = password
         self._user_id = int(user_id)
@@ -253,6 +256,7 @@ class WebSocketSession:
     # ------------------------------------------------------------------ machinery
 
     async def _run(self) -> None:
+        self._deviations.bind()  # what this task parses (every message) deviates as this node's
         try:
             while not self._closing:
                 try:
@@ -387,8 +391,8 @@ class WebSocketSession:
             if kind is _TEXT or kind is _BINARY:
                 try:
                     message = parse(msg.data)
-                except ProtocolError as exc:
-                    logger.warning("websocket %s: ignoring a malformed message: %s", self._url, exc)
+                except ProtocolError as exc:  # logged once per kind: a server that always sends it says it once
+                    self._deviations.refused(exc, "websocket message")
                     continue
                 except Exception as exc:  # whatever a node sends must not end the connection task
                     what = type(exc).__name__

@@ -22,7 +22,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.player import PlayerInfo
     from lightbulb_lavalink.resuming.claims import Claim
 
-__all__ = ["Stalled", "SyncOutcome", "fetch_players", "reconcile"]
+__all__ = ["Stalled", "SyncOutcome", "channel_of", "fetch_players", "reconcile"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.resuming.sync")
 
@@ -75,6 +75,12 @@ async def fetch_players(hub: Hub, node: Node, session_id: str) -> list[PlayerInf
     raise AssertionError("unreachable")
 
 
+def channel_of(info: PlayerInfo) -> int | None:
+    """The voice channel a player is in, as Lavalink 4.2+ reports it (``None`` before 4.2, or not a snowflake)."""
+    channel = info.voice.channel_id
+    return int(channel) if channel and channel.isascii() and channel.isdigit() else None
+
+
 def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[PlayerInfo]) -> SyncOutcome:
     """Rebuild every claimed guild from the session's players; hand back what must happen next."""
     client = hub.client
@@ -97,8 +103,7 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
                 hub.spawn(node.discard_player(gid), name=f"lavalink-discard-{gid}")
                 continue
             player = Player(hub, node, gid, queue=GuildQueue(history_limit=client.settings.history_limit))
-            channel = info.voice.channel_id
-            player.channel_id = int(channel) if channel else None
+            player.channel_id = channel_of(info)
             hub.add_player(player)
             player.sync_from(info, None)
             outcome.adopted.append(player)
@@ -112,6 +117,9 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[Player
             _LOGGER.exception("guild %s: syncing its player failed unexpectedly; recovering it instead", gid)
             continue
         seen.add(gid)
+        if player.channel_id is None:
+            # Its snapshot did not have the channel (saved before the voice state came): Lavalink 4.2 says it.
+            player.channel_id = channel_of(info)
         if claim.from_store:
             outcome.rejoin.append(player)
         else:

@@ -25,7 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=2333, help="port to listen on (default: %(default)s)")
     parser.add_argument("--password", default="youshallnotpass", help="the Authorization password")
-    parser.add_argument("--version", dest="lavalink_version", default="4.2.2", help="Lavalink version to emulate")
+    parser.add_argument(
+        "--version", dest="lavalink_version", default=None, help="version to emulate (default: 4.2.2; NodeLink 3.7.0)"
+    )
+    parser.add_argument(
+        "--flavour", default="lavalink", choices=("lavalink", "nodelink"), help="the server to answer as"
+    )
     parser.add_argument("--time-scale", type=float, default=1.0, help="emulated seconds per real second")
     parser.add_argument("--player-update-interval", type=float, default=5.0, help="seconds between playerUpdates")
     parser.add_argument("--stats-interval", type=float, default=60.0, help="seconds between stats ops")
@@ -44,11 +49,13 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         version=args.lavalink_version,
+        flavour=args.flavour,
         time_scale=args.time_scale,
         player_update_interval=args.player_update_interval,
         stats_interval=args.stats_interval,
     ) as node:
-        _LOGGER.info("serving Lavalink %s on %s (websocket at /v4/websocket)", node.version, node.url)
+        server = "NodeLink" if node.flavour == "nodelink" else "Lavalink"
+        _LOGGER.info("serving %s %s on %s (websocket at /v4/websocket)", server, node.version, node.url)
         await stop.wait()
         _LOGGER.info("shutting down")
 

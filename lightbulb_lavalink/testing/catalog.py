@@ -87,7 +87,8 @@ class LoadOutcome:
     """The error severity (``error`` only)."""
 
     def to_json(self, version: EmulatedVersion) -> dict[str, typing.Any]:
-        """The LoadResult wire JSON (``loadType`` then ``data``; ``data`` is ``null`` for ``empty``)."""
+        """The LoadResult wire JSON (``loadType`` then ``data``; ``data`` is ``null`` for ``empty``; NodeLink's
+        ``{}``)."""
         data: object
         if self.load_type == "track":
             data = track_json(self.tracks[0], version)
@@ -100,9 +101,11 @@ class LoadOutcome:
         elif self.load_type == "search":
             data = [track_json(t, version) for t in self.tracks]
         elif self.load_type == "error":
+            if version.nodelink:  # the exception under `exception`, only its message and severity (transcript 03)
+                return {"loadType": "error", "exception": {"message": self.message, "severity": self.severity}}
             data = exception_json(self.message, self.severity, version, load_error=True)
         else:
-            data = None
+            data = {} if version.nodelink else None
         return {"loadType": self.load_type, "data": data}
 
 
@@ -197,7 +200,11 @@ class Catalog:
         isrc: str | None = None,
         playback: Playback = Playback.NORMAL,
     ) -> Track:
-        """Register an exact track, returned (with its blob) when its identifier or URI is loaded."""
+        """Register an exact track, returned (with its blob) when its identifier or URI is loaded.
+
+        A `length` of ``-1`` (what NodeLink reports for a file it has not measured) or ``2**63 - 1`` makes a track
+        of unknown length: seekable, it plays until it is stopped.
+        """
         ident = identifier if identifier is not None else _video_id(f"{source_name}:{title}:{author}")
         info = TrackInfo(
             identifier=ident,

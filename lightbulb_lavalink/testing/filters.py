@@ -78,6 +78,10 @@ class FilterSet:
                     exception="java.lang.ArrayIndexOutOfBoundsException",
                 )
 
+    def to_nodelink_json(self) -> dict[str, typing.Any]:
+        """The filters as NodeLink reports them (see `_nodelink_json`)."""
+        return _nodelink_json(self)
+
     def to_json(self, *, omit_defaults: bool) -> dict[str, typing.Any]:
         """Player JSON ``filters``: enabled filters in wire order; 4.0.x omits sub-fields at their default."""
         out: dict[str, typing.Any] = {}
@@ -99,6 +103,17 @@ class FilterSet:
                     if not (omit_defaults and value[field] == default)
                 }
         return out
+
+
+def _nodelink_json(filters: FilterSet) -> dict[str, typing.Any]:
+    """NodeLink's player ``filters`` (transcript 04): wrapped in ``{"filters": …}``, every field written, the
+    volume filter as ``{}`` and the equalizer as ``{"bands": […]}``."""
+    inner = filters.to_json(omit_defaults=False)
+    if "volume" in inner:
+        inner["volume"] = {}
+    if "equalizer" in inner:
+        inner["equalizer"] = {"bands": inner["equalizer"]}
+    return {"filters": inner}
 
 
 def parse_filters(raw: object) -> FilterSet:

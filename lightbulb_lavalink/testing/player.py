@@ -68,6 +68,10 @@ class FakePlayer:
         self._update_timer: Timer | None = None
         self._stuck_timer: Timer | None = None
         self._destroyed = False
+        self._played = False  # NodeLink wraps its filters once a track was played
+        self._nodelink = context.version.nodelink
+        if self._nodelink:
+            self._notify("PlayerCreatedEvent", player=self.to_json())
 
     # --- state -------------------------------------------------------------------------------------------
 
@@ -94,8 +98,9 @@ class FakePlayer:
         position = self._base_position
         if self._advancing:
             position += (self._ctx.clock.now() - self._base_time) * 1000.0 * self.filters.speed
-        if not self._track.info.is_stream:
-            position = min(position, float(self._limit))
+        limit = self._limit
+        if limit is not None:
+            position = min(position, float(limit))
         return max(0, int(position))
 
     @property
@@ -118,10 +123,13 @@ class FakePlayer:
         return self._track is not None and not self.paused and not self.stuck
 
     @property
-    def _limit(self) -> int:
+    def _limit(self) -> int | None:
+        """Where the track ends (its length or its end marker); ``None`` for a stream or an unknown length."""
         assert self._track is not None
-        length = self._track.info.length
-        return length if self.end_time is None else min(length, self.end_time)
+        length = self._track.info.known_length  # a stream or an unknown length never ends
+        if self.end_time is None:
+            return length
+        return self.end_time if length is None else min(length, self.end_time)
 
     def _at(self, position: int) -> Track:
         """The live track as Lavalink sends it: re-encoded as version 3 with `position` in its blob and info.
@@ -146,7 +154,11 @@ class FakePlayer:
         return {"op": "playerUpdate", "state": self.state_json(), "guildId": str(self.guild_id)}
 
     def to_json(self) -> dict[str, typing.Any]:
-        """The REST Player object: ``guildId, track, volume, paused, state, voice, filters``."""
+        """The REST Player object: ``guildId, track, volume, paused, state, voice, filters``.
+
+        NodeLink's (transcript 04): extra ``fading`` and ``loudnessNormalizer``, ``null`` voice strings without
+        voice, and the filters wrapped in ``{"filters": …}`` once a track was played.
+        """
         version = self._ctx.version
         position = self.position
         track = None if self._track is None else self._at(position)
@@ -157,6 +169,18 @@ class FakePlayer:
         }
         if version.channel_id:
             voice["channelId"] = self.voice.channel_id if self.voice else None
+        if self._nodelink:
+            return {
+                "guildId": str(self.guild_id),
+                "track": None if track is None else track_json(track, version),
+                "volume": self.volume,
+                "fading": {"enabled": False},
+                "loudnessNormalizer": False,
+                "paused": self.paused,
+                "filters": self.filters.to_nodelink_json() if self._played else {},
+                "state": self.state_json(position),
+                "voice": {key: value or None for key, value in voice.items()},
+            }
         return {
             "guildId": str(self.guild_id),
             "track": None if track is None else track_json(track, version),
@@ -166,6 +190,10 @@ class FakePlayer:
             "voice": voice,
             "filters": self.filters.to_json(omit_defaults=version.omit_filter_defaults),
         }
+
+    def _notify(self, event_type: str, **fields: typing.Any) -> None:
+        """One of NodeLink's own events (no track): ``PlayerCreatedEvent``, ``PauseEvent``, ``SeekEvent``…"""
+        self._session.send({"op": "event", "type": event_type, "guildId": str(self.guild_id), **fields})
 
     # --- time --------------------------------------------------------------------------------------------
 
@@ -181,9 +209,10 @@ class FakePlayer:
         if not self._advancing or self._track is None or self._track.info.is_stream:
             return
         speed = self.filters.speed
-        if speed <= 0:
+        limit = self._limit
+        if speed <= 0 or limit is None:
             return
-        remaining_ms = max(0.0, self._limit - self._base_position)
+        remaining_ms = max(0.0, limit - self._base_position)
         clock = self._ctx.clock
         self._end_timer = clock.call_at(self._base_time + remaining_ms / 1000.0 / speed, self._on_end_reached)
 
@@ -222,12 +251,10 @@ class FakePlayer:
     # --- operations (REST) -------------------------------------------------------------------------------
 
     def _event(self, event_type: str, track: Track, **extra: typing.Any) -> None:
-        payload: dict[str, typing.Any] = {
-            "op": "event",
-            "type": event_type,
-            "guildId": str(self.guild_id),
-            "track": track_json(track, self._ctx.version),
-        }
+        payload: dict[str, typing.Any] = {"op": "event", "type": event_type, "guildId": str(self.guild_id)}
+        if self._nodelink and event_type == "TrackStartEvent":
+            payload["playingQuality"] = None
+        payload["track"] = track_json(track, self._ctx.version)
         payload.update(extra)
         self._session.send(payload)
 
@@ -265,6 +292,9 @@ class FakePlayer:
         self.stuck = False
         self.end_time = end_time if end_time is not None and end_time > start else None
         self._update_playing_since()
+        if self._nodelink:  # NodeLink announces the filters before every track
+            self._played = True
+            self._notify("FiltersChangedEvent", filters=self.filters.to_nodelink_json())
         self._event("TrackStartEvent", self._at(start))
         self._session.send_player_update(self)
         self._start_updates()
@@ -285,12 +315,16 @@ class FakePlayer:
             return
         self._rebase()
         self.paused = paused
+        if self._nodelink:
+            self._notify("PauseEvent", paused=paused)
         self._update_playing_since()
         self._reschedule_end()
 
     def set_volume(self, volume: int) -> None:
         """Set the volume, clamped to 0..1000 like lavaplayer."""
         self.volume = min(1000, max(0, volume))
+        if self._nodelink:
+            self._notify("VolumeChangedEvent", volume=self.volume)
 
     def set_user_data(self, user_data: typing.Mapping[str, typing.Any]) -> None:
         """Replace the current track's user data (no-op when idle)."""
@@ -302,9 +336,12 @@ class FakePlayer:
         if self._track is None:
             return
         if not self._track.info.is_stream and (not self.paused or self._ctx.version.seek_while_paused):
-            self._base_position = float(min(max(0, position), self._limit))
+            limit = self._limit
+            self._base_position = float(max(0, position) if limit is None else min(max(0, position), limit))
             self._base_time = self._ctx.clock.now()
             self._reschedule_end()
+            if self._nodelink:
+                self._notify("SeekEvent", position=int(self._base_position), duration=0)
         self._session.send_player_update(self)
 
     def set_end_time(self, end_time: int) -> None:
@@ -321,6 +358,8 @@ class FakePlayer:
         self._rebase()
         self.filters = filters
         self._reschedule_end()
+        if self._nodelink:
+            self._notify("FiltersChangedEvent", filters=filters.to_nodelink_json())
         self._session.send_player_update(self)
 
     def connect_voice(self, voice: FakeVoice) -> None:
@@ -329,13 +368,19 @@ class FakePlayer:
             return
         self.voice = voice
         self.connected = True
+        if self._nodelink:
+            voice_json = {"sessionId": voice.session_id, "token": voice.token, "endpoint": voice.endpoint,
+                          "channelId": voice.channel_id}  # fmt: skip
+            self._notify("PlayerConnectedEvent", voice=voice_json)
         self._session.send_player_update(self)
 
     def destroy(self, *, emit: bool = True) -> None:
         """Stop the track (``TrackEndEvent`` ``stopped`` when `emit`) and cancel every timer."""
         if self._destroyed:
             return
-        if emit:
+        if emit and self._nodelink:  # NodeLink: PlayerDestroyedEvent, no TrackEndEvent (transcript 04)
+            self._notify("PlayerDestroyedEvent")
+        elif emit:
             self._end_track("stopped")
         for timer in (self._end_timer, self._update_timer, self._stuck_timer):
             if timer is not None:
@@ -365,6 +410,11 @@ class FakePlayer:
             before_audio = self.position == self._start_position
         exception = exception_json(message, severity, self._ctx.version, load_error=False)
         self._event("TrackExceptionEvent", self._at(self.position), exception=exception)
+        if self._nodelink:  # two ends: loadFailed, then stopped (transcript 05)
+            ended = self._at(self.position)
+            self._end_track("loadFailed")
+            self._event("TrackEndEvent", ended, reason="stopped")
+            return
         self._end_track("loadFailed" if before_audio else "finished")
 
     def finish(self) -> None:
@@ -383,7 +433,8 @@ class FakePlayer:
         def report() -> None:
             self._stuck_timer = None
             if self._track is not None and self.stuck:
-                self._event("TrackStuckEvent", self._at(self.position), thresholdMs=threshold)
+                extra = {"reason": "Track is not seekable"} if self._nodelink else {}
+                self._event("TrackStuckEvent", self._at(self.position), thresholdMs=threshold, **extra)
                 self._session.send_player_update(self)
 
         self._stuck_timer = self._ctx.clock.call_at(self._ctx.clock.now() + threshold / 1000.0, report)
@@ -423,5 +474,6 @@ def _start_position(info: TrackInfo, position: int | None) -> int:
     """Where a track starts: `position` if given, else the blob's; clamped as lavaplayer's seek is."""
     if info.is_stream:
         return 0
-    wanted = info.position if position is None else position
-    return min(max(0, wanted), info.length)
+    wanted = max(0, info.position if position is None else position)
+    length = info.known_length
+    return wanted if length is None else min(wanted, length)

@@ -27,7 +27,10 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.testing.server import FakeLavalink
     from lightbulb_lavalink.testing.session import FakeSession
 
-__all__ = ["add_routes", "api_version_header", "make_middleware"]
+__all__ = ["NODE_KEY", "add_routes", "api_version_header", "make_middleware"]
+
+NODE_KEY: web.AppKey[FakeLavalink] = web.AppKey("fake_lavalink")
+"""The emulator an app serves (for the response hooks)."""
 
 
 def _json(payload: object, status: int = 200) -> web.Response:
@@ -80,7 +83,7 @@ class _Routes:
     def session(self, request: web.Request) -> FakeSession:
         session = self.node.connected_session(request.match_info["session_id"])
         if session is None:
-            raise HttpError(404, "Session not found")
+            raise HttpError(404, self.node.context.version.session_not_found)
         return session
 
     def decode(self, encoded: str) -> Track:
@@ -133,6 +136,8 @@ class _Routes:
         guild_id = _guild_id(request)
         session = self.session(request)
         player = session.players.get(guild_id)
+        if player is None and self.node.context.version.nodelink:  # NodeLink creates it (transcript 09)
+            player = session.get_or_create_player(guild_id)
         if player is None:
             raise HttpError(404, "Player not found")
         return _json(player.to_json())
@@ -223,6 +228,8 @@ def make_middleware(node: FakeLavalink) -> Middleware:
             return error_response(request, http_exception.status, message, now_ms=now_ms)
         if request.path != "/v4/websocket":
             authorization = request.headers.get("Authorization")
+            if authorization != node.password and node.context.version.nodelink:  # 401 for both (transcript 09)
+                return web.Response(status=401, text="Unauthorized", content_type="text/plain")
             if authorization is None:
                 return web.Response(status=401)
             if authorization != node.password:
@@ -236,12 +243,20 @@ def make_middleware(node: FakeLavalink) -> Middleware:
 
 
 async def api_version_header(request: web.Request, response: web.StreamResponse) -> None:
-    """Every response carries ``Lavalink-Api-Version: 4`` (upgrade and error responses included)."""
+    """Every response carries ``Lavalink-Api-Version: 4`` (upgrade and error responses included); NodeLink's say
+    ``Nodelink-Api-Version: 4`` and ``IamNodelink: true``, except the 101."""
+    node = request.app.get(NODE_KEY)
+    if node is not None and node.context.version.nodelink:
+        if response.status != 101:
+            response.headers["Nodelink-Api-Version"] = "4"
+            response.headers["IamNodelink"] = "true"
+        return
     response.headers["Lavalink-Api-Version"] = "4"
 
 
 def add_routes(app: web.Application, node: FakeLavalink) -> None:
     """Register every REST route of `node` on `app` (the websocket route is added by the server)."""
+    app[NODE_KEY] = node
     routes = _Routes(node)
     app.router.add_get("/version", routes.version)
     app.router.add_get("/", routes.legacy)

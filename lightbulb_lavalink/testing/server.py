@@ -32,12 +32,17 @@ __all__ = ["FakeLavalink"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.testing.server")
 _ID_CHARS = string.ascii_lowercase + string.digits
+_NODELINK_ID_CHARS = string.ascii_letters  # NodeLink's session ids: 16 mixed-case letters
+_DEFAULT_VERSIONS = {"lavalink": "4.2.2", "nodelink": "3.7.0"}
 
 
 class FakeLavalink:
     """A Lavalink v4 node on 127.0.0.1 (random port by default), faithful to the protocol, resuming included.
 
-    ``async with FakeLavalink(password="pw", time_scale=1000) as node:`` then connect to `node.url`.
+    ``async with FakeLavalink(password="pw", time_scale=1000) as node:`` then connect to `node.url`. `version`
+    picks the Lavalink 4.x release whose differences it reproduces (default ``4.2.2``); ``flavour="nodelink"``
+    answers as NodeLink does instead (default version ``3.7.0``), with the differences recorded in
+    ``shared/transcripts/nodelink-3.7.0`` that a client can notice.
     Controls: `add_track`, `drop_connections`, `restart`, `faults` (failing REST requests), per-player
     `fail`/`stick`/`close_voice`; state: `sessions`, `players_of`. Times are emulated: `time_scale` (or a
     `ManualClock` as `clock`) decides how fast tracks advance and timers fire; intervals are in emulated seconds.
@@ -49,7 +54,8 @@ class FakeLavalink:
         password: str = "youshallnotpass",
         host: str = "127.0.0.1",
         port: int = 0,
-        version: str = "4.2.2",
+        version: str | None = None,
+        flavour: str = "lavalink",
         player_update_interval: float = 5.0,
         stats_interval: float = 60.0,
         track_stuck_threshold_ms: int = 10_000,
@@ -89,7 +95,9 @@ class FakeLavalink:
         """The emulated route planner, ``None`` when disabled (status 204, free endpoints 500)."""
         self.faults = Faults(now_ms=lambda: self.context.clock.time_ms(), drop_connections=self.drop_connections)
         """REST fault injection: ``node.faults.add("PATCH", "/v4/sessions/*/players/*", status=502)``."""
-        self._version = EmulatedVersion.parse(version)
+        self._version = EmulatedVersion.parse(
+            version if version is not None else _DEFAULT_VERSIONS.get(flavour, "4.2.2"), flavour
+        )
         self._port = port
         self._time_scale = time_scale
         self._clock = clock
@@ -205,8 +213,10 @@ class FakeLavalink:
         for session in sessions:
             session.shutdown()
         connections = list(self._connections)
-        if self._version.close_1001_on_shutdown:
-            await asyncio.gather(*(connection.close(1001) for connection in connections))
+        close = self._version.shutdown_close
+        if close is not None:
+            code, reason = close
+            await asyncio.gather(*(connection.close(code, reason) for connection in connections))
         else:
             for connection in connections:
                 connection.abort()
@@ -236,8 +246,13 @@ class FakeLavalink:
 
     @property
     def version(self) -> str:
-        """The emulated Lavalink version (``"4.2.2"``)."""
+        """The emulated server version (``"4.2.2"``; NodeLink's own, ``"3.7.0"``)."""
         return self._version.semver
+
+    @property
+    def flavour(self) -> str:
+        """The server emulated: ``"lavalink"`` or ``"nodelink"``."""
+        return self._version.flavour
 
     @property
     def port(self) -> int:
@@ -270,9 +285,14 @@ class FakeLavalink:
         return dict(session.players) if session is not None else {}
 
     def connected_session(self, session_id: str) -> FakeSession | None:
-        """The session with that id if its websocket is connected (what session-scoped REST requires)."""
+        """The session with that id if its websocket is connected (what session-scoped REST requires; NodeLink
+        also answers for a session waiting for its resume, and acts on it)."""
         session = self._sessions.get(session_id)
-        if session is None or session.paused or session.destroyed or session.connection is None:
+        if session is None or session.destroyed:
+            return None
+        if session.paused and self._version.nodelink:
+            return session
+        if session.paused or session.connection is None:
             return None
         return session
 
@@ -300,8 +320,9 @@ class FakeLavalink:
     # --- sessions ----------------------------------------------------------------------------------------
 
     def _new_session_id(self) -> str:
+        chars = _NODELINK_ID_CHARS if self._version.nodelink else _ID_CHARS
         while True:
-            candidate = "".join(self._rng.choice(_ID_CHARS) for _ in range(16))
+            candidate = "".join(self._rng.choice(chars) for _ in range(16))
             if candidate not in self._sessions:
                 return candidate
 
@@ -317,17 +338,21 @@ class FakeLavalink:
     # --- HTTP plumbing -----------------------------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        nodelink = self._version.nodelink  # NodeLink says why in a text body; Lavalink's bodies are empty
         if request.headers.get("Authorization") != self.password:
-            return web.Response(status=401)
+            return web.Response(status=401, text="Invalid password provided." if nodelink else None)
         user_id = request.headers.get("User-Id", "")
         user = parse_long(user_id)
         numeric = user is not None
-        if not user_id or user == 0:
-            return web.Response(status=400)
+        if not user_id or user == 0 or (nodelink and not numeric):  # NodeLink refuses it at the handshake
+            text = ("Invalid User-Id header." if user_id else "User-Id header is missing.") if nodelink else None
+            return web.Response(status=400, text=text)
         ws = web.WebSocketResponse(timeout=5.0, autoping=True)
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text='Can "Upgrade" only to "WebSocket".')
         client_name = request.headers.get("Client-Name")
+        if client_name is None and self._version.nodelink:
+            return web.Response(status=400, text="Invalid or missing Client-Name header.")
         if client_name is None:  # documented as required, never enforced: Lavalink only warns
             _LOGGER.warning("websocket from user %s without a Client-Name header", user_id)
         else:
@@ -335,7 +360,8 @@ class FakeLavalink:
         requested = request.headers.get("Session-Id") or ""
         paused = self._sessions.get(requested) if requested else None
         resumed = paused is not None and paused.take_for_resume()
-        ws.headers["Session-Resumed"] = "true" if resumed else "false"
+        if not self._version.nodelink:  # NodeLink sends no Session-Resumed header
+            ws.headers["Session-Resumed"] = "true" if resumed else "false"
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)

@@ -78,12 +78,12 @@ class Connection:
         if transport is not None:
             transport.abort()
 
-    async def close(self, code: int) -> None:
-        """Send what is queued, then close the websocket with `code`."""
+    async def close(self, code: int, reason: str = "") -> None:
+        """Send what is queued, then close the websocket with `code` (and `reason`)."""
         await self.flush()
         self._closing = True
         with contextlib.suppress(ConnectionError, RuntimeError, asyncio.TimeoutError):
-            await self.ws.close(code=code)
+            await self.ws.close(code=code, message=reason.encode())
 
     async def stop_writer(self) -> None:
         """Cancel and await the writer task."""
@@ -134,31 +134,37 @@ class FakeSession:
     # --- sending -----------------------------------------------------------------------------------------
 
     def send(self, payload: dict[str, typing.Any]) -> None:
-        """Send an op now, queue it while paused, or drop it once the session is destroyed."""
+        """Send an op now, queue it while paused (NodeLink: lose it), or drop it once the session is destroyed."""
         if self.destroyed:
             return
         text = dumps(payload)
         if self.paused:
-            self._queue.append(text)
+            if not self._ctx.version.nodelink:
+                self._queue.append(text)
         elif self.connection is not None:
             self.connection.send(text)
 
     def send_player_update(self, player: FakePlayer) -> None:
-        """Send a ``playerUpdate`` op; dropped, not queued, while paused (protocol §3.4)."""
+        """Send a ``playerUpdate`` op; dropped, not queued, while paused (protocol §3.4). NodeLink sends none for a
+        paused player."""
         if self.paused or self.destroyed or self.connection is None:
+            return
+        if player.paused and self._ctx.version.nodelink:
             return
         self.connection.send(dumps(player.update_json()))
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def open(self, connection: Connection) -> None:
-        """Attach the first socket: ``ready{resumed:false}``, then a ``stats`` op now and every interval."""
+        """Attach the first socket: ``ready{resumed:false}``, then a ``stats`` op now and every interval (NodeLink:
+        none on connect, the first one an interval later)."""
         self.connection = connection
         self.send({"op": "ready", "resumed": False, "sessionId": self.id})
-        self._stats_tick(self.created_at)
+        self._stats_tick(self.created_at, send=not self._ctx.version.nodelink)
 
-    def _stats_tick(self, deadline: float) -> None:
-        self.send(self._stats(self))
+    def _stats_tick(self, deadline: float, *, send: bool = True) -> None:
+        if send:
+            self.send(self._stats(self))
         next_deadline = deadline + self._ctx.stats_interval
 
         def fire() -> None:

@@ -33,6 +33,8 @@ def stats_json(
     """
     sessions = list(connected)
     out: dict[str, typing.Any] = {}
+    if version.nodelink:
+        return _nodelink_stats(sessions, session=session, uptime_ms=uptime_ms, clock=clock)
     if session is not None:
         out["op"] = "stats"
         out["frameStats"] = frame_stats_json(session, clock)
@@ -48,6 +50,29 @@ def stats_json(
         "systemLoad": 0.05597997834786306 if warm else 0.0,
         "lavalinkLoad": 3.497090420769919e-05 if warm else 0.0,
     }
+    return out
+
+
+def _nodelink_stats(
+    sessions: list[FakeSession], *, session: FakeSession | None, uptime_ms: int, clock: Clock
+) -> dict[str, typing.Any]:
+    """NodeLink's stats (transcripts 01, 02): ``cpu.nodelinkLoad``, ``frameStats`` last with an extra ``expected``
+    (an object whenever players exist); ``GET /v4/stats`` has ``frameStats: null`` and ``detailedStats``."""
+    players = [p for s in sessions for p in s.players.values()]
+    out: dict[str, typing.Any] = {"op": "stats"} if session is not None else {}
+    out["players"] = len(players)
+    out["playingPlayers"] = sum(1 for p in players if p.playing)
+    out["uptime"] = uptime_ms
+    out["memory"] = dict(_MEMORY)
+    out["cpu"] = {"cores": os.cpu_count() or 1, "systemLoad": 0, "nodelinkLoad": 0.02}
+    if session is None:
+        out["frameStats"] = None
+        out["detailedStats"] = {"api": {"requests": {}, "errors": {}}, "sources": {}, "playback": {"events": {}}}
+    elif session.players:
+        sent = sum(0 if p.stuck else _FRAMES_PER_MINUTE for p in session.players.values())
+        out["frameStats"] = {"sent": sent, "nulled": 0, "deficit": 0, "expected": sent}
+    else:
+        out["frameStats"] = None
     return out
 
 
@@ -70,10 +95,39 @@ def frame_stats_json(session: FakeSession, clock: Clock) -> dict[str, int] | Non
     return {"sent": sent, "nulled": nulled, "deficit": _FRAMES_PER_MINUTE - (sent + nulled)}
 
 
+_NODELINK_FILTERS = (
+    "tremolo", "vibrato", "lowpass", "highpass", "rotation", "karaoke", "distortion", "channelMix", "equalizer",
+    "chorus", "compressor", "echo", "phaser", "timescale",
+)  # fmt: skip
+
+
 def info_json(
     version: EmulatedVersion, sources: typing.Iterable[str], disabled_filters: typing.Container[str]
 ) -> dict[str, typing.Any]:
-    """The ``/v4/info`` body (``preRelease`` ``""`` for releases, no ``build`` key, no plugins)."""
+    """The ``/v4/info`` body (``preRelease`` ``""`` for releases, no ``build`` key, no plugins).
+
+    NodeLink's (transcript 02): its own version with array ``prerelease``/``build``, ``buildTime`` -1, git
+    "unknown", no ``jvm``/``lavaplayer``, extra ``node``, ``voice``, ``isNodelink``, its own filter names.
+    """
+    if version.nodelink:
+        return {
+            "version": {
+                "semver": version.semver,
+                "major": version.major,
+                "minor": version.minor,
+                "patch": version.patch,
+                "prerelease": [version.pre_release] if version.pre_release else [],
+                "build": [],
+            },
+            "buildTime": -1,
+            "git": {"branch": "unknown", "commit": "unknown", "commitTime": -1},
+            "node": "v24.22.3",
+            "voice": {"name": "@performanc/voice", "version": "github:PerformanC/voice"},
+            "isNodelink": True,
+            "sourceManagers": list(sources),
+            "filters": [name for name in _NODELINK_FILTERS if name not in disabled_filters],
+            "plugins": [],
+        }
     return {
         "version": {
             "semver": version.semver,

@@ -272,7 +272,10 @@ def final(sim: Simulation) -> None:
             for where, found in (
                 ("the client has a player", client_view(sim, g) is not None),
                 ("the node has a player", bool(node_players(sim, g))),
-                ("the store has a snapshot (the next boot brings it back)", sim.guild_id(g) in saved),
+                (
+                    "the store has a snapshot (the next boot brings it back)",
+                    sim.guild_id(g) in saved and not saved[sim.guild_id(g)].left,  # a tombstone brings nothing back
+                ),
             )
             if found
         ]

@@ -180,6 +180,13 @@ class Simulation:
         Ends sent on this resume's websocket (the replay) are still to be dispatched."""
         for unsaved in [u for u in self.unsaved_ends if u.session == session_id]:
             self.unsaved_ends.remove(unsaved)  # a later process syncs its session: the node tells what moved on
+            guild = self.model.guilds[unsaved.guild]
+            same = guild.current is not None and guild.current == unsaved.before.current
+            if unsaved.after is not None and guild == unsaved.after and same:
+                # A looped queue came round to the very track that ended: the node plays the same track, so no
+                # process can tell that a turn passed. The model forgets that turn (its history entry).
+                self.model.guilds[unsaved.guild] = copy.deepcopy(unsaved.before)
+                self.log(f"  guild {unsaved.guild}: a loop onto the same track is invisible after a crash")
         session = self.world.lavalink.sessions.get(session_id)
         current = session.connection if session is not None else None
         players = self.world.lavalink.players_of(session_id) if session is not None else {}
