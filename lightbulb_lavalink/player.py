@@ -25,7 +25,7 @@ from lightbulb_lavalink.protocol.messages import (
     TrackStuckMessage,
 )
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
-from lightbulb_lavalink.queue import GuildQueue, QueueCheckpoint, restore_track
+from lightbulb_lavalink.queue import GuildQueue, QueueMove, restore_track
 from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
 from lightbulb_lavalink.verdicts import refuses
 
@@ -128,13 +128,22 @@ class PlayerHooks(typing.Protocol):
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
+class _InFlight:
+    """A command whose request is on its way: its queue change (`move`) waits for the node to take it, and until
+    then snapshots report what played `before` it (with the live queue), never a state half-way between."""
+
+    move: QueueMove
+    target: Track | None  # what the command starts (`None`: it stops)
+    before: GuildSnapshot
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class _Unconfirmed:
-    """A command whose answer was unreadable: it raised and its queue change was undone, but the node may have
-    applied it. If `track` then starts, the change stands after all (unless the queue changed meanwhile)."""
+    """A command whose answer was unreadable: it raised and its queue change was not made, but the node may have
+    applied it. If `track` then starts, the change stands after all."""
 
     track: Track
-    queue: QueueCheckpoint  # the queue as the command left it
-    version: int  # the queue's version once rolled back
+    move: QueueMove
 
 
 class Player:
@@ -150,6 +159,7 @@ class Player:
         "_end_time",
         "_frozen",
         "_hooks",
+        "_in_flight",
         "_last_ended",
         "_last_position_save",
         "_lock",
@@ -230,6 +240,7 @@ class Player:
         self._saved: GuildSnapshot | None = None  # what the store holds meanwhile, the truth until it is done
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
         self._unconfirmed: _Unconfirmed | None = None
+        self._in_flight: _InFlight | None = None
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
         self._advanced_past: Track | None = None  # the track the queue last moved on from, until another starts
@@ -323,7 +334,7 @@ class Player:
             if track is not None and not replace and current is not None:
                 self.queue.add(track)
                 return current
-            checkpoint = self.queue.checkpoint()
+            move = QueueMove()
             if track is None:
                 if current is not None and not replace:
                     return current
@@ -333,16 +344,13 @@ class Player:
                     if not start and end is None:
                         start, end = self._pending_at, self._end_time
                 else:
-                    track = self.queue.advance(None)
+                    move = self.queue.plan_next()
+                    track = move.started
                     if track is None:
                         return None
             elif pending is not None:
-                self.queue.insert(0, pending)  # it never got to play: it plays next, it is not dropped
-            try:
-                await self._switch_to(track, start=start, end=end, paused=paused)
-            except BaseException as exc:
-                self._roll_back(checkpoint, track, exc)
-                raise
+                move = QueueMove(front=pending)  # it never got to play: it plays next, it is not dropped
+            await self._command(move, track, start=start, end=end, paused=paused)
             return track
 
     async def pause(self) -> None:
@@ -397,17 +405,10 @@ class Player:
         """
         await self._prepare()
         async with self._lock:
-            checkpoint = self.queue.checkpoint()
             # A pending track is skipped like a playing one: to the history, never silently dropped.
-            nxt = self.queue.skip(self.track if self.track is not None else self._pending)
-            try:
-                if nxt is None:
-                    await self._stop()
-                else:
-                    await self._switch_to(nxt)
-            except BaseException as exc:
-                self._roll_back(checkpoint, nxt, exc)
-                raise
+            move = self.queue.plan_skip(self.track if self.track is not None else self._pending)
+            nxt = move.started
+            await self._command(move, nxt)
         if nxt is None:
             self._client.dispatch(events.QueueEndEvent(app=self._client.app, client=self._client, player=self))
         return nxt
@@ -418,16 +419,42 @@ class Player:
         async with self._lock:
             await self._stop()
 
-    def _roll_back(self, checkpoint: QueueCheckpoint, started: Track | None, error: BaseException) -> None:
-        """A command failed: put the queue back as it was at `checkpoint`.
+    async def _command(
+        self,
+        move: QueueMove,
+        target: Track | None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        paused: bool | None = None,
+    ) -> None:
+        """Start `target` (`None`: stop) and make the command's queue change once the node took it: at its answer,
+        or at the first event that says so if that comes first. A failed command changes nothing; a user's edits
+        meanwhile stand either way.
 
-        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `started` starts after all,
-        its TrackStartEvent restores the command's own queue change (see `_Unconfirmed`).
+        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `target` starts after all,
+        its TrackStartEvent makes the change (see `_Unconfirmed`).
         """
-        done = self.queue.checkpoint()
-        self.queue.rollback(checkpoint)
-        if started is not None and isinstance(error, ProtocolError):
-            self._unconfirmed = _Unconfirmed(track=started, queue=done, version=self.queue.version)
+        flight = _InFlight(move=move, target=target, before=self.snapshot())
+        self._in_flight = flight
+        try:
+            if target is None:
+                await self._stop()
+            else:
+                await self._switch_to(target, start=start, end=end, paused=paused)
+        except BaseException as exc:
+            if self._in_flight is flight:
+                self._in_flight = None
+                if target is not None and isinstance(exc, ProtocolError):
+                    self._unconfirmed = _Unconfirmed(track=target, move=move)
+            raise
+        self._take_effect(flight)
+
+    def _take_effect(self, flight: _InFlight) -> None:
+        """The node took the command in flight: its queue change stands (once)."""
+        if self._in_flight is flight:
+            self._in_flight = None
+            self.queue.apply(flight.move)
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.
@@ -449,6 +476,9 @@ class Player:
         """
         if self._saved is not None:
             return attrs.evolve(self._saved, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
+        if self._in_flight is not None:
+            before = self._in_flight.before
+            return attrs.evolve(before, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
         pending = self.track is None and self._pending is not None
         track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
@@ -830,14 +860,13 @@ class Player:
             started = self._own(message.track)
             if started is self._pending:
                 self._pending = None  # it started after all (the answer to its request was lost or unreadable)
+            flight = self._in_flight
+            if flight is not None and flight.target is not None and same_track(flight.target, message.track):
+                self._take_effect(flight)  # the node took the command before its answer came back
             unconfirmed, self._unconfirmed = self._unconfirmed, None
-            if (
-                unconfirmed is not None
-                and same_track(unconfirmed.track, message.track)
-                and self.queue.version == unconfirmed.version
-            ):
+            if unconfirmed is not None and same_track(unconfirmed.track, message.track):
                 # The command that raised on an unreadable answer did take effect: so does its queue change.
-                self.queue.rollback(unconfirmed.queue)
+                self.queue.apply(unconfirmed.move)
                 started = unconfirmed.track
             self.track = started
             self._advanced_past = None
@@ -867,6 +896,9 @@ class Player:
         superseded = self._superseded is not None and same_track(self._superseded, ended)
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
+            flight = self._in_flight
+            if flight is not None and message.reason in (TrackEndReason.REPLACED, TrackEndReason.STOPPED):
+                self._take_effect(flight)  # the node replaced or stopped it: the command's answer is on its way
         finished = ended
         stale = False
         if (

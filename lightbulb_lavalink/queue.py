@@ -19,7 +19,7 @@ from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint", "restore_track"]
+__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint", "QueueMove", "restore_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.queue")
 
@@ -58,6 +58,23 @@ class QueueCheckpoint:
     """The upcoming tracks."""
     history: tuple[Track, ...] | None
     """The history, `None` when empty."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class QueueMove:
+    """What a command does to the queue once the node took it (see `GuildQueue.plan_skip` and `GuildQueue.apply`).
+
+    Tracks are found by identity when it is applied, so changes a user made meanwhile stand.
+    """
+
+    finished: Track | None = None
+    """Goes to the history (and, with a `QUEUE` loop, to the end of the queue)."""
+    jumped: tuple[Track, ...] = ()
+    """Skipped over: taken out (and, with a `QUEUE` loop, put at the end)."""
+    started: Track | None = None
+    """Taken out of the queue: it plays now (`None`: nothing plays, or it was not queued)."""
+    front: Track | None = None
+    """Put at the front of the queue first (a track a command displaced before it could play)."""
 
 
 class GuildQueue:
@@ -301,6 +318,60 @@ class GuildQueue:
                 self._tracks.append(nxt)
             nxt = self._tracks.pop(0) if self._tracks else None
         return nxt
+
+    def plan_skip(self, current: Track | None, count: int = 1) -> QueueMove:
+        """What `skip` would do, without doing it: `started` is what plays next (`None`: the queue ends).
+
+        Raises `ValueError` for a `count` below 1 and `IndexError` when fewer tracks are queued.
+        """
+        if _check_int(count, "count") < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        if current is not None:
+            _check_track(current, "current")
+        looped = self._loop is LoopMode.QUEUE
+        tracks = list(self._tracks)
+        if current is not None and looped:
+            tracks.append(current)
+        if count - 1 > len(tracks):
+            raise IndexError(f"cannot skip {count} track(s): only {len(tracks)} queued after the current one")
+        nxt = tracks.pop(0) if tracks else None
+        jumped: list[Track] = []
+        for _ in range(count - 1):
+            if nxt is None:
+                break
+            jumped.append(nxt)
+            if looped:
+                tracks.append(nxt)
+            nxt = tracks.pop(0) if tracks else None
+        return QueueMove(finished=current, jumped=tuple(jumped), started=nxt)
+
+    def plan_next(self, *, front: Track | None = None) -> QueueMove:
+        """What taking the next track off the front would do (after putting `front` there), without doing it."""
+        started = front if front is not None else self._tracks[0] if self._tracks else None
+        return QueueMove(front=front, started=started)
+
+    def apply(self, move: QueueMove) -> None:
+        """Make the change `move` describes; a track no longer queued (a user removed it meanwhile) is passed over."""
+        looped = self._loop is LoopMode.QUEUE
+        if move.front is not None:
+            self._tracks.insert(0, move.front)
+        if move.finished is not None:
+            self._remember(move.finished)
+            if looped:
+                self._tracks.append(move.finished)
+        for jumped in move.jumped:
+            if self._take(jumped) and looped:
+                self._tracks.append(jumped)
+        if move.started is not None:
+            self._take(move.started)
+        self._changed()
+
+    def _take(self, track: Track) -> bool:
+        for position, queued in enumerate(self._tracks):
+            if queued is track:
+                del self._tracks[position]
+                return True
+        return False
 
     def move_on(self, finished: Track, index: int | None) -> Track | None:
         """`finished` ended and the track at `index` started (what another process did and had no time to save):

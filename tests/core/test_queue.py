@@ -626,3 +626,54 @@ QueueMachine.TestCase.settings = hypothesis.settings(
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
 TestQueueMachine = QueueMachine.TestCase
+
+
+# -- a command's change, planned then applied (the player makes it once the node took the command) ------------------
+
+TRACKS = [make_track(i) for i in range(8)]
+
+
+@hypothesis.given(
+    queued=st.integers(0, 6),
+    history=st.integers(0, 3),
+    loop=st.sampled_from(list(LoopMode)),
+    count=st.integers(1, 4),
+    playing=st.booleans(),
+)
+def test_plan_skip_then_apply_is_skip(queued: int, history: int, loop: LoopMode, count: int, playing: bool) -> None:
+    def build() -> GuildQueue:
+        return GuildQueue(TRACKS[1 : 1 + queued], history=TRACKS[7 - history : 7], loop=loop)
+
+    current = TRACKS[0] if playing else None
+    direct, planned = build(), build()
+    try:
+        expected = direct.skip(current, count)
+    except IndexError:
+        with pytest.raises(IndexError):
+            planned.plan_skip(current, count)
+        return
+    move = planned.plan_skip(current, count)
+    assert titles(planned) == titles(build()), "planning changed the queue"
+    planned.apply(move)
+    assert move.started is expected
+    assert titles(planned) == titles(direct)
+    assert [t.info.title for t in planned.history] == [t.info.title for t in direct.history]
+
+
+def test_a_move_applied_late_keeps_what_the_user_did_meanwhile() -> None:
+    queue = GuildQueue([B, C], loop=LoopMode.QUEUE)
+    move = queue.plan_skip(A)  # A plays, B is next
+    queue.add(D)  # while the command is in flight
+    queue.remove_track(C)
+    queue.apply(move)
+    assert move.started is B
+    assert titles(queue) == ["song 3", "song 0"]  # D kept, C removed, A at the end of the loop
+    assert [t.info.title for t in queue.history] == ["song 0"]
+
+
+def test_a_move_whose_track_the_user_removed_meanwhile_takes_nothing_else() -> None:
+    queue = GuildQueue([B, C])
+    move = queue.plan_next()
+    queue.remove_track(B)
+    queue.apply(move)
+    assert titles(queue) == ["song 2"]

@@ -102,6 +102,19 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     # Loop queue with one entry: it ends and starts again, a crash before the save: the history loses it (the
     # node plays the same entry, so nothing shows that an advance happened).
     ("loop-queue-one-entry-crash-before-save", [Clear(0), SetLoop(0, "queue"), CrashAfterEnd(0)]),
+    # -- found on 936b9ad with other seeds ----------------------------------------------------------------------
+    # A skip in a looped queue while its request is slow: the queue moved at once, so the player (and any snapshot
+    # written meanwhile) held e1 twice and e2 nowhere. A command's queue change now waits for the node.
+    ("loop-queue-skip-in-flight", [HoldNext(Hold.START_REQUEST), SetLoop(0, "queue"), Skip(0)]),
+    (
+        "loop-queue-skip-in-flight-crash",
+        [HoldNext(Hold.START_REQUEST), SetLoop(0, "queue"), Skip(0), RestartBot(crash=True)],
+    ),
+    (
+        "loop-queue-skip-answer-late-crash",
+        [HoldNext(Hold.START_ANSWER), SetLoop(0, "queue"), Skip(0), RestartBot(crash=True)],
+    ),
+    ("play-now-in-flight-add-crash", [HoldNext(Hold.START_REQUEST), PlayNow(0), Add(0), RestartBot(crash=True)]),
 ]
 
 
