@@ -528,6 +528,7 @@ class Player:
         self._starting = self._sent = track
         if isinstance(update.filters, Filters):
             self.filters = update.filters  # what the node reports of them unreadably is these
+        events_before = self._track_events
         try:
             await self._update(update)
         finally:
@@ -535,10 +536,25 @@ class Player:
         if generation != self._restore_generation:
             # A newer claim (a later ready) took the guild while this request was in flight: it restores it again.
             return
+        # The restored track ended before the answer came (a recovery decides what plays, not that end): it is
+        # pending still, and starts again from where the snapshot had it.
+        again = (
+            track is not None
+            and self.track is None
+            and (
+                self._pending is track
+                or (self._track_events != events_before and same_track(self._last_ended, track))
+            )
+        )
         self._pending = None
+        if again and track is not None:
+            self._pending, self._pending_at = track, snap.position
         self._end_time = snap.end_time if track is not None else None
         self.end_restore()
         self._hooks.save(self)
+        if again and track is not None:
+            _LOGGER.info("guild %s: %s ended while being restored; starting it again", self.guild_id, _title(track))
+            self._hooks.spawn(self._start_when_free(track), name=f"lavalink-next-{self.guild_id}")
 
     def restore_idle(self, snap: GuildSnapshot) -> None:
         """Bring back a guild that was not in voice: its queue is already there; a track it had waits (pending)."""
@@ -569,8 +585,12 @@ class Player:
                 # The same track: keep the blob the user queued, with its user data. (A looped queue that came round
                 # to this very track while the bot was away cannot be told from it: the history misses that turn.)
                 playing = kept
-            elif kept is not None and not was_pending and saved is not None:
-                playing = self._moved_on_unseen(saved, kept, playing) or playing
+            elif kept is not None and saved is not None:
+                moved = self._moved_on_unseen(saved, kept, playing)
+                if moved is not None:
+                    playing = moved
+                    if self._pending is kept:
+                        self._pending = None  # the saved pending track did play (or was skipped) unseen
         elif kept is not None and not was_pending and saved is not None and not saved.paused:
             stalled = self._pending is None
         self.end_restore()
@@ -643,6 +663,9 @@ class Player:
         self._advanced_past = track
         nxt = self.queue.advance(track)
         if nxt is not None:
+            if nxt is not track:
+                # The old process may have started it, and it may have ended since (its events still to come).
+                self._sent = nxt
             self._set_pending(nxt, 0, None)
             return
         self._save(position=True)
@@ -664,6 +687,28 @@ class Player:
             self._hooks.forget(old.name, self.guild_id)
             self._hooks.save(self)
         client.dispatch(events.PlayerMovedEvent(app=client.app, client=client, player=self, previous_node=old))
+
+    async def overrule(self) -> None:
+        """A request of this guild's previous (left) player reached the node after this one took over: put back
+        what this player plays (stop, when nothing)."""
+        async with self._lock:
+            if self._destroyed or not self.node.connected or self._pending is not None:
+                return
+            try:
+                if self.track is None:
+                    await self._stop()
+                else:
+                    track = self.track
+                    await self._update(
+                        PlayerUpdate(
+                            track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
+                            position=self.position,
+                            end_time=self._end_time if self._end_time is not None else UNSET,
+                            paused=self.paused,
+                        )
+                    )
+            except LavalinkError as exc:
+                _LOGGER.warning("guild %s: could not undo a late request of its left player: %s", self.guild_id, exc)
 
     async def send_voice(self, info: VoiceConnectionInfo) -> None:
         """Hand Lavalink the guild's Discord voice connection (a join, a move, a region change, a rejoin)."""
@@ -750,13 +795,23 @@ class Player:
         info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
         if self._destroyed:
             # The bot left while this request was in flight: it may have created the player again.
-            await self.node.discard_player(self.guild_id)
+            successor = self._client.get_player(self.guild_id)
+            if successor is None or successor is self or successor.node is not self.node:
+                await self.node.discard_player(self.guild_id)
+            elif isinstance(update.track, TrackUpdate):
+                # The guild was joined again meanwhile: the node's player is the new one's, and this late start
+                # landed on it. The new player puts back what it plays.
+                self._hooks.spawn(successor.overrule(), name=f"lavalink-overrule-{self.guild_id}")
             return
         # The answer travels apart from the websocket. If track events arrived meanwhile, the answer's track is
         # stale unless this update started that track itself (and it has not been seen ending since).
         fresh = generation == self._track_events
         if not fresh and info.track is not None and isinstance(update.track, TrackUpdate):
             fresh = not (self._last_ended is not None and same_track(self._last_ended, info.track))
+        if fresh and info.track is None and self.track is not None and update.track is UNSET:
+            # Our track ended on the node and its end event is on its way (it advances the queue): until it comes,
+            # or a sync infers it, the track stays ours (dropping it here would skip the advance for good).
+            fresh = False
         self._apply_info(info, track=fresh)
 
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
@@ -900,7 +955,7 @@ class Player:
             if flight is not None and message.reason in (TrackEndReason.REPLACED, TrackEndReason.STOPPED):
                 self._take_effect(flight)  # the node replaced or stopped it: the command's answer is on its way
         finished = ended
-        stale = False
+        stale = unannounced = False
         if (
             self.track is not None
             and self._unstarted is self.track
@@ -912,11 +967,15 @@ class Player:
             still_current, stale = False, True
         elif self.track is not None and same_track(self.track, ended):
             finished, self.track = self.track, None  # the object we sent: the blob the user queued
+            # Before our start announced itself: our play failing to load (NodeLink sends no start then), or the
+            # end of an earlier play of it that comes late (see `_advance_from`).
+            unannounced = self._unstarted is finished
             self._unstarted = None
             still_current = True
         elif (
             self._pending is not None
             and self._sent is self._pending
+            and self._phase is None  # a restore's own track ending meanwhile: the restore starts it again
             and message.reason.may_start_next
             and same_track(self._pending, ended)
         ):
@@ -948,16 +1007,22 @@ class Player:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, _title(ended))
             return
-        await self._advance_from(finished)
+        await self._advance_from(finished, unannounced=unannounced)
 
-    async def _advance_from(self, finished: Track) -> None:
+    async def _advance_from(self, finished: Track, *, unannounced: bool = False) -> None:
         """`finished` ended on its own: the queue moves on at once (what a listener of the end saw), and the next
         track is pending until it starts. The start waits for a command in flight; a command that acted on the
-        pending track meanwhile (skip, play) settled it."""
+        pending track meanwhile (skip, play) settled it.
+
+        `unannounced`: the end came before the start we sent for `finished` announced itself. If it was the late
+        end of an earlier play, ours is still to begin: when the queue is over, it is stopped (a next track
+        replaces it anyway)."""
         self._advanced_past = finished
         nxt = self.queue.advance(finished)
         if nxt is None:
             await self._play_next(None)
+            if unannounced:
+                self._hooks.spawn(self._silence(finished), name=f"lavalink-silence-{self.guild_id}")
             return
         self._set_pending(nxt, 0, None)
         if self._lock.locked():
@@ -965,6 +1030,17 @@ class Player:
             self._hooks.spawn(self._start_when_free(nxt), name=f"lavalink-next-{self.guild_id}")
             return
         await self._start_when_free(nxt)
+
+    async def _silence(self, finished: Track) -> None:
+        """The queue ended with `finished`, whose start we sent had not announced itself: if that start plays after
+        all (or may still), stop it (see `_advance_from`); a command that started something since wins."""
+        async with self._lock:
+            late = self.track is None or (same_track(self.track, finished) and self._sent is finished)
+            if late and self._pending is None and not self._destroyed and self.node.connected:
+                try:
+                    await self._stop()
+                except LavalinkError as exc:
+                    _LOGGER.debug("guild %s: could not stop a late start: %s", self.guild_id, exc)
 
     async def _start_when_free(self, nxt: Track) -> None:
         """Start the pending `nxt` once no command is in flight, unless one settled it meanwhile."""
@@ -999,7 +1075,8 @@ class Player:
         while nxt is not None:
             self._set_pending(nxt, start, end)
             try:
-                await self._switch_to(nxt, start=start, end=end)
+                # A new track unpauses the player unless told: a pause the user asked for meanwhile stands.
+                await self._switch_to(nxt, start=start, end=end, paused=self.paused)
                 return None
             except LavalinkError as exc:
                 if self._pending is not nxt:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import datetime
 import json
 import logging
+import math
 import random
 import typing
 
@@ -108,7 +110,11 @@ class Simulation:
         self.entries += 1
         n = self.entries
         track = self.world.lavalink.add_track(title=f"entry {n}", identifier=f"e{n}", length=TRACK_LENGTH)
-        return n, track.with_user_data({"entry": n})
+        user_data: dict[str, typing.Any] = {"entry": n}
+        if n % 5 == 0 and self.step >= 0:  # not in the warm-up: replayed schedules start from e1-e6 as they are
+            # What bots really put there and JSON cannot hold (issue 9 item 6): it must never stop a guild's save.
+            user_data.update(when=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), tags={n}, ratio=math.nan)
+        return n, track.with_user_data(user_data)
 
     # -- what the client dispatches -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import typing
 import attrs
 from hypothesis import strategies as st
 
-from lightbulb_lavalink.testing import NGINX_502_PAGE
+from lightbulb_lavalink.testing import NGINX_502_PAGE, NODELINK_SESSION_NOT_FOUND
 
 from .commands import (
     Add,
@@ -54,6 +54,7 @@ __all__ = [
     "BootBot",
     "CrashAfterEnd",
     "Cut",
+    "CutAsNextStarts",
     "Fail",
     "Finish",
     "HoldNext",
@@ -314,6 +315,27 @@ class Release(Step):
         return f"released {count} held" if count else "nothing held"
 
 
+@attrs.frozen
+class CutAsNextStarts(Step):
+    """Guild `guild`'s track ends, and every websocket drops just as the client's start of the next track is on its
+    way to the node (issue 9 item 7): the start lands while the client is cut off, its events go to the resume."""
+
+    guild: int = 0
+
+    async def run(self, sim: Simulation) -> str:
+        traffic = sim.world.traffic
+        traffic.arm(Hold.START_REQUEST)
+        finished = await Finish(self.guild).run(sim)
+        await sim.world.settle()  # the end reaches the client, whose start of the next track is then held
+        if not traffic.held:
+            if Hold.START_REQUEST in traffic.armed:
+                traffic.armed.remove(Hold.START_REQUEST)
+            return f"{finished}; no start of a next track: no cut"
+        await sim.world.cut(refuse=False)
+        released = traffic.release()
+        return f"{finished}; websockets cut as the next start goes out ({released} released)"
+
+
 _FAULTS: dict[str, dict[str, typing.Any]] = {
     # What a real deployment answers instead of the node (see `lightbulb_lavalink.testing.faults`). None of them
     # is the node's verdict on a track, so none may cost a queue entry.
@@ -340,14 +362,15 @@ class RestFault(Step):
 
     async def run(self, sim: Simulation) -> str:
         faults = sim.world.lavalink.faults
+        spec = dict(_FAULTS[self.kind])
+        if self.kind == "404" and sim.world.seed % 2:
+            spec["message"] = NODELINK_SESSION_NOT_FOUND  # odd seeds: NodeLink's wording (its own verdict checks)
         if self.target == "patch":
             g = self.guild % sim.guild_count
-            faults.add(
-                "PATCH", "/v4/sessions/*/players/*", guild_id=sim.guild_id(g), apply=self.applied, **_FAULTS[self.kind]
-            )
+            faults.add("PATCH", "/v4/sessions/*/players/*", guild_id=sim.guild_id(g), apply=self.applied, **spec)
             what = f"guild {g}'s next player PATCH"
         else:
-            faults.add("GET", "/v4/sessions/*/players", apply=self.applied, **_FAULTS[self.kind])
+            faults.add("GET", "/v4/sessions/*/players", apply=self.applied, **spec)
             what = "the next GET players"
         return f"{what} will fail: {self.kind}" + (" after the node acted" if self.applied else "")
 
@@ -412,6 +435,7 @@ STRATEGIES: dict[type[Step], tuple[int, st.SearchStrategy[Step]]] = {
     Fail: (1, st.builds(Fail, _guild)),
     Stick: (1, st.builds(Stick, _guild)),
     Cut: (3, st.just(Cut())),
+    CutAsNextStarts: (1, st.builds(CutAsNextStarts, _guild)),
     NodeDown: (1, st.just(NodeDown())),
     NodeUp: (1, st.just(NodeUp())),
     RestartNode: (2, st.just(RestartNode())),

@@ -29,6 +29,8 @@ from .steps import (
     BootBot,
     CrashAfterEnd,
     Cut,
+    CutAsNextStarts,
+    Fail,
     Finish,
     HoldNext,
     NodeDown,
@@ -115,6 +117,23 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         [HoldNext(Hold.START_ANSWER), SetLoop(0, "queue"), Skip(0), RestartBot(crash=True)],
     ),
     ("play-now-in-flight-add-crash", [HoldNext(Hold.START_REQUEST), PlayNow(0), Add(0), RestartBot(crash=True)]),
+    # The start of the next track answered late, and that track ends too before a crash: the store has it pending
+    # and the node plays the one after; the sync left it pending as well (e3 twice).
+    ("pending-played-unseen-crash", [HoldNext(Hold.START_ANSWER), Finish(0), CrashAfterEnd(0)]),
+    # A track fails while the restarted client fetches its players: the sync (newer than that end) starts it again
+    # after the replay, and the end then comes and ends the queue while the restarted track plays on.
+    ("end-during-sync-predates-it", [Finish(0), HoldNext(Hold.PLAYERS_REQUEST), CrashAfterEnd(0), Fail(0)]),
+    # The track a recovery restores ends before the answer: it was dropped, neither playing nor in the history.
+    ("restored-track-ends-before-answer", [RestartNode(), HoldNext(Hold.START_ANSWER), AdvanceToNext(), Finish(0)]),
+    # A pause while the next track waits for its retry: the retry's start unpaused the player.
+    ("pause-while-next-track-retries", [RestFault("502", "patch", 0), Finish(0), Pause(0, paused=True)]),
+    # A join's answer says the node is idle before the end event came (held frames): the track was dropped with
+    # no advance, then a restart saved nothing of it.
+    ("answer-idle-before-end-event", [HoldNext(Hold.FRAMES), Cut(), AdvanceToNext(), Finish(0), Join(0), RestartBot()]),
+    # Leave and join again while the left player's start is in flight: its late answer deleted the new player.
+    ("rejoin-while-left-start-in-flight", [HoldNext(Hold.START_REQUEST), Finish(1), Leave(1), Join(1)]),
+    # Item 7 as one step (on in every run now): a cut as the next track's start goes out, then a skip.
+    ("cut-as-next-starts-then-skip", [CutAsNextStarts(0), Skip(0)]),
 ]
 
 
