@@ -12,12 +12,12 @@ VENV3 := .venv-h27
 BIN3 := $(VENV3)/bin
 STAMP3 := $(VENV3)/.installed-stamp
 
-.PHONY: demo test lint types unit test-lb2 test-hikari27 simulate bench bench-quick clean
+.PHONY: demo test lint types docs docs-serve unit test-lb2 test-hikari27 simulate bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,lightbulb,redis,postgres]'
+	$(BIN)/python -m pip install -q -e '.[dev,docs,lightbulb,redis,postgres]'
 	touch $(STAMP)
 
 $(STAMP2): pyproject.toml
@@ -41,6 +41,14 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# The documentation site, built strictly (a broken link or cross-reference fails) into the git-ignored site/.
+# Its code blocks are run by tests/docs, part of `unit`.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/lightbulb2
 
@@ -50,7 +58,7 @@ test-lb2: $(STAMP2)
 test-hikari27: $(STAMP3)
 	$(BIN3)/python -m pytest -q -p no:cacheprovider tests/core tests/e2e tests/protocol --ignore=tests/e2e/test_demo.py
 
-test: lint types unit test-hikari27 test-lb2
+test: lint types docs unit test-hikari27 test-lb2
 
 # The deterministic simulation, longer than the 2000 schedules `make test` runs, from a new seed each time
 # (printed: `make simulate SEED=...` replays the same run). `make simulate N=100000 DISABLE=StoreDown,Leave`
@@ -71,4 +79,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --quick
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(VENV3) benchmarks/.peers .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV3) site benchmarks/.peers .mypy_cache .pytest_cache .ruff_cache

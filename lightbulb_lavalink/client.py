@@ -100,7 +100,11 @@ class LavalinkClient:
 
     @property
     def store(self) -> SessionStore:
-        """The session store (raises `LavalinkError` before `start()` when none was given)."""
+        """The session store.
+
+        Raises:
+            LavalinkError: Before `start()`, when no store was given to the constructor.
+        """
         if self._store is None:
             raise LavalinkError("the session store is opened by start()")
         return self._store
@@ -110,7 +114,11 @@ class LavalinkClient:
         return self._hub.players.get(int(guild_id))
 
     def store_key(self, node: str) -> StoreKey:
-        """The store key of this bot, cluster and node (raises `LavalinkError` before `start()`)."""
+        """The store key of this bot, cluster and node.
+
+        Raises:
+            LavalinkError: Before `start()`: the bot id is not known yet.
+        """
         if self.bot_id is None:
             raise LavalinkError("the bot id is known once the client started")
         return StoreKey(bot_id=self.bot_id, node=node, cluster=self.settings.cluster)
@@ -123,7 +131,10 @@ class LavalinkClient:
         Returns once the websockets are started, without waiting for `ready` (see `wait_ready`), so that an
         unreachable node never stalls the bot. If the store cannot be read, the nodes wait for it (retrying in
         the background): starting fresh would overwrite every saved queue. `bot_id` defaults to the bot's own
-        user from hikari's cache; raises `LavalinkError` when it is not known yet.
+        user from hikari's cache.
+
+        Raises:
+            LavalinkError: `bot_id` was not given and hikari does not know the bot's user yet (no READY).
         """
         if self.started:
             return
@@ -231,7 +242,12 @@ class LavalinkClient:
             await self._store.open()
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until every node has a session (raises `NodeUnavailable` or the node's fatal error)."""
+        """Wait until every node has a session.
+
+        Raises:
+            NodeUnavailable: A node has no session within `timeout` seconds (the reason is in the message).
+            LavalinkError: A node failed for good, with that error (`AuthenticationError` for a wrong password).
+        """
         deadline = self.clock.monotonic() + timeout
         try:
             async with self.clock.timeout(timeout):
@@ -286,7 +302,11 @@ class LavalinkClient:
     # -- commands -----------------------------------------------------------------------------------------------
 
     def best_node(self, *, region: str | None = None) -> Node:
-        """The node a new player should go to (raises `NodeUnavailable` when no node has a session)."""
+        """The node a new player should go to (the balancer chooses among the ready nodes, by `region` first).
+
+        Raises:
+            NodeUnavailable: No node has a session.
+        """
         ready = [n for n in self._nodes.values() if n.state is NodeState.READY]
         node = self.balancer.choose(ready, region=region)
         if node is None:
@@ -300,8 +320,12 @@ class LavalinkClient:
         """Join a voice channel (or move to it) and return the guild's player, created on the best node.
 
         A guild being restored is moved once it is back; while a node is syncing a `ready`, a new player waits
-        for it. Raises `NodeUnavailable` when no node can take the player, `VoiceTimeoutError` when Discord does
-        not answer.
+        for it.
+
+        Raises:
+            NodeUnavailable: No node can take the player (none is ready, or `node` is not).
+            KeyError: `node` names no configured node.
+            VoiceTimeoutError: Discord did not answer the voice join within `voice_timeout`.
         """
         gid, cid = int(guild_id), int(channel_id)
         hub = self._hub
@@ -349,7 +373,9 @@ class LavalinkClient:
     async def move_player(self, guild_id: hikari.Snowflakeish, node: str | Node | None = None) -> Player:
         """Move the guild's player to `node` (by default the best other ready node), keeping track and queue.
 
-        Raises `LavalinkError` when the guild has no player, `NodeUnavailable` when no node can take it.
+        Raises:
+            LavalinkError: The guild has no player.
+            NodeUnavailable: No node can take it.
         """
         player = self._hub.players.get(int(guild_id))
         if player is None:
@@ -359,7 +385,16 @@ class LavalinkClient:
         return player
 
     async def load_tracks(self, query: str) -> LoadResult:
-        """Resolve a URL, identifier or search (`ytsearch:...`) on the best ready node."""
+        """Resolve a URL, identifier or search (`ytsearch:...`) on the best ready node.
+
+        A query that finds nothing or that the node cannot load is not an error: see `LoadResult.load_type`.
+
+        Raises:
+            NodeUnavailable: No node has a session, or the node cannot be reached.
+            RestError: The node answered with an error status (`AuthenticationError` for 401/403).
+            RequestTimeoutError: The node did not answer within `request_timeout`.
+            ProtocolError: The answer could not be read.
+        """
         return await self.best_node().rest.load_tracks(query)
 
     def dispatch(self, event: hikari.Event) -> None:

@@ -163,7 +163,11 @@ class GuildQueue:
         return self._tracks[0] if self._tracks else None
 
     def index(self, track: Track) -> int:
-        """The index of the first upcoming track equal to `track`; `ValueError` if there is none."""
+        """The index of the first upcoming track equal to `track`.
+
+        Raises:
+            ValueError: `track` is not in the queue.
+        """
         try:
             return self._tracks.index(track)
         except ValueError:
@@ -206,12 +210,20 @@ class GuildQueue:
     # ----------------------------------------------------------------- changing
 
     def add(self, track: Track) -> None:
-        """Append `track` to the end of the queue."""
+        """Append `track` to the end of the queue.
+
+        Raises:
+            TypeError: `track` is not a `Track`.
+        """
         self._tracks.append(_check_track(track))
         self._changed()
 
     def extend(self, tracks: Iterable[Track]) -> int:
-        """Append every track (all or none: any non-Track raises `TypeError` first); return how many."""
+        """Append every track, all or none; return how many.
+
+        Raises:
+            TypeError: An item is not a `Track` (nothing was added).
+        """
         new = [_check_track(t, "tracks[]") for t in tracks]
         if new:
             self._tracks.extend(new)
@@ -219,7 +231,12 @@ class GuildQueue:
         return len(new)
 
     def insert(self, index: int, track: Track) -> None:
-        """Insert `track` before position `index`; ``len(queue)`` appends, ``0`` makes it play next."""
+        """Insert `track` before position `index`; ``len(queue)`` appends, ``0`` makes it play next.
+
+        Raises:
+            IndexError: `index` is outside ``-len(queue)`` to ``len(queue)``.
+            TypeError: `track` is not a `Track`, or `index` not an int.
+        """
         _check_track(track)
         size = len(self._tracks)
         _check_int(index, "index")
@@ -229,13 +246,21 @@ class GuildQueue:
         self._changed()
 
     def remove(self, index: int) -> Track:
-        """Remove and return the track at `index`."""
+        """Remove and return the track at `index`.
+
+        Raises:
+            IndexError: `index` is out of range (it is never clamped).
+        """
         track = self._tracks.pop(self._position(index, "index"))
         self._changed()
         return track
 
     def remove_track(self, track: Track) -> int:
-        """Remove the first upcoming track equal to `track`; return its old index (`ValueError` if absent)."""
+        """Remove the first upcoming track equal to `track`; return its old index.
+
+        Raises:
+            ValueError: `track` is not in the queue.
+        """
         position = self.index(track)
         del self._tracks[position]
         self._changed()
@@ -251,7 +276,11 @@ class GuildQueue:
         return removed
 
     def move(self, source: int, destination: int) -> Track:
-        """Move the track at `source` so that it ends up at index `destination`; return it."""
+        """Move the track at `source` so that it ends up at index `destination`; return it.
+
+        Raises:
+            IndexError: `source` or `destination` is out of range.
+        """
         src = self._position(source, "source")
         dst = self._position(destination, "destination")
         track = self._tracks[src]
@@ -302,6 +331,10 @@ class GuildQueue:
 
         `current` goes to the history (with a `QUEUE` loop, also to the end of the queue). With ``count > 1``
         the next ``count - 1`` tracks are jumped over: dropped, or moved to the end with a `QUEUE` loop.
+
+        Raises:
+            ValueError: `count` is less than 1.
+            IndexError: Fewer than ``count - 1`` tracks are queued.
         """
         if _check_int(count, "count") < 1:
             raise ValueError(f"count must be at least 1, not {count}")
@@ -429,6 +462,9 @@ class GuildQueue:
         Each blob is checked cheaply (base64 and its declared size) and decoded when its `info` is first read.
         A track that fails the check is skipped with a warning, unless `strict` is true: then the
         `TrackDecodeError` propagates. Only the most recent `history_limit` history entries are kept.
+
+        Raises:
+            TrackDecodeError: With `strict`, a track's blob fails the check.
         """
         cache: dict[str, Track] = {}
 

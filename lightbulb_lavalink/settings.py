@@ -201,11 +201,14 @@ class NodeSettings:
 
     @classmethod
     def from_url(cls, text: str, *, name: str = "default") -> NodeSettings:
-        """Parse ``http[s]://password@host:port#region`` (also ``ws``/``wss``); `SettingsError` if malformed.
+        """Parse ``http[s]://password@host:port#region`` (also ``ws``/``wss``).
 
         The password may be percent-encoded (it must be, if it contains ``#``, ``,`` or spaces); without one
         the default ``youshallnotpass`` is used. Without a port: 2333 for ``http``, 443 for ``https``.
         Error messages never repeat the text, which holds the password.
+
+        Raises:
+            SettingsError: The URL is malformed (field ``url``, ``host`` or ``port``).
         """
         if not isinstance(text, str):
             raise SettingsError("url", f"must be a string, not {_kind(text)}")
@@ -346,14 +349,22 @@ class LavalinkSettings:
             seen[node.name] = i
 
     def node(self, name: str) -> NodeSettings:
-        """The node called `name`; `KeyError` if there is none."""
+        """The node called `name`.
+
+        Raises:
+            KeyError: No node has that name.
+        """
         for node in self.nodes:
             if node.name == name:
                 return node
         raise KeyError(name)
 
     def with_overrides(self, **changes: typing.Any) -> LavalinkSettings:
-        """A copy with some fields changed (and validated again); an unknown field raises `SettingsError`."""
+        """A copy with some fields changed (and validated again).
+
+        Raises:
+            SettingsError: A field is unknown, or its new value is invalid.
+        """
         _reject_unknown(changes, _FIELDS, "")
         return attrs.evolve(self, **changes)
 
@@ -364,6 +375,9 @@ class LavalinkSettings:
         ``nodes`` is a list whose items are URL strings (`NodeSettings.from_url`), mappings of `NodeSettings`
         fields, or mappings with ``url`` (and optionally ``name``). An unnamed node is called ``default`` when
         it is the only one, else ``node-N`` (N counts from 1).
+
+        Raises:
+            SettingsError: `data` is not a mapping, a key is unknown, or a value is invalid (naming the field).
         """
         if not isinstance(data, typing.Mapping):
             raise SettingsError("settings", f"must be a mapping, not {_kind(data)}")
@@ -383,6 +397,9 @@ class LavalinkSettings:
         ``LAVALINK_PORT``, ``LAVALINK_PASSWORD``, ``LAVALINK_SECURE``, ``LAVALINK_REGION``.
         Every other field is ``LAVALINK_`` + its name in capitals (``LAVALINK_RESUME_TIMEOUT=120``,
         ``LAVALINK_STORE``, ``LAVALINK_CLUSTER``, ``LAVALINK_REJOIN_EMPTY_CHANNELS=yes``, ...).
+
+        Raises:
+            SettingsError: A variable's value is invalid (naming the variable).
         """
         env = os.environ if environ is None else environ
 

@@ -56,7 +56,11 @@ class TrackSnapshot:
 
     @classmethod
     def from_dict(cls, data: typing.Any, where: str = "track") -> TrackSnapshot:
-        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        """Build from `to_dict()` output.
+
+        Raises:
+            StoreError: A field is missing or of the wrong type (naming it).
+        """
         return cls(
             encoded=_expect(data, "encoded", str, where),
             user_data=_expect(data, "userData", dict, where) if "userData" in data else {},
@@ -90,7 +94,11 @@ class QueueSnapshot:
 
     @classmethod
     def from_dict(cls, data: typing.Any, where: str = "queue") -> QueueSnapshot:
-        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        """Build from `to_dict()` output.
+
+        Raises:
+            StoreError: A field is missing, of the wrong type, or an unknown loop mode (naming it).
+        """
         tracks = _expect(data, "tracks", list, where)
         history = _expect(data, "history", list, where)
         loop = _expect(data, "loop", str, where)
@@ -156,7 +164,11 @@ class GuildSnapshot:
 
     @classmethod
     def from_dict(cls, data: typing.Any) -> GuildSnapshot:
-        """Build from `to_dict()` output; raise `StoreError` naming the bad field."""
+        """Build from `to_dict()` output.
+
+        Raises:
+            StoreError: A field is missing, of the wrong type or out of range (naming it).
+        """
         guild_id = _expect(data, "guildId", str, "")
         channel_id = _expect(data, "channelId", (str, type(None)), "")
         track = _expect(data, "track", (dict, type(None)), "")

@@ -67,8 +67,10 @@ def _datastore(bot: hikari.GatewayBot) -> typing.Any:
 def load(bot: hikari.GatewayBot) -> None:
     """Set the extension up in `bot` (``bot.load_extensions`` calls this); a no-op if it already is.
 
-    Raises `SettingsError` naming the field when ``bot.d.lavalink_settings`` or the environment is invalid:
-    lightbulb then reports the extension as not loaded.
+    Raises:
+        SettingsError: ``bot.d.lavalink_settings`` or the environment is invalid (naming the field): lightbulb
+            then reports the extension as not loaded.
+        LavalinkError: `bot` is not a `lightbulb.BotApp`.
     """
     datastore = _datastore(bot)
     if datastore.get(_RUNTIME_KEY) is not None:

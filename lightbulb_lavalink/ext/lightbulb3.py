@@ -60,7 +60,12 @@ class LavalinkLoadable(lightbulb.Loadable):
     __slots__ = ()
 
     async def load(self, client: lightbulb.Client) -> None:
-        """Set the extension up in `client` (a no-op if it already is)."""
+        """Set the extension up in `client` (a no-op if it already is).
+
+        Raises:
+            LavalinkError: The client's app is not a `hikari.GatewayBot`, or the settings are invalid
+                (`SettingsError`, naming the field): lightbulb then reports the extension as not loaded.
+        """
         manager = client.di
         if await _di.lookup(manager, LavalinkExtension) is not None:
             return

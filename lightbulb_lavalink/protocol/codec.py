@@ -109,7 +109,11 @@ def decode_track(encoded: str) -> Track:
     """Decode a base64 track blob (versions 1 to 3) into a `Track` whose `encoded` is `encoded` itself.
 
     The result remembers the blob's version and source-specific bytes, so `encode_track` gives back the same
-    string. Raises `TrackDecodeError` saying what is wrong (bad base64, truncated, bad UTF-8, size mismatch).
+    string.
+
+    Raises:
+        TrackDecodeError: The blob cannot be decoded; the message says why (bad base64, truncated, bad UTF-8,
+            size mismatch).
     """
     if type(encoded) is not str:
         raise TrackDecodeError(f"expected a base64 string, got {type(encoded).__name__}")
@@ -324,8 +328,11 @@ def encode_track(track: Track | TrackInfo) -> str:
     """Encode a track's info as the base64 blob Lavalink reads.
 
     Writes the version and source-specific bytes the info was decoded with (version 3 and none for a
-    `TrackInfo` built by hand). Raises `ValueError` for what the format cannot hold (a text over 65535 bytes,
-    a number outside 64 bits, a `uri` in a version 1 blob, an `artwork_url`/`isrc` in a version 1-2 blob).
+    `TrackInfo` built by hand).
+
+    Raises:
+        ValueError: The format cannot hold the info (a text over 65535 bytes, a number outside 64 bits, a
+            `uri` in a version 1 blob, an `artwork_url`/`isrc` in a version 1-2 blob).
     """
     info = track.info if isinstance(track, Track) else track
     version = info.version

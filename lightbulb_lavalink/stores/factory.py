@@ -28,8 +28,9 @@ def open_store(url: str, **options: typing.Any) -> SessionStore:
     ``memory://``, ``json:///sessions.json``, ``sqlite:///relative.db`` or ``sqlite:////abs/path.db``
     (query options ``timeout``, ``synchronous``), ``redis://[:password@]host:port/db?prefix=...`` (also
     ``rediss://``), ``postgresql://user:password@host:port/db?schema=...&table=...`` (also ``postgres://``).
-    Raises `SettingsError` (field ``store``) for a malformed URL, an unknown scheme or option, or a missing
-    optional dependency, with the ``pip install`` line that fixes it.
+    Raises:
+        SettingsError: (field ``store``) A malformed URL, an unknown scheme or option, or a missing optional
+            dependency, with the ``pip install`` line that fixes it.
     """
     scheme, parts = _split(url)
     try:
@@ -62,6 +63,9 @@ def check_store_url(url: str) -> None:
 
     `LavalinkSettings` calls it, so that a bad store URL is a `SettingsError` (field ``store``) when the
     settings are built rather than a failure at start.
+
+    Raises:
+        SettingsError: (field ``store``) The URL is malformed, or its scheme or an option is unknown or invalid.
     """
     scheme, parts = _split(url)
     if scheme in {"json", "sqlite"}:
