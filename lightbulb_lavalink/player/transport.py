@@ -1,0 +1,194 @@
+"""How a player talks to its node: one request at a time, answers reconciled with the events that overtook
+them, and a command's queue change made once the node took it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import typing
+
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, ProtocolError
+from lightbulb_lavalink.player.base import InFlight, Unconfirmed
+from lightbulb_lavalink.player.identity import same_track
+from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
+from lightbulb_lavalink.queue import QueueMove
+
+if typing.TYPE_CHECKING:
+
+    from lightbulb_lavalink.protocol.player import PlayerInfo
+    from lightbulb_lavalink.protocol.tracks import Track
+
+
+from lightbulb_lavalink.player.base import PlayerBase
+
+__all__ = ["PlayerTransport"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.player")
+
+
+class PlayerTransport(PlayerBase):
+    """Requests to the node and what their answers mean for the player."""
+
+    __slots__ = ()
+
+    async def wait_restored(self) -> None:
+        """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long."""
+        if self._ready.is_set():
+            return
+        wait = self._client.settings.request_timeout + self._client.settings.voice_timeout
+        with contextlib.suppress(TimeoutError):
+            async with self._client.clock.timeout(wait):
+                await self._ready.wait()
+        if not self._ready.is_set():
+            raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
+
+    async def _prepare(self) -> None:
+        """Before a command: wait for this guild's restore, and fail before changing anything if the node is away
+        (`NodeUnavailable`) or the bot left the guild (`LavalinkError`: join again)."""
+        if self._destroyed:
+            raise LavalinkError(f"the bot left guild {self.guild_id}; join a voice channel again to play there")
+        await self.wait_restored()
+        if self._destroyed:
+            raise LavalinkError(f"the bot left guild {self.guild_id} meanwhile; join a voice channel again")
+        if not await self.node.wait_synced(self._client.settings.request_timeout):
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+        if self.node.session_id is None or not self.node.connected:
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+
+    async def _update(self, update: PlayerUpdate, *, no_replace: bool = False) -> None:
+        session_id = self.node.session_id
+        if session_id is None or not self.node.connected:
+            raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+        generation = self._track_events
+        info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
+        if self._destroyed:
+            # The bot left while this request was in flight: it may have created the player again.
+            successor = self._client.get_player(self.guild_id)
+            if successor is None or successor is self or successor.node is not self.node:
+                await self.node.discard_player(self.guild_id)
+            elif isinstance(update.track, TrackUpdate):
+                # The guild was joined again meanwhile: the node's player is the new one's, and this late start
+                # landed on it. The new player puts back what it plays.
+                self._hooks.spawn(successor.overrule(), name=f"lavalink-overrule-{self.guild_id}")
+            return
+        # The answer travels apart from the websocket. If track events arrived meanwhile, the answer's track is
+        # stale unless this update started that track itself (and it has not been seen ending since).
+        fresh = generation == self._track_events
+        if not fresh and info.track is not None and isinstance(update.track, TrackUpdate):
+            fresh = not (self._last_ended is not None and same_track(self._last_ended, info.track))
+        if fresh and info.track is None and self.track is not None and update.track is UNSET:
+            # Our track ended on the node and its end event is on its way (it advances the queue): until it comes,
+            # or a sync infers it, the track stays ours (dropping it here would skip the advance for good).
+            fresh = False
+        self._apply_info(info, track=fresh)
+
+    def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
+        """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.
+
+        A track we sent stays the object we sent (see `_own`). What the node did not report readably (a field
+        another server words or wraps differently) is left as it was.
+        """
+        if track:
+            current = None if info.track is None else self._own(info.track)
+            if current is not None and current is self._pending:
+                self._pending = None  # it did start
+            self.track = current
+            if info.state is not None:
+                self.on_state(info.state)
+        if info.paused is not None:
+            self.paused = info.paused
+        if info.volume is not None:
+            self.volume = info.volume
+        self.filters = info.filters.with_unread_from(self.filters)  # what the node reported unreadably is ours
+        if info.voice.session_id:
+            self.voice = info.voice
+
+    def _own(self, track: Track) -> Track:
+        """Our own object for `track`, a blob the node sent back (an event, a REST answer), or `track` itself.
+
+        The node re-encodes a track with its current position; the object we sent is the blob the user queued,
+        with its user data, and is what goes to the history and back into a loop.
+        """
+        for mine in (self._starting, self._pending, self.track):
+            if mine is not None and same_track(mine, track):
+                return mine
+        return track
+
+    async def _switch_to(
+        self, track: Track, *, start: int = 0, end: int | None = None, paused: bool | None = None
+    ) -> None:
+        """Replace whatever plays by `track`; the end of the replaced track never advances the queue.
+
+        `position` is always sent: a blob carries the position it was taken at, so one from an event or a REST
+        answer would otherwise start there. The player keeps `track` itself (the user's object) as its track.
+        """
+        superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
+        update = PlayerUpdate(
+            track=TrackUpdate(encoded=track.encoded, user_data=dict(track.user_data)),
+            position=start,
+            end_time=end if end is not None else UNSET,
+            paused=paused if paused is not None else UNSET,
+        )
+        self._starting = self._sent = track
+        try:
+            await self._update(update)
+        except BaseException:
+            self._superseded = superseded
+            raise
+        finally:
+            self._starting = None
+        self._pending = None
+        self._advanced_past = None
+        self._unstarted = self.track
+        self._end_time = end
+        self._save(position=True)
+
+    async def _stop(self) -> None:
+        superseded, self._superseded = self._superseded, self.track
+        self._unconfirmed = None
+        try:
+            await self._update(PlayerUpdate(track=TrackUpdate(encoded=None)))
+        except BaseException:
+            self._superseded = superseded
+            raise
+        self.track = None
+        self._pending = None
+        self._save(position=True)
+
+    async def _command(
+        self,
+        move: QueueMove,
+        target: Track | None,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        paused: bool | None = None,
+    ) -> None:
+        """Start `target` (`None`: stop) and make the command's queue change once the node took it: at its answer,
+        or at the first event that says so if that comes first. A failed command changes nothing; a user's edits
+        meanwhile stand either way.
+
+        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `target` starts after all,
+        its TrackStartEvent makes the change (see `Unconfirmed`).
+        """
+        flight = InFlight(move=move, target=target, before=self.snapshot())
+        self._in_flight = flight
+        try:
+            if target is None:
+                await self._stop()
+            else:
+                await self._switch_to(target, start=start, end=end, paused=paused)
+        except BaseException as exc:
+            if self._in_flight is flight:
+                self._in_flight = None
+                if target is not None and isinstance(exc, ProtocolError):
+                    self._unconfirmed = Unconfirmed(track=target, move=move)
+            raise
+        self._take_effect(flight)
+
+    def _take_effect(self, flight: InFlight) -> None:
+        """The node took the command in flight: its queue change stands (once)."""
+        if self._in_flight is flight:
+            self._in_flight = None
+            self.queue.apply(flight.move)
