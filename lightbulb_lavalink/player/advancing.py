@@ -165,11 +165,9 @@ class PlayerAdvancing(PlayerTransport):
                 self._hooks.spawn(self._silence(finished), name=f"lavalink-silence-{self.guild_id}")
             return
         self._set_pending(nxt, 0, None)
-        if self._lock.locked():
-            # A command is in flight: start it once that is done, without holding up the node's other guilds.
-            self._hooks.spawn(self._start_when_free(nxt), name=f"lavalink-next-{self.guild_id}")
-            return
-        await self._start_when_free(nxt)
+        # Started in a task of its own, never awaited here: the node's events go on being read meanwhile (its start
+        # is one of them; a snapshot taken while the request is slow must see it). It waits for a command in flight.
+        self._hooks.spawn(self._start_when_free(nxt), name=f"lavalink-next-{self.guild_id}")
 
     async def _silence(self, finished: Track) -> None:
         """The queue ended with `finished`, whose start we sent had not announced itself: if that start plays after

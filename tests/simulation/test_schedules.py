@@ -15,6 +15,7 @@ from .commands import (
     Join,
     Leave,
     Pause,
+    Play,
     PlayNow,
     SetLoop,
     Skip,
@@ -134,6 +135,10 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     ("rejoin-while-left-start-in-flight", [HoldNext(Hold.START_REQUEST), Finish(1), Leave(1), Join(1)]),
     # Item 7 as one step (on in every run now): a cut as the next track's start goes out, then a skip.
     ("cut-as-next-starts-then-skip", [CutAsNextStarts(0), Skip(0)]),
+    # The next track's start is slow to answer: the end handler awaited it, so the node's events (its start among
+    # them) were not read meanwhile and the store kept it pending; it then played and ended before a crash, and the
+    # restarted bot played it again. Found by seed 11 at 10,000 schedules.
+    ("slow-start-blocks-events-crash", [Play(0), Finish(0), HoldNext(Hold.START_ANSWER), Add(0), Finish(0), CrashAfterEnd(0)]),
 ]
 
 
