@@ -138,7 +138,10 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     # The next track's start is slow to answer: the end handler awaited it, so the node's events (its start among
     # them) were not read meanwhile and the store kept it pending; it then played and ended before a crash, and the
     # restarted bot played it again. Found by seed 11 at 10,000 schedules.
-    ("slow-start-blocks-events-crash", [Play(0), Finish(0), HoldNext(Hold.START_ANSWER), Add(0), Finish(0), CrashAfterEnd(0)]),
+    (
+        "slow-start-blocks-events-crash",
+        [Play(0), Finish(0), HoldNext(Hold.START_ANSWER), Add(0), Finish(0), CrashAfterEnd(0)],
+    ),
 ]
 
 
