@@ -28,6 +28,8 @@ from lightbulb_lavalink.protocol.websocket import WebSocketSession
 from lightbulb_lavalink.resuming.replay import ReplayWindow
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     import aiohttp
 
     from lightbulb_lavalink.client import LavalinkClient
@@ -41,6 +43,9 @@ __all__ = ["Node", "NodeHooks", "NodeState", "ReadyInfo"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.node")
 _SHUTDOWN_CODES: typing.Final = frozenset({1000, 1001})
+REPLAY_QUIET: typing.Final[float] = 1.0
+"""Seconds without an event after which a resumed session's replay counts as over when no ``playerUpdate`` said
+so (the replayed events come at once after the ``ready``)."""
 """Close codes a server sends itself only when it shuts down (its websocket close frame, not a network drop)."""
 
 
@@ -77,6 +82,10 @@ class NodeHooks(typing.Protocol):
 
     def on_destroy_deferred(self, node: Node, guild_id: int) -> None:
         """A guild's player could not be destroyed now (the node is away): it must be, even after a restart."""
+        ...
+
+    def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
+        """Run `coro` in a task the owner cancels and awaits on close; return the task."""
         ...
 
 
@@ -123,6 +132,8 @@ class Node:
         self.deviations = Deviations(f"Lavalink node {settings.name!r}")
         """What the node sent that differs from the protocol and was read anyway, by kind (each logged once)."""
         self._synced = asyncio.Event()
+        self._replay_epoch = 0  # bumped by every ready: a quiet-replay watch of an older one gives up
+        self._replay_heard = 0.0  # when the open replay window last saw an event (clock.monotonic)
         self._closing = False
 
     def __repr__(self) -> str:
@@ -290,6 +301,8 @@ class Node:
 
     async def _on_event(self, message: EventMessage) -> None:
         replayed = self.replay.is_open
+        if replayed:
+            self._replay_heard = self._client.clock.monotonic()
         if replayed and not self.replay.admit(message):
             _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, type(message).__name__)
             return
@@ -320,11 +333,30 @@ class Node:
             if self.state is NodeState.SYNCING:
                 self.state = NodeState.READY
             self._synced.set()
+        self._replay_epoch += 1
+        if self.replay.is_open:
+            self._replay_heard = client.clock.monotonic()
+            epoch = self._replay_epoch
+            self._hooks.spawn(self._end_replay_when_quiet(epoch), name=f"lavalink-replay-{self.name}")
         client.dispatch(
             events.NodeReadyEvent(
                 app=client.app, client=client, node=self, session_id=message.session_id, resumed=message.resumed
             )
         )
+
+    async def _end_replay_when_quiet(self, epoch: int) -> None:
+        """End the replay window once no event came for `REPLAY_QUIET` seconds, if no `playerUpdate` ended it:
+        a server may send none (a session without players; NodeLink's players from before a resume)."""
+        clock = self._client.clock
+        while self.replay.is_open and self._replay_epoch == epoch:
+            wait = self._replay_heard + REPLAY_QUIET - clock.monotonic()
+            if wait > 0:
+                await clock.sleep(wait)
+                continue
+            if self.replay.close():
+                _LOGGER.debug("node %s: replay over after %s s without an event", self.name, REPLAY_QUIET)
+                await self._hooks.on_replay_done(self)
+            return
 
     @property
     def replayed_events(self) -> int:

@@ -30,3 +30,5 @@ class NodeContext:
     """Seconds (emulated) between ``stats`` ops of a session."""
     track_stuck_threshold_ms: int
     """``thresholdMs`` of ``TrackStuckEvent``, and how long a stuck track waits before it is reported."""
+    nodelink_single_process: bool = False
+    """NodeLink without its cluster: the players a session had before a resume send nothing on the new socket."""

@@ -42,7 +42,8 @@ class FakeLavalink:
     ``async with FakeLavalink(password="pw", time_scale=1000) as node:`` then connect to `node.url`. `version`
     picks the Lavalink 4.x release whose differences it reproduces (default ``4.2.2``); ``flavour="nodelink"``
     answers as NodeLink does instead (default version ``3.7.0``), with the differences recorded in
-    ``shared/transcripts/nodelink-3.7.0`` that a client can notice.
+    ``shared/transcripts/nodelink-3.7.0`` that a client can notice; ``nodelink_single_process=True`` adds what
+    NodeLink without its cluster does: the players a session had before a resume send nothing on the new socket.
     Controls: `add_track`, `drop_connections`, `restart`, `faults` (failing REST requests), per-player
     `fail`/`stick`/`close_voice`; state: `sessions`, `players_of`. Times are emulated: `time_scale` (or a
     `ManualClock` as `clock`) decides how fast tracks advance and timers fire; intervals are in emulated seconds.
@@ -66,6 +67,7 @@ class FakeLavalink:
         rest_frame_stats_null: bool = False,
         route_planner: bool = False,
         seed: int | None = None,
+        nodelink_single_process: bool = False,
     ) -> None:
         intervals = (("player_update_interval", player_update_interval), ("stats_interval", stats_interval))
         for name, value in intervals:
@@ -103,6 +105,7 @@ class FakeLavalink:
         self._clock = clock
         self._intervals = (player_update_interval, stats_interval, track_stuck_threshold_ms)
         self._rng = random.Random(seed)
+        self._single_process = nodelink_single_process
         self._context: NodeContext | None = None
         self._sessions: dict[str, FakeSession] = {}
         self._connections: set[Connection] = set()
@@ -126,6 +129,7 @@ class FakeLavalink:
                 player_update_interval=interval,
                 stats_interval=stats,
                 track_stuck_threshold_ms=threshold,
+                nodelink_single_process=self._single_process and self._version.nodelink,
             )
         self._started_at = self._context.clock.now()
         app = web.Application(middlewares=[make_middleware(self)])

@@ -123,6 +123,7 @@ class FakeSession:
         self._stats = stats
         self._on_expired = on_expired
         self._queue: list[str] = []
+        self._silent: set[str] = set()  # guild ids whose players say nothing (NodeLink single-process, resumed)
         self._stats_timer: Timer | None = None
         self._resume_timer: Timer | None = None
 
@@ -135,7 +136,7 @@ class FakeSession:
 
     def send(self, payload: dict[str, typing.Any]) -> None:
         """Send an op now, queue it while paused (NodeLink: lose it), or drop it once the session is destroyed."""
-        if self.destroyed:
+        if self.destroyed or (self._silent and payload.get("guildId") in self._silent):
             return
         text = dumps(payload)
         if self.paused:
@@ -149,7 +150,7 @@ class FakeSession:
         paused player."""
         if self.paused or self.destroyed or self.connection is None:
             return
-        if player.paused and self._ctx.version.nodelink:
+        if (player.paused and self._ctx.version.nodelink) or str(player.guild_id) in self._silent:
             return
         self.connection.send(dumps(player.update_json()))
 
@@ -220,6 +221,8 @@ class FakeSession:
         queued, self._queue = self._queue, []
         for text in queued:
             connection.send(text)
+        if self._ctx.nodelink_single_process:
+            self._silent = {str(guild_id) for guild_id in self.players}
         for player in self.players.values():
             self.send_player_update(player)
 
@@ -251,5 +254,6 @@ class FakeSession:
     def destroy_player(self, guild_id: int) -> None:
         """Stop and remove the guild's player (``TrackEndEvent`` ``stopped`` if a track was loaded)."""
         player = self.players.pop(guild_id, None)
+        self._silent.discard(str(guild_id))
         if player is not None:
             player.destroy()
