@@ -14,6 +14,7 @@ from lightbulb_lavalink.testing.planner import FakeRoutePlanner
 from lightbulb_lavalink.testing.player import FakePlayer, FakeVoice
 from lightbulb_lavalink.testing.server import FakeLavalink
 from lightbulb_lavalink.testing.session import FakeSession
+from lightbulb_lavalink.testing.traffic import HandshakeRecord, RequestRecord, TrafficLog
 
 __all__ = [
     "NGINX_502_PAGE",
@@ -29,9 +30,12 @@ __all__ = [
     "FaultHit",
     "Faults",
     "FilterSet",
+    "HandshakeRecord",
     "LoadOutcome",
     "ManualClock",
     "Playback",
+    "RequestRecord",
     "ScaledClock",
     "Timer",
+    "TrafficLog",
 ]
