@@ -20,7 +20,7 @@ import lightbulb
 from lightbulb_lavalink import AuthenticationError, LavalinkError, LavalinkSettings, NodeUnavailable, SettingsError
 from lightbulb_lavalink.protocol.rest import RestClient
 
-__all__ = ["ConfigError", "build_bot", "check_nodes", "main", "read_config"]
+__all__ = ["ConfigError", "build_bot", "check_nodes", "main", "read_config", "setup_client"]
 
 EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
 
@@ -82,11 +82,16 @@ async def check_nodes(settings: LavalinkSettings) -> list[str]:
     return problems
 
 
-def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[int] = ()) -> hikari.GatewayBot:
-    """The bot: a lightbulb 3 client with lightbulb-lavalink and the music commands, loaded when it starts."""
-    bot = hikari.GatewayBot(token, intents=hikari.Intents.ALL_UNPRIVILEGED, logs="INFO")
+def setup_client(
+    bot: hikari.GatewayBot, settings: LavalinkSettings | None = None, guilds: typing.Sequence[int] = ()
+) -> lightbulb.Client:
+    """The bot's lightbulb 3 client, with lightbulb-lavalink and the music commands loaded when the bot starts.
+
+    Tests call this too, on an offline bot (`lightbulb_lavalink.testing.OfflineBot`).
+    """
     client = lightbulb.client_from_app(bot, default_enabled_guilds=guilds)
-    client.di.registry_for(lightbulb.di.Contexts.DEFAULT).register_value(LavalinkSettings, settings)
+    if settings is not None:
+        client.di.registry_for(lightbulb.di.Contexts.DEFAULT).register_value(LavalinkSettings, settings)
 
     async def on_starting(_: hikari.StartingEvent) -> None:
         await client.load_extensions(*EXTENSIONS)
@@ -94,6 +99,13 @@ def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[in
     bot.subscribe(hikari.StartingEvent, on_starting)
     bot.subscribe(hikari.StartedEvent, client.start)
     bot.subscribe(hikari.StoppingEvent, client.stop)
+    return client
+
+
+def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[int] = ()) -> hikari.GatewayBot:
+    """The bot: a lightbulb 3 client with lightbulb-lavalink and the music commands, loaded when it starts."""
+    bot = hikari.GatewayBot(token, intents=hikari.Intents.ALL_UNPRIVILEGED, logs="INFO")
+    setup_client(bot, settings, guilds)
     return bot
 
 

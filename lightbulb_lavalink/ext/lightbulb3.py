@@ -43,7 +43,7 @@ from lightbulb_lavalink.voice import VoiceGateway
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["LavalinkExtension", "LavalinkLoadable", "lavalink_group", "loader"]
+__all__ = ["LavalinkExtension", "LavalinkLoadable", "lavalink_group", "lavalink_of", "loader"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.lightbulb3")
 
@@ -136,6 +136,17 @@ class LavalinkLoadable(lightbulb.Loadable):
         _di.withdraw(manager, LavalinkExtension)
         await runtime.close()
         _LOGGER.info("lightbulb-lavalink unloaded; Lavalink sessions stay resumable")
+
+
+async def lavalink_of(client: lightbulb.Client) -> LavalinkClient | None:
+    """The `LavalinkClient` the extension built in `client`, or `None` when it is not loaded.
+
+    Raises `MusicUnavailableError` (saying why) when the extension is loaded degraded.
+    """
+    unavailable = await _di.lookup(client.di, startup.Unavailable)
+    if unavailable is not None:
+        raise MusicUnavailableError(unavailable.reason)
+    return await _di.lookup(client.di, LavalinkClient)
 
 
 def _degrade(manager: typing.Any, reason: str) -> None:
