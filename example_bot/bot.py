@@ -17,10 +17,10 @@ import typing
 import hikari
 import lightbulb
 
-from lightbulb_lavalink import AuthenticationError, LavalinkError, LavalinkSettings, NodeUnavailable, SettingsError
-from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink import LavalinkSettings, SettingsError
+from lightbulb_lavalink.check import check_nodes
 
-__all__ = ["ConfigError", "build_bot", "check_nodes", "main", "read_config", "setup_client"]
+__all__ = ["ConfigError", "build_bot", "main", "read_config", "setup_client"]
 
 EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
 
@@ -52,34 +52,6 @@ def read_config(environ: typing.Mapping[str, str]) -> tuple[str, LavalinkSetting
     if problems:
         raise ConfigError("\n".join(problems))
     return token, settings, guilds
-
-
-async def check_nodes(settings: LavalinkSettings) -> list[str]:
-    """Ask every node for its version; return what is wrong with each one that does not answer as it should."""
-    problems: list[str] = []
-    for node in settings.nodes:
-        where = f"Lavalink node {node.name!r} at {node.host}:{node.port}"
-        rest = RestClient(node.url, node.password, timeout=5.0)
-        try:
-            version = await rest.version()
-        except AuthenticationError:
-            problems.append(
-                f"{where} refused the password: set the one from its application.yml "
-                "(LAVALINK_PASSWORD, or LAVALINK_NODES=name=http://PASSWORD@host:port)."
-            )
-        except NodeUnavailable:
-            problems.append(
-                f"{where} cannot be reached: is Lavalink running there? Set LAVALINK_NODES or "
-                "LAVALINK_HOST/LAVALINK_PORT to where it runs."
-            )
-        except LavalinkError as exc:
-            problems.append(f"{where} did not answer as a Lavalink v4 node: {exc}")
-        else:
-            if not version.startswith("4."):
-                problems.append(f"{where} runs Lavalink {version}; this bot needs Lavalink 4.")
-        finally:
-            await rest.close()
-    return problems
 
 
 def setup_client(
@@ -117,9 +89,9 @@ def main(environ: typing.Mapping[str, str] | None = None) -> int:
     except ConfigError as exc:
         print(f"The bot cannot start:\n{exc}", file=sys.stderr)
         return 2
-    problems = asyncio.run(check_nodes(settings))
+    problems = [line for line in asyncio.run(check_nodes(settings)) if not line.ok]  # the library's pre-start check
     if len(problems) == len(settings.nodes):
-        print("The bot cannot start: no Lavalink node is usable.\n" + "\n".join(problems), file=sys.stderr)
+        print("The bot cannot start: no Lavalink node is usable.\n" + "\n".join(map(str, problems)), file=sys.stderr)
         return 2
     for problem in problems:
         logging.getLogger("example_bot").warning("%s (continuing with the other nodes)", problem)

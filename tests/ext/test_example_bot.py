@@ -5,10 +5,9 @@ from __future__ import annotations
 import hikari
 import lightbulb
 import pytest
-from ext_world import NODE_PASSWORD, World
 
-from example_bot.bot import ConfigError, check_nodes, main, read_config, setup_client
-from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from example_bot.bot import ConfigError, main, read_config, setup_client
+from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.testing.offline import OfflineBot
 
 # -- start-up -------------------------------------------------------------------------------------------------
@@ -36,17 +35,6 @@ def test_a_good_config_is_read() -> None:
     )
     assert token == "t" and guilds == [1, 2]
     assert [(n.name, n.host, n.port) for n in settings.nodes] == [("main", "lava", 2444)]
-
-
-async def test_the_node_check_says_what_is_wrong(world: World) -> None:
-    def settings(password: str, port: int) -> LavalinkSettings:
-        return LavalinkSettings(nodes=(NodeSettings(name="main", host="127.0.0.1", port=port, password=password),))
-
-    assert await check_nodes(settings(NODE_PASSWORD, world.node.port)) == []
-    (wrong,) = await check_nodes(settings("guess", world.node.port))
-    assert "refused the password" in wrong and "LAVALINK_PASSWORD" in wrong
-    (closed,) = await check_nodes(settings(NODE_PASSWORD, 9))
-    assert "cannot be reached" in closed and "is Lavalink running" in closed
 
 
 # -- the commands, through the public offline kit, exactly as a user tests their bot -----------------------
