@@ -69,14 +69,30 @@ class Reply:
         """Whether only the person who ran the command sees the response (set by the first answer)."""
         return bool(self.answers) and self.answers[0].ephemeral
 
+    def _split(self) -> tuple[dict[str, typing.Any], list[Answer]]:
+        """The response message as it finally reads, and the follow-up messages.
+
+        Discord's rule: after a deferral, the first follow-up (or an edit) replaces the "thinking..." message.
+        """
+        data: dict[str, typing.Any] = {}
+        followups: list[Answer] = []
+        loading = False
+        for answer in self.answers:
+            if answer.kind == "callback":
+                data.update(answer.data)
+                loading = answer.response_type == _DEFERRED
+            elif answer.kind == "edit" or loading:
+                data.update({k: v for k, v in answer.data.items() if k != "flags"})
+                loading = False
+            else:
+                followups.append(answer)
+        return data, followups
+
     @property
     def message(self) -> dict[str, typing.Any]:
-        """The response message as it finally reads: the callback's data with every edit applied."""
-        data: dict[str, typing.Any] = {}
-        for answer in self.answers:
-            if answer.kind == "callback" or answer.kind == "edit":
-                data.update(answer.data)
-        return data
+        """The response message as it finally reads: after a deferral, the first follow-up replaces it (as on
+        Discord); edits apply to it."""
+        return self._split()[0]
 
     @property
     def content(self) -> str:
@@ -91,7 +107,7 @@ class Reply:
     @property
     def followups(self) -> list[Answer]:
         """Messages sent after the response (``ctx.respond`` again, ``create_followup``)."""
-        return [answer for answer in self.answers if answer.kind == "followup"]
+        return self._split()[1]
 
     @property
     def text(self) -> str:
