@@ -15,7 +15,7 @@ async def test_play_asks_to_join_a_voice_channel_first() -> None:
 
 async def test_play_queue_skip_and_stop() -> None:
     async with OfflineBot(build) as world:
-        await world.join_voice()  # the member commands come from joins the first voice channel
+        await world.join_voice()  # world.member, who commands come from, joins the first voice channel
 
         first = await world.invoke("play", query="never gonna give you up")
         assert first.content.startswith("Playing **")
