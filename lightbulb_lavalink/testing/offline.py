@@ -32,6 +32,7 @@ from __future__ import annotations
 
 __all__ = ["OfflineBot"]
 
+import asyncio
 import inspect
 import itertools
 import logging
@@ -182,6 +183,14 @@ class OfflineBot:
         bot: hikari.GatewayBot = offline_bot(self.rest, BOT_ID, self._bot_class)
         typing.cast("hikari.impl.RESTClientImpl", bot.rest).start()
         self.bot, self.processes = bot, self.processes + 1
+        try:
+            await self._start(bot)
+        except BaseException:
+            self.bot = None
+            await bot.rest.close()
+            raise
+
+    async def _start(self, bot: hikari.GatewayBot) -> None:
         self._process_store = ProcessStore(self.store)
         datastore = getattr(bot, "d", None)
         if datastore is not None:  # lightbulb 2: bot.d, before build loads the extension
@@ -192,9 +201,9 @@ class OfflineBot:
         self.client = await built if inspect.isawaitable(built) else built
         if datastore is None:
             await self._register_lightbulb3()
-        await bot.event_manager.dispatch(hikari.StartingEvent(app=bot), return_tasks=True)
+        await _dispatch(bot, hikari.StartingEvent(app=bot))
         await self.discord.connect(bot)
-        await bot.event_manager.dispatch(hikari.StartedEvent(app=bot), return_tasks=True)
+        await _dispatch(bot, hikari.StartedEvent(app=bot))
         await self.discord.settle()
         if self._wait_ready and await self._playable(bot):
             await self.wait_ready()
@@ -238,8 +247,8 @@ class OfflineBot:
             if crash:
                 await self._crash(bot)
             else:
-                await bot.event_manager.dispatch(hikari.StoppingEvent(app=bot), return_tasks=True)
-                await bot.event_manager.dispatch(hikari.StoppedEvent(app=bot), return_tasks=True)
+                await _dispatch(bot, hikari.StoppingEvent(app=bot))
+                await _dispatch(bot, hikari.StoppedEvent(app=bot))
             await self.voice.wait_idle()
         finally:
             self.client = None
@@ -373,10 +382,20 @@ class OfflineBot:
         event = bot.event_factory.deserialize_interaction_create_event(
             typing.cast("hikari.api.GatewayShard", shard), payload
         )
-        finished = bot.event_manager.dispatch(event, return_tasks=True)
-        if finished is not None:
-            await finished
+        await _dispatch(bot, event)
         await self.discord.settle()
         if not self.rest.answers(interaction_id):
             raise NoReplyError(f"/{command} got no answer: Discord shows 'The application did not respond'")
         return Reply(command=command, answers=tuple(self.rest.answers(interaction_id)))
+
+
+async def _dispatch(bot: hikari.GatewayBot, event: hikari.Event) -> None:
+    """Dispatch `event` and wait for every listener to finish (hikari 2.1 returns the gathering future always)."""
+    manager = bot.event_manager
+    finished: asyncio.Future[typing.Any] | None
+    if "return_tasks" in inspect.signature(manager.dispatch).parameters:
+        finished = manager.dispatch(event, return_tasks=True)
+    else:  # pragma: no cover - hikari < 2.2 (lightbulb 2)
+        finished = manager.dispatch(event)
+    if finished is not None:
+        await finished
