@@ -36,7 +36,7 @@ demo: $(STAMP)
 	$(BIN)/python -m lightbulb_lavalink demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check lightbulb_lavalink tests benchmarks example_bot
+	$(BIN)/ruff check lightbulb_lavalink tests benchmarks example_bot docs_tutorial_bot
 
 types: $(STAMP)
 	$(BIN)/mypy

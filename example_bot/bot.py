@@ -17,10 +17,10 @@ import typing
 import hikari
 import lightbulb
 
-from lightbulb_lavalink import AuthenticationError, LavalinkError, LavalinkSettings, NodeUnavailable, SettingsError
-from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink import LavalinkSettings, SettingsError
+from lightbulb_lavalink.check import check_nodes
 
-__all__ = ["ConfigError", "build_bot", "check_nodes", "main", "read_config"]
+__all__ = ["ConfigError", "build_bot", "main", "read_config", "setup_client"]
 
 EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
 
@@ -54,39 +54,16 @@ def read_config(environ: typing.Mapping[str, str]) -> tuple[str, LavalinkSetting
     return token, settings, guilds
 
 
-async def check_nodes(settings: LavalinkSettings) -> list[str]:
-    """Ask every node for its version; return what is wrong with each one that does not answer as it should."""
-    problems: list[str] = []
-    for node in settings.nodes:
-        where = f"Lavalink node {node.name!r} at {node.host}:{node.port}"
-        rest = RestClient(node.url, node.password, timeout=5.0)
-        try:
-            version = await rest.version()
-        except AuthenticationError:
-            problems.append(
-                f"{where} refused the password: set the one from its application.yml "
-                "(LAVALINK_PASSWORD, or LAVALINK_NODES=name=http://PASSWORD@host:port)."
-            )
-        except NodeUnavailable:
-            problems.append(
-                f"{where} cannot be reached: is Lavalink running there? Set LAVALINK_NODES or "
-                "LAVALINK_HOST/LAVALINK_PORT to where it runs."
-            )
-        except LavalinkError as exc:
-            problems.append(f"{where} did not answer as a Lavalink v4 node: {exc}")
-        else:
-            if not version.startswith("4."):
-                problems.append(f"{where} runs Lavalink {version}; this bot needs Lavalink 4.")
-        finally:
-            await rest.close()
-    return problems
+def setup_client(
+    bot: hikari.GatewayBot, settings: LavalinkSettings | None = None, guilds: typing.Sequence[int] = ()
+) -> lightbulb.Client:
+    """The bot's lightbulb 3 client, with lightbulb-lavalink and the music commands loaded when the bot starts.
 
-
-def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[int] = ()) -> hikari.GatewayBot:
-    """The bot: a lightbulb 3 client with lightbulb-lavalink and the music commands, loaded when it starts."""
-    bot = hikari.GatewayBot(token, intents=hikari.Intents.ALL_UNPRIVILEGED, logs="INFO")
+    Tests call this too, on an offline bot (`lightbulb_lavalink.testing.OfflineBot`).
+    """
     client = lightbulb.client_from_app(bot, default_enabled_guilds=guilds)
-    client.di.registry_for(lightbulb.di.Contexts.DEFAULT).register_value(LavalinkSettings, settings)
+    if settings is not None:
+        client.di.registry_for(lightbulb.di.Contexts.DEFAULT).register_value(LavalinkSettings, settings)
 
     async def on_starting(_: hikari.StartingEvent) -> None:
         await client.load_extensions(*EXTENSIONS)
@@ -94,6 +71,13 @@ def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[in
     bot.subscribe(hikari.StartingEvent, on_starting)
     bot.subscribe(hikari.StartedEvent, client.start)
     bot.subscribe(hikari.StoppingEvent, client.stop)
+    return client
+
+
+def build_bot(token: str, settings: LavalinkSettings, guilds: typing.Sequence[int] = ()) -> hikari.GatewayBot:
+    """The bot: a lightbulb 3 client with lightbulb-lavalink and the music commands, loaded when it starts."""
+    bot = hikari.GatewayBot(token, intents=hikari.Intents.ALL_UNPRIVILEGED, logs="INFO")
+    setup_client(bot, settings, guilds)
     return bot
 
 
@@ -105,9 +89,9 @@ def main(environ: typing.Mapping[str, str] | None = None) -> int:
     except ConfigError as exc:
         print(f"The bot cannot start:\n{exc}", file=sys.stderr)
         return 2
-    problems = asyncio.run(check_nodes(settings))
+    problems = [line for line in asyncio.run(check_nodes(settings)) if not line.ok]  # the library's pre-start check
     if len(problems) == len(settings.nodes):
-        print("The bot cannot start: no Lavalink node is usable.\n" + "\n".join(problems), file=sys.stderr)
+        print("The bot cannot start: no Lavalink node is usable.\n" + "\n".join(map(str, problems)), file=sys.stderr)
         return 2
     for problem in problems:
         logging.getLogger("example_bot").warning("%s (continuing with the other nodes)", problem)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m lightbulb_lavalink demo``."""
+"""Command line: ``python -m lightbulb_lavalink demo`` and ``python -m lightbulb_lavalink check``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,15 @@ def main(argv: list[str] | None = None) -> int:
         "demo",
         help="show a bot restart and a Lavalink restart with every queue kept (no Discord, no Lavalink needed)",
     )
+    commands.add_parser(
+        "check",
+        help="check the settings (LAVALINK_* variables), every node and the store, as the bot would use them",
+    )
     args = parser.parse_args(argv)
+    if args.command == "check":
+        from lightbulb_lavalink.check import main as check_main
+
+        return check_main()
     if args.command == "demo":
         from lightbulb_lavalink.demo import main as demo_main
 

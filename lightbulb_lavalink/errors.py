@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "LavalinkError",
+    "MusicUnavailableError",
     "NodeUnavailable",
     "PlayerNotFoundError",
     "PlayerOrSessionNotFoundError",
@@ -14,6 +15,7 @@ __all__ = [
     "SessionExpired",
     "SessionNotFoundError",
     "SettingsError",
+    "StartupAborted",
     "StoreError",
     "TrackDecodeError",
     "UserDataError",
@@ -128,3 +130,26 @@ class UserDataError(LavalinkError, TypeError, ValueError):
     The message names the offending key path (``user_data['when']: datetime is not JSON``). Both a
     `TypeError` (a value of the wrong type) and a `ValueError` (a value out of range: NaN, a lone surrogate).
     """
+
+
+class MusicUnavailableError(LavalinkError):
+    """The lightbulb extension is loaded degraded: it could not start (a bad setting, a store it cannot open).
+
+    Raised where a command asks for the `LavalinkClient` (dependency injection); the extension answers such a
+    command with an ephemeral "Music is unavailable: <reason>". `reason` never holds a secret.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"music is unavailable: {reason}")
+        self.reason = reason
+        """Why the extension could not start, as a person fixing it reads it."""
+
+
+class StartupAborted(SystemExit):
+    """The extension could not start and ``fail_fast`` is set: the load fails and, unless caught, the process
+    exits with this message (a `SystemExit`, so that lightbulb does not log it and carry on)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"lightbulb-lavalink cannot start: {reason}")
+        self.reason = reason
+        """Why the extension could not start (never a secret)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import ipaddress
+import logging
 import math
 import os
 import re
@@ -23,11 +25,15 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CLIENT_NAME",
     "DEFAULT_MAX_RESPONSE_SIZE",
+    "ENV_VARIABLES",
     "MAX_RESUME_TIMEOUT",
     "STORE_SCHEMES",
     "LavalinkSettings",
     "NodeSettings",
+    "unknown_env_variables",
 ]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.settings")
 
 
 def _package_version() -> str:
@@ -303,6 +309,10 @@ class LavalinkSettings:
     """The largest answer a node may send, in bytes: a REST body or a websocket message (64 KiB to 1 GiB;
     default 32 MiB, far above a 5000-track playlist). A larger one fails the request with a `ProtocolError`,
     read no further."""
+    fail_fast: bool = False
+    """What the lightbulb extension does when it cannot start (a bad setting, a store it cannot open):
+    `False` (default) loads it degraded, every command that needs music answering "music is unavailable" and
+    saying why; `True` makes the load fatal (`lightbulb_lavalink.ext.StartupAborted`, a `SystemExit`)."""
 
     def __attrs_post_init__(self) -> None:
         self._check_nodes()
@@ -311,9 +321,7 @@ class LavalinkSettings:
         scheme, sep, _ = store.partition("://")
         if not sep or scheme.lower() not in STORE_SCHEMES:
             known = ", ".join(sorted(STORE_SCHEMES))
-            raise SettingsError(
-                "store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}"
-            )
+            raise SettingsError("store", f"{redact_url(store)!r} is not a store URL; the scheme must be one of {known}")
         check_store_url(store)  # every store option, as the store will read it
         if not _CLUSTER.fullmatch(_check_str("cluster", self.cluster)):
             shown = _show(self.cluster)
@@ -334,6 +342,7 @@ class LavalinkSettings:
         if self.reconnect_max_delay < self.reconnect_delay:
             raise SettingsError("reconnect_max_delay", "must be at least reconnect_delay")
         _check_int("max_response_size", self.max_response_size, MIN_RESPONSE_SIZE, MAX_RESPONSE_SIZE)
+        _check_bool("fail_fast", self.fail_fast)
 
     def _check_nodes(self) -> None:
         if not isinstance(self.nodes, tuple):
@@ -402,6 +411,9 @@ class LavalinkSettings:
             SettingsError: A variable's value is invalid (naming the variable).
         """
         env = os.environ if environ is None else environ
+        for name, nearest in unknown_env_variables(env):
+            hint = f"; did you mean {nearest}?" if nearest else f"; known: {', '.join(ENV_VARIABLES)}"
+            _LOGGER.warning("unknown environment variable %s is ignored%s", name, hint)
 
         def get(var: str) -> str | None:
             value = env.get(var)
@@ -449,6 +461,25 @@ _ENV_KINDS: typing.Final[dict[object, type]] = {"bool": bool, "int": int, "float
 _ENV_FIELDS: typing.Final[dict[str, type]] = {
     f.name: _ENV_KINDS[f.type] for f in attrs.fields(LavalinkSettings) if f.name != "nodes"
 }
+ENV_VARIABLES: typing.Final[tuple[str, ...]] = tuple(
+    sorted({"LAVALINK_NODES", *(f"LAVALINK_{k.upper()}" for k in (*_SINGLE_NODE, *_ENV_FIELDS))})
+)
+"""Every environment variable `LavalinkSettings.from_env` reads."""
+
+
+def unknown_env_variables(environ: Mapping[str, str] | None = None) -> list[tuple[str, str | None]]:
+    """The ``LAVALINK_*`` variables `from_env` does not read, each with the known name nearest to it (or `None`).
+
+    `from_env` logs a warning for each (``LAVALINK_PASWORD``: did you mean ``LAVALINK_PASSWORD``?).
+    """
+    env = os.environ if environ is None else environ
+    prefix = "LAVALINK_"
+    known = {name[len(prefix) :]: name for name in ENV_VARIABLES}
+    found: list[tuple[str, str | None]] = []
+    for name in sorted(n for n in env if n.startswith(prefix) and n not in ENV_VARIABLES):
+        close = difflib.get_close_matches(name[len(prefix) :], list(known), n=1, cutoff=0.6)
+        found.append((name, known[close[0]] if close else None))
+    return found
 
 
 def _reject_unknown(data: Mapping[str, typing.Any], known: frozenset[str], prefix: str) -> None:

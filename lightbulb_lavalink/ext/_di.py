@@ -17,7 +17,7 @@ import linkd.utils
 
 from lightbulb_lavalink.errors import LavalinkError
 
-__all__ = ["lookup", "provide", "withdraw"]
+__all__ = ["lookup", "provide", "provide_factory", "withdraw"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.di")
 
@@ -46,6 +46,25 @@ def provide(manager: linkd.DependencyInjectionManager, typ: type[_T], value: _T)
         container.add_value(typ, value)
         return "container"
     return "registry"
+
+
+def provide_factory(
+    manager: linkd.DependencyInjectionManager, typ: type[_T], factory: collections.abc.Callable[[], _T]
+) -> None:
+    """Make `typ` injectable in the DEFAULT context through `factory` (called when something asks for it).
+
+    As `provide`: in the registry, or in the live default container when the registry is frozen.
+    """
+    try:
+        _registry(manager).register_factory(typ, factory)
+    except linkd.RegistryFrozenException:
+        container = manager.default_container
+        if container is None:
+            raise LavalinkError(
+                f"cannot register {typ.__name__} for dependency injection: the DEFAULT registry is frozen "
+                "by a container lightbulb does not expose"
+            ) from None
+        container.add_factory(typ, factory)
 
 
 async def lookup(manager: linkd.DependencyInjectionManager, typ: type[_T]) -> _T | None:

@@ -3,6 +3,7 @@
 ```python
 bot = lightbulb.BotApp(token)
 bot.d.lavalink_settings = LavalinkSettings(...)   # optional (a mapping works too)
+bot.d.lavalink_store = RedisStore.from_client(my_redis)  # optional: the bot's own store wins over the URL
 bot.load_extensions("lightbulb_lavalink")
 
 @bot.command
@@ -27,10 +28,11 @@ import typing
 import hikari
 
 from lightbulb_lavalink.client import LavalinkClient
-from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.errors import LavalinkError, SettingsError
 from lightbulb_lavalink.ext import presentation
 from lightbulb_lavalink.ext.config import resolve_settings
 from lightbulb_lavalink.ext.runtime import ExtensionRuntime
+from lightbulb_lavalink.stores import SessionStore
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -40,12 +42,24 @@ if typing.TYPE_CHECKING:
 else:
     import lightbulb
 
-__all__ = ["CLIENT_KEY", "PLUGIN_NAME", "SETTINGS_KEY", "VOICE_GATEWAY_KEY", "load", "unload", "wait_closed"]
+__all__ = [
+    "CLIENT_KEY",
+    "PLUGIN_NAME",
+    "SETTINGS_KEY",
+    "STORE_KEY",
+    "VOICE_GATEWAY_KEY",
+    "load",
+    "unload",
+    "wait_closed",
+]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.lightbulb2")
 
 SETTINGS_KEY: typing.Final[str] = "lavalink_settings"
 """``bot.d.lavalink_settings``: the `LavalinkSettings` (or a mapping) the bot wants; optional."""
+STORE_KEY: typing.Final[str] = "lavalink_store"
+"""``bot.d.lavalink_store``: a `SessionStore` of the bot's own, used instead of the settings' store URL; optional.
+The bot owns it: the extension opens it (idempotent) but never closes it."""
 VOICE_GATEWAY_KEY: typing.Final[str] = "lavalink_voice_gateway"
 """``bot.d.lavalink_voice_gateway``: a `VoiceGateway` replacing the bot's own voice state updates; optional
 (tests put `lightbulb_lavalink.testing.gateway.FakeVoiceGateway` here)."""
@@ -77,13 +91,16 @@ def load(bot: hikari.GatewayBot) -> None:
         return
     try:
         resolved = resolve_settings(datastore.get(SETTINGS_KEY), registered_as=f"bot.d.{SETTINGS_KEY}")
+        store = datastore.get(STORE_KEY)
+        if store is not None and not isinstance(store, SessionStore):
+            raise SettingsError(f"bot.d.{STORE_KEY}", f"expected a SessionStore, got {type(store).__name__}")
     except LavalinkError as exc:
         _LOGGER.error("lightbulb-lavalink was not loaded: %s", exc)
         raise
     owner_ids: Callable[[], Awaitable[typing.Any]] = typing.cast("typing.Any", bot).fetch_owner_ids
     runtime = ExtensionRuntime(
         bot,
-        LavalinkClient(bot, resolved.settings, voice_gateway=datastore.get(VOICE_GATEWAY_KEY)),
+        LavalinkClient(bot, resolved.settings, store=store, voice_gateway=datastore.get(VOICE_GATEWAY_KEY)),
         settings_source=resolved.source,
         fetch_owner_ids=owner_ids,
         after=datastore.pop(_CLOSING_KEY, None),

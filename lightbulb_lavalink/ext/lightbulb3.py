@@ -11,8 +11,14 @@ class Play(lightbulb.SlashCommand, name="play", description="..."):
 ```
 
 Settings: a `LavalinkSettings` (or a mapping) registered in the DEFAULT DI context, else the ``LAVALINK_*``
-environment variables, else the defaults. A `VoiceGateway` registered there replaces the bot's own voice
-state updates (tests pass `lightbulb_lavalink.testing.gateway.FakeVoiceGateway`).
+environment variables, else the defaults. A `SessionStore` registered there is used instead of the settings'
+store URL (the bot owns it: the extension never closes it). A `VoiceGateway` registered there replaces the
+bot's own voice state updates (the offline test kit, `lightbulb_lavalink.testing.OfflineBot`, does this).
+
+When the extension cannot start (bad settings, a store it cannot open) it says why once in the log and loads
+degraded: every command asking for `LavalinkClient` (or the `/lavalink` commands) answers "Music is
+unavailable: <reason>", ephemerally. With ``fail_fast`` set (``LAVALINK_FAIL_FAST=1``) the load raises
+`StartupAborted` (a `SystemExit`) instead.
 
 Everything the extension sets up in a client is kept in that client's DI (`LavalinkClient` and the
 `LavalinkExtension` runtime), so two bots in one process share nothing.
@@ -27,21 +33,24 @@ import hikari
 import lightbulb
 
 from lightbulb_lavalink.client import LavalinkClient
-from lightbulb_lavalink.errors import LavalinkError
-from lightbulb_lavalink.ext import _di, presentation
-from lightbulb_lavalink.ext.config import resolve_settings
+from lightbulb_lavalink.errors import LavalinkError, MusicUnavailableError, StartupAborted
+from lightbulb_lavalink.ext import _di, presentation, startup
 from lightbulb_lavalink.ext.runtime import ExtensionRuntime
 from lightbulb_lavalink.settings import LavalinkSettings
+from lightbulb_lavalink.stores import SessionStore
 from lightbulb_lavalink.voice import VoiceGateway
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["LavalinkExtension", "LavalinkLoadable", "lavalink_group", "loader"]
+__all__ = ["LavalinkExtension", "LavalinkLoadable", "lavalink_group", "lavalink_of", "loader"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.lightbulb3")
 
 SETTINGS_SOURCE: typing.Final[str] = "LavalinkSettings registered in lightbulb's DI"
+STORE_SOURCE: typing.Final[str] = "SessionStore registered in lightbulb's DI"
+_UNAVAILABLE_PRIORITY: typing.Final[int] = 1_000
+"""The "music is unavailable" error handler runs before the bot's own handlers."""
 
 
 class LavalinkExtension(ExtensionRuntime):
@@ -60,13 +69,18 @@ class LavalinkLoadable(lightbulb.Loadable):
     __slots__ = ()
 
     async def load(self, client: lightbulb.Client) -> None:
-        """Set the extension up in `client` (a no-op if it already is).
+        """Set the extension up in `client` (a no-op if it already is, degraded or not).
+
+        A failure to start (a bad setting, a store that cannot be opened) is logged once and the extension loads
+        degraded: its commands, and the bot's commands that need the `LavalinkClient`, answer that music is
+        unavailable.
 
         Raises:
-            LavalinkError: The client's app is not a `hikari.GatewayBot`, or the settings are invalid
-                (`SettingsError`, naming the field): lightbulb then reports the extension as not loaded.
+            StartupAborted: The extension cannot start and ``fail_fast`` is set.
         """
         manager = client.di
+        if await _di.lookup(manager, startup.Unavailable) is not None:
+            return
         if await _di.lookup(manager, LavalinkExtension) is not None:
             return
         app = getattr(client, "app", None)
@@ -75,25 +89,49 @@ class LavalinkLoadable(lightbulb.Loadable):
                 f"lightbulb-lavalink needs a gateway bot (hikari.GatewayBot), not {type(app).__name__}: "
                 "Lavalink follows the bot's voice states through the gateway"
             )
+        registered = await _di.lookup(manager, LavalinkSettings)
         try:
-            registered = await _di.lookup(manager, LavalinkSettings)
-            resolved = resolve_settings(registered, registered_as=SETTINGS_SOURCE)
+            prepared = await startup.prepare(
+                registered,
+                registered_as=SETTINGS_SOURCE,
+                store=await _di.lookup(manager, SessionStore),
+                store_registered_as=STORE_SOURCE,
+            )
         except LavalinkError as exc:
-            _LOGGER.error("lightbulb-lavalink was not loaded: %s", exc)
-            raise
+            if startup.fail_fast_wanted(registered):
+                _LOGGER.error("lightbulb-lavalink cannot start (fail_fast is set): %s", exc)
+                raise StartupAborted(str(exc)) from None
+            _LOGGER.error("lightbulb-lavalink cannot start; music commands will say so: %s", exc)
+            _degrade(manager, str(exc))
+            return
         voice_gateway = await _di.lookup(manager, VoiceGateway)  # type: ignore[type-abstract]
-        lavalink = LavalinkClient(app, resolved.settings, voice_gateway=voice_gateway)
-        runtime = LavalinkExtension(app, lavalink, settings_source=resolved.source)
+        resolved = prepared.resolved
+        lavalink = LavalinkClient(app, resolved.settings, store=prepared.store, voice_gateway=voice_gateway)
+        runtime = LavalinkExtension(
+            app,
+            lavalink,
+            settings_source=resolved.source,
+            owned_store=prepared.store if prepared.owns_store else None,
+        )
         _di.provide(manager, LavalinkExtension, runtime)
         _di.provide(manager, LavalinkClient, runtime.client)
         runtime.subscribe()
-        _LOGGER.info("lightbulb-lavalink loaded (settings from %s)", resolved.source)
+        _LOGGER.info(
+            "lightbulb-lavalink loaded (settings from %s, store %s from %s)",
+            resolved.source,
+            prepared.store.url,
+            prepared.store_source,
+        )
         if runtime.bot_ready:
             await runtime.start()
 
     async def unload(self, client: lightbulb.Client) -> None:
         """Take back all `load` set up in `client`, closing the client resumably (a no-op if not loaded)."""
         manager = client.di
+        if await _di.lookup(manager, startup.Unavailable) is not None:
+            for typ in (LavalinkClient, LavalinkExtension, startup.Unavailable):
+                _di.withdraw(manager, typ)
+            return
         runtime = await _di.lookup(manager, LavalinkExtension)
         if runtime is None:
             return
@@ -102,6 +140,53 @@ class LavalinkLoadable(lightbulb.Loadable):
         _di.withdraw(manager, LavalinkExtension)
         await runtime.close()
         _LOGGER.info("lightbulb-lavalink unloaded; Lavalink sessions stay resumable")
+
+
+async def lavalink_of(client: lightbulb.Client) -> LavalinkClient | None:
+    """The `LavalinkClient` the extension built in `client`, or `None` when it is not loaded.
+
+    Raises `MusicUnavailableError` (saying why) when the extension is loaded degraded.
+    """
+    unavailable = await _di.lookup(client.di, startup.Unavailable)
+    if unavailable is not None:
+        raise MusicUnavailableError(unavailable.reason)
+    return await _di.lookup(client.di, LavalinkClient)
+
+
+def _degrade(manager: typing.Any, reason: str) -> None:
+    """Load degraded: asking for the client (or the runtime) raises `MusicUnavailableError` saying why."""
+
+    def unavailable() -> typing.NoReturn:
+        raise MusicUnavailableError(reason)
+
+    _di.provide(manager, startup.Unavailable, startup.Unavailable(reason=reason))
+    _di.provide_factory(manager, LavalinkClient, unavailable)
+    _di.provide_factory(manager, LavalinkExtension, unavailable)
+
+
+def _unavailable_cause(exc: BaseException) -> MusicUnavailableError | None:
+    """The `MusicUnavailableError` behind a failed command, however lightbulb and linkd wrapped it."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, MusicUnavailableError):
+            return current
+        pending.extend(getattr(current, "causes", ()) or ())
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
+
+
+async def _on_unavailable(exc: lightbulb.exceptions.ExecutionPipelineFailedException) -> bool:
+    """Error handler: a command that needed music while the extension is degraded gets the reason."""
+    cause = _unavailable_cause(exc)
+    if cause is None:
+        return False
+    await exc.context.respond(startup.unavailable_text(cause.reason), ephemeral=True)
+    return True
 
 
 # -- /lavalink -------------------------------------------------------------------------------------------
@@ -185,3 +270,4 @@ loader = lightbulb.Loader()
 """Load with ``await client.load_extensions("lightbulb_lavalink")`` (or this module's path)."""
 loader.add(LavalinkLoadable())
 loader.command(lavalink_group)
+loader.error_handler(_on_unavailable, priority=_UNAVAILABLE_PRIORITY)

@@ -21,6 +21,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
 
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.stores import SessionStore
 
 __all__ = ["ExtensionRuntime"]
 
@@ -38,6 +39,7 @@ class ExtensionRuntime:
         settings_source: str,
         fetch_owner_ids: Callable[[], Awaitable[Iterable[hikari.Snowflakeish]]] | None = None,
         after: Awaitable[None] | None = None,
+        owned_store: SessionStore | None = None,
     ) -> None:
         self.app: hikari.GatewayBot = app
         """The bot."""
@@ -45,6 +47,7 @@ class ExtensionRuntime:
         """The Lavalink client this extension built."""
         self.settings_source: str = settings_source
         """Where the settings came from (``environment``, ``defaults``, or the registration's name)."""
+        self._owned_store = owned_store
         self._fetch_owner_ids = fetch_owner_ids
         self._after = after
         self._owner_ids: frozenset[int] | None = None
@@ -106,9 +109,12 @@ class ExtensionRuntime:
             )
 
     async def close(self) -> None:
-        """Close the client, keeping every session resumable (Lavalink keeps playing meanwhile)."""
+        """Close the client, keeping every session resumable (Lavalink keeps playing meanwhile), then the store
+        the extension opened (the client opens it again if the bot starts again); the bot's own store stays open."""
         async with self._lock:
             await self.client.close()
+            if self._owned_store is not None:
+                await self._owned_store.close()
 
     async def on_started(self, _: hikari.StartedEvent) -> None:
         """Listener: the bot is connected, start the client."""

@@ -8,7 +8,7 @@ imported only when used.
 
 from __future__ import annotations
 
-from lightbulb_lavalink.stores.base import SessionStore, StoreKey
+from lightbulb_lavalink.stores.base import SessionStore, StoreKey, decode_guilds, encode_snapshot
 from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, check_store_url, open_store
 from lightbulb_lavalink.stores.jsonfile import JSONFileStore
 from lightbulb_lavalink.stores.memory import MemoryStore
@@ -30,5 +30,7 @@ __all__ = [
     "SnapshotWriter",
     "StoreKey",
     "check_store_url",
+    "decode_guilds",
+    "encode_snapshot",
     "open_store",
 ]

@@ -225,6 +225,21 @@ class PostgresStore:
         self._closed = False
         self._lock = asyncio.Lock()
 
+    @classmethod
+    def from_pool(
+        cls,
+        pool: asyncpg.Pool,
+        *,
+        schema: str | None = None,
+        table: str | None = None,
+        timeout: float = 10.0,
+        url: str = "postgresql://bot-pool/",
+    ) -> PostgresStore:
+        """A store on the bot's own asyncpg pool: it opens no connection of its own and never closes `pool`
+        (its owner does). `schema` and `table` place its tables (default ``public`` and ``lavalink``); `url`
+        is only what logs and ``/lavalink`` show (asyncpg does not say where a pool connects)."""
+        return cls(url, schema=schema, table=table, timeout=timeout, pool=pool)
+
     @property
     def url(self) -> str:
         """The PostgreSQL URL, password hidden."""

@@ -168,6 +168,17 @@ class RedisStore:
         self._owns_client = client is None
         self._closed = False
 
+    @classmethod
+    def from_client(
+        cls, client: redis.asyncio.Redis, *, prefix: str | None = None, socket_timeout: float = 5.0
+    ) -> RedisStore:
+        """A store on the bot's own Redis client: it opens no connection of its own and never closes `client`
+        (its owner does). `prefix` namespaces every key (default ``lavalink``)."""
+        kwargs = client.connection_pool.connection_kwargs
+        host, port, db = kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0)
+        where = f"redis://{host}:{port}/{db}" if "path" not in kwargs else "redis://unix-socket/0"
+        return cls(where, prefix=prefix, socket_timeout=socket_timeout, client=client)
+
     @property
     def url(self) -> str:
         """The Redis URL, password hidden."""

@@ -11,6 +11,7 @@ from aiohttp.typedefs import Middleware
 
 from lightbulb_lavalink.testing.catalog import track_json
 from lightbulb_lavalink.testing.patch import PlayerPatch, decode_blob
+from lightbulb_lavalink.testing.traffic import parse_body
 from lightbulb_lavalink.testing.wire import (
     HttpError,
     dumps,
@@ -212,6 +213,14 @@ def make_middleware(node: FakeLavalink) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.path == "/v4/websocket":  # logged as a handshake by the server
+            return await dispatch(request, handler)
+        index = node.traffic.record_request(request, parse_body(await request.read()))
+        response = await dispatch(request, handler)
+        node.traffic.record_status(index, response.status)
+        return response
+
+    async def dispatch(request: web.Request, handler: _Handler) -> web.StreamResponse:
         fault = node.faults.take(request)
         if fault is None:
             return await serve(request, handler)

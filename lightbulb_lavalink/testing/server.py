@@ -19,6 +19,7 @@ from lightbulb_lavalink.testing.planner import FakeRoutePlanner
 from lightbulb_lavalink.testing.routes import add_routes, api_version_header, make_middleware
 from lightbulb_lavalink.testing.session import Connection, FakeSession
 from lightbulb_lavalink.testing.stats import info_json, stats_json
+from lightbulb_lavalink.testing.traffic import HandshakeRecord, RequestRecord, TrafficLog
 from lightbulb_lavalink.testing.versions import EmulatedVersion
 from lightbulb_lavalink.testing.wire import parse_long
 
@@ -95,6 +96,8 @@ class FakeLavalink:
         """Whether ``GET /v4/stats`` writes ``"frameStats":null`` (default: the key is left out)."""
         self.route_planner = FakeRoutePlanner() if route_planner else None
         """The emulated route planner, ``None`` when disabled (status 204, free endpoints 500)."""
+        self.traffic = TrafficLog(password=lambda: self.password)
+        """The log of what the node received: `requests` and `handshakes`."""
         self.faults = Faults(now_ms=lambda: self.context.clock.time_ms(), drop_connections=self.drop_connections)
         """REST fault injection: ``node.faults.add("PATCH", "/v4/sessions/*/players/*", status=502)``."""
         self._version = EmulatedVersion.parse(
@@ -300,6 +303,18 @@ class FakeLavalink:
             return None
         return session
 
+    # --- what the node received ----------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every REST request received, oldest first, the password hidden (``node.traffic.clear()`` empties it)."""
+        return self.traffic.requests
+
+    @property
+    def handshakes(self) -> list[HandshakeRecord]:
+        """Every websocket handshake received, oldest first, the password hidden."""
+        return self.traffic.handshakes
+
     # --- stats and info ----------------------------------------------------------------------------------
 
     def _connected(self) -> list[FakeSession]:
@@ -342,6 +357,12 @@ class FakeLavalink:
     # --- HTTP plumbing -----------------------------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        response = await self._open_websocket(request)
+        if not isinstance(response, web.WebSocketResponse):
+            self.traffic.record_handshake(request, response.status)
+        return response
+
+    async def _open_websocket(self, request: web.Request) -> web.StreamResponse:
         nodelink = self._version.nodelink  # NodeLink says why in a text body; Lavalink's bodies are empty
         if request.headers.get("Authorization") != self.password:
             return web.Response(status=401, text="Invalid password provided." if nodelink else None)
@@ -371,6 +392,7 @@ class FakeLavalink:
         self._handlers.add(task)
         connection: Connection | None = None
         session: FakeSession | None = None
+        self.traffic.record_handshake(request, 101, resumed=resumed)
         try:
             await ws.prepare(request)
             connection = Connection(ws, request)

@@ -11,11 +11,11 @@ import typing
 
 import attrs
 import hikari
-from fake_discord_rest import FakeDiscordRest, offline_bot, slash_command_payload
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing.discord_rest import FakeDiscordRest, offline_bot, slash_command_payload
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway
 
 BOT_ID = 1_180_000_000_000_000_001

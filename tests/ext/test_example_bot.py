@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import hikari
+import lightbulb
 import pytest
-from ext_lightbulb3 import running_bot
-from ext_world import NODE_PASSWORD, World
 
-from example_bot.bot import ConfigError, check_nodes, main, read_config
-from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
-
-EXTENSIONS = ("lightbulb_lavalink", "example_bot.music")
+from example_bot.bot import ConfigError, main, read_config, setup_client
+from lightbulb_lavalink.settings import LavalinkSettings
+from lightbulb_lavalink.testing.offline import OfflineBot
 
 # -- start-up -------------------------------------------------------------------------------------------------
 
@@ -38,79 +37,119 @@ def test_a_good_config_is_read() -> None:
     assert [(n.name, n.host, n.port) for n in settings.nodes] == [("main", "lava", 2444)]
 
 
-async def test_the_node_check_says_what_is_wrong(world: World) -> None:
-    def settings(password: str, port: int) -> LavalinkSettings:
-        return LavalinkSettings(nodes=(NodeSettings(name="main", host="127.0.0.1", port=port, password=password),))
-
-    assert await check_nodes(settings(NODE_PASSWORD, world.node.port)) == []
-    (wrong,) = await check_nodes(settings("guess", world.node.port))
-    assert "refused the password" in wrong and "LAVALINK_PASSWORD" in wrong
-    (closed,) = await check_nodes(settings(NODE_PASSWORD, 9))
-    assert "cannot be reached" in closed and "is Lavalink running" in closed
+# -- the commands, through the public offline kit, exactly as a user tests their bot -----------------------
 
 
-# -- the commands ---------------------------------------------------------------------------------------------
+def build(bot: hikari.GatewayBot) -> lightbulb.Client:
+    return setup_client(bot, LavalinkSettings())  # production settings: the kit points them at its fakes
 
 
-async def test_play_needs_the_user_in_a_voice_channel(world: World) -> None:
-    async with running_bot(world, extensions=EXTENSIONS) as bot:
-        lavalink = await bot.ready_lavalink()
-        text = await bot.command("play", query="anything")
-        assert "Join a voice channel first" in text
-        assert lavalink.get_player(world.guild.id) is None
+async def test_play_needs_the_user_in_a_voice_channel() -> None:
+    async with OfflineBot(build) as world:
+        reply = await world.invoke("play", query="anything")
+        assert "Join a voice channel first" in reply.text and reply.ephemeral
+        assert (await world.lavalink()).get_player(world.guild.id) is None
 
 
-async def test_a_session_of_music(world: World) -> None:
-    async with running_bot(world, extensions=EXTENSIONS) as bot:
-        lavalink = await bot.ready_lavalink()
-        listener = world.guild.member_ids[-1]
+async def test_a_session_of_music() -> None:
+    async with OfflineBot(build) as world:
+        lavalink = await world.lavalink()
         channel = world.guild.voice_channel_ids[1]
-        await world.discord.voice_state(world.guild.id, listener, channel)
+        await world.join_voice(world.member, channel)
 
-        text = await bot.command("play", query="never gonna give you up")
-        assert "Playing" in text
+        playing = await world.invoke("play", query="never gonna give you up")
+        assert "Playing" in playing.text and playing.deferred and not playing.ephemeral
         player = lavalink.get_player(world.guild.id)
         assert player is not None and player.track is not None and player.channel_id == channel
+        assert world.bot_channel() == channel
         first = player.track.info.title
-        assert first in text
+        assert first in playing.text
 
         for query in ("second song", "third song", "fourth song"):
-            assert "Queued" in await bot.command("play", query=query)
+            assert "Queued" in (await world.invoke("play", query=query)).text
         assert len(player.queue) == 3
 
-        queue = await bot.command("queue")
-        assert f"**Now:** [{first}](" in queue  # linked to the track's page
-        assert "3 queued" in queue
+        queue = await world.invoke("queue")
+        (embed,) = queue.embeds
+        assert f"**Now:** [{first}](" in embed["description"]  # linked to the track's page
+        assert "3 queued" in embed["footer"]["text"]
 
-        now = await bot.command("nowplaying")
-        assert "Now playing" in now and first in now and f"<@{listener}>" in now
+        now = await world.invoke("nowplaying")
+        assert "Now playing" in now.text and first in now.text
+        assert now.fields()["Requested by"] == f"<@{world.member}>"
 
-        assert "Paused" in await bot.command("pause")
+        assert "Paused" in (await world.invoke("pause")).text
         assert player.paused
         session_id = lavalink.nodes["main"].session_id
         assert session_id is not None
         fake = world.node.players_of(session_id)[world.guild.id]
         assert fake.paused
-        assert "Already paused" in await bot.command("pause")
-        assert "Resumed" in await bot.command("resume")
+        again = await world.invoke("pause")
+        assert "Already paused" in again.text and again.ephemeral
+        assert "Resumed" in (await world.invoke("resume")).text
         assert not fake.paused
 
-        assert "Volume 60" in await bot.command("volume", level=60)
+        assert "Volume 60" in (await world.invoke("volume", level=60)).text
         assert fake.volume == 60
+        patch = world.node.traffic.requests_to("PATCH", f"/v4/sessions/{session_id}/players/")[-1]
+        assert (patch.path, patch.body, patch.status) == (
+            f"/v4/sessions/{session_id}/players/{world.guild.id}",
+            {"volume": 60},
+            200,
+        )
+        assert patch.headers["Authorization"] == "***"
 
-        assert "Repeating the queue" in await bot.command("loop", mode="queue")
+        assert "Repeating the queue" in (await world.invoke("loop", mode="queue")).text
         assert player.queue.loop.value == "queue"
 
         before = list(player.queue.upcoming)
-        assert "Shuffled 3 songs" in await bot.command("shuffle")
+        assert "Shuffled 3 songs" in (await world.invoke("shuffle")).text
         assert sorted(t.info.identifier for t in player.queue.upcoming) == sorted(t.info.identifier for t in before)
 
         nxt = player.queue.upcoming[0]
-        skipped = await bot.command("skip")
-        assert f"Skipped [{first}](" in skipped and f"Now playing [{nxt.info.title}](" in skipped
+        skipped = await world.invoke("skip")
+        assert f"Skipped [{first}](" in skipped.text and f"Now playing [{nxt.info.title}](" in skipped.text
         assert player.track is not None and player.track.info.title == nxt.info.title
 
-        assert "Left the voice channel" in await bot.command("leave")
+        assert "Left the voice channel" in (await world.invoke("leave")).text
         assert lavalink.get_player(world.guild.id) is None
         assert world.guild.id not in world.node.players_of(session_id)
-        assert "Nothing is playing here" in await bot.command("queue")
+        assert "Nothing is playing here" in (await world.invoke("queue")).text
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["deploy", "crash"])
+async def test_the_music_and_the_queue_survive_a_restart(crash: bool) -> None:
+    async with OfflineBot(build) as world:
+        await world.join_voice()
+        await world.invoke("play", query="never gonna give you up")
+        await world.invoke("play", query="second song")
+        before = await world.lavalink()
+        player = before.get_player(world.guild.id)
+        assert player is not None and player.track is not None
+        playing, queued = player.track.info.title, [t.info.title for t in player.queue.upcoming]
+
+        await world.restart(crash=crash)
+
+        after = await world.lavalink()
+        assert after is not before and world.processes == 2
+        back = after.get_player(world.guild.id)
+        assert back is not None and back.track is not None
+        assert back.track.info.title == playing
+        assert [t.info.title for t in back.queue.upcoming] == queued
+        resumed = [h for h in world.node.handshakes if h.session_id is not None]
+        assert resumed and resumed[-1].resumed  # the new process resumed the old session
+        assert "Now playing" in (await world.invoke("nowplaying")).text
+
+
+async def test_a_lavalink_restart_brings_the_guild_back() -> None:
+    async with OfflineBot(build) as world:
+        await world.join_voice()
+        await world.invoke("play", query="never gonna give you up")
+        lavalink = await world.lavalink()
+        old_session = lavalink.nodes["main"].session_id
+        await world.restart_node()
+        assert lavalink.nodes["main"].session_id != old_session
+        player = lavalink.get_player(world.guild.id)
+        assert player is not None
+        await player.wait_restored()
+        assert player.track is not None

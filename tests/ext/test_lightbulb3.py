@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 
 import hikari
 import lightbulb
@@ -173,19 +172,6 @@ async def test_without_registered_settings_the_environment_is_used(
         answer = await bot.invoke("status")
         assert f"127.0.0.1:{world.node.port}" in answer.fields()["🟢 envnode"]
         assert "Settings from environment" in answer.text()
-
-
-async def test_bad_settings_stop_the_load_naming_the_field(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    bad = {"nodes": [{"name": "main", "host": "127.0.0.1", "port": 70000}]}
-    async with running_bot(world, settings=bad, load=False) as bot:
-        listeners_before = listener_counts(bot.bot)
-        with caplog.at_level(logging.ERROR):
-            await bot.client.load_extensions(EXTENSION)
-        assert "nodes[0].port" in caplog.text
-        assert "lightbulb-lavalink was not loaded" in caplog.text
-        assert await bot.lavalink() is None
-        assert not has_lavalink_group(bot.client)
-        assert listener_counts(bot.bot) == listeners_before
 
 
 # -- /lavalink -------------------------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ import hikari
 import lightbulb
 import pytest
 from ext_world import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, play_something, settle
-from fake_discord_rest import offline_bot
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import SettingsError
 from lightbulb_lavalink.events import NodeReadyEvent
 from lightbulb_lavalink.ext import lightbulb2, presentation
+from lightbulb_lavalink.testing.discord_rest import offline_bot
 
 EXTENSION = "lightbulb_lavalink"
 

@@ -1,12 +1,23 @@
-"""Discord's HTTP API, as far as answering interactions goes, on 127.0.0.1; and real interaction payloads.
+"""`FakeDiscordRest`: Discord's HTTP API, as far as answering interactions goes, on 127.0.0.1.
 
-The bot under test is a real `hikari.GatewayBot` whose ``rest_url`` points here: hikari builds every request
-exactly as it would for Discord, and this server records it and answers as Discord does. Shared by the
-lightbulb 3 tests (tests/ext) and the lightbulb 2 tests (tests/lightbulb2), so it must import under both
-hikari 2.1 and 2.6.
+The bot under test is a real `hikari.GatewayBot` whose ``rest_url`` points here (`offline_bot`): hikari builds
+every request exactly as it would for Discord, and this server records it and answers as Discord does,
+keeping Discord's rules where it answers: an interaction is answered once (a second callback is refused with
+Discord's 40060), follow-ups and edits need that answer first (Discord's 10015 "Unknown Webhook" otherwise).
+It imports under hikari 2.1 (lightbulb 2) as well as the latest hikari.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "API_PREFIX",
+    "EPHEMERAL",
+    "Answer",
+    "FakeDiscordRest",
+    "RecordedRequest",
+    "offline_bot",
+    "slash_command_payload",
+]
 
 import asyncio
 import datetime
@@ -17,25 +28,36 @@ import attrs
 import hikari
 from aiohttp import web
 
-from lightbulb_lavalink.testing.gateway import make_token, member_payload, user_payload
+from lightbulb_lavalink.testing.gateway_payloads import member_payload, user_payload
+from lightbulb_lavalink.testing.offline_bot import make_token
 
-API_PREFIX = "/api/v10"
-EPHEMERAL = int(hikari.MessageFlag.EPHEMERAL)
+API_PREFIX: typing.Final[str] = "/api/v10"
+"""The path prefix hikari puts before every route."""
+EPHEMERAL: typing.Final[int] = int(hikari.MessageFlag.EPHEMERAL)
+"""The ephemeral message flag, as an int."""
+_ALREADY_ACKNOWLEDGED: typing.Final[dict[str, typing.Any]] = {
+    "message": "Interaction has already been acknowledged.",
+    "code": 40060,
+}
 _SAFETY_TIMEOUT = 10.0
 """Only so a broken test fails instead of hanging; nothing is timed."""
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, weakref_slot=False)
 class RecordedRequest:
     """One request hikari sent to "Discord"."""
 
     method: str
+    """The HTTP method."""
     path: str
+    """The route, after ``/api/v10``."""
     query: dict[str, str]
+    """The query string."""
     body: typing.Any
+    """The JSON body (or the text of another body, `None` without one)."""
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, weakref_slot=False)
 class Answer:
     """What the person who ran a command sees: one message (or the deferral) sent for an interaction."""
 
@@ -48,14 +70,17 @@ class Answer:
 
     @property
     def ephemeral(self) -> bool:
+        """Whether only the person who ran the command sees it."""
         return bool(int(self.data.get("flags") or 0) & EPHEMERAL)
 
     @property
     def content(self) -> str:
+        """The message text (``""`` without one)."""
         return str(self.data.get("content") or "")
 
     @property
     def embeds(self) -> list[dict[str, typing.Any]]:
+        """The embeds, as Discord receives them (``title``, ``description``, ``fields``, ``footer``...)."""
         return list(self.data.get("embeds") or [])
 
     def fields(self) -> dict[str, str]:
@@ -77,9 +102,13 @@ class FakeDiscordRest:
 
     def __init__(self, *, application_id: int, owner_id: int, team_member_ids: typing.Sequence[int] = ()) -> None:
         self.application_id = application_id
+        """The bot's application id."""
         self.owner_id = owner_id
+        """The application's owner, as ``GET /oauth2/applications/@me`` says."""
         self.team_member_ids = list(team_member_ids)
+        """Members of the team owning the application (none: owned by `owner_id` alone)."""
         self.requests: list[RecordedRequest] = []
+        """Every request received, oldest first."""
         self._answers: dict[str, list[Answer]] = {}
         self._tokens: dict[str, str] = {}
         self.commands: dict[str, list[dict[str, typing.Any]]] = {}
@@ -91,20 +120,23 @@ class FakeDiscordRest:
 
     @property
     def url(self) -> str:
+        """The ``rest_url`` to give hikari (``http://127.0.0.1:PORT/api/v10``)."""
         return f"http://127.0.0.1:{self._port}{API_PREFIX}"
 
     async def start(self) -> None:
+        """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
+        server = getattr(site, "_server", None)  # aiohttp names the bound port nowhere public
         assert server is not None
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._port = int(server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
+        """Stop listening."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -119,6 +151,7 @@ class FakeDiscordRest:
     # -- what the tests read --
 
     def answers(self, interaction_id: int) -> list[Answer]:
+        """Every answer sent for the interaction so far, oldest first."""
         return list(self._answers.get(str(interaction_id), []))
 
     async def wait_for_answer(self, interaction_id: int, *, final: bool = True) -> Answer:
@@ -161,6 +194,8 @@ class FakeDiscordRest:
     async def _callback(
         self, interaction_id: str, token: str, body: dict[str, typing.Any], *, with_response: bool
     ) -> web.StreamResponse:
+        if self._tokens.get(token) == interaction_id:  # Discord takes one initial response per interaction
+            return web.json_response(_ALREADY_ACKNOWLEDGED, status=400)
         self._tokens[token] = interaction_id
         data = dict(body.get("data") or {})
         response_type = int(body["type"])
@@ -227,6 +262,7 @@ class FakeDiscordRest:
     # -- payloads --
 
     def application_payload(self) -> dict[str, typing.Any]:
+        """The ``GET /oauth2/applications/@me`` body: owner and team as configured."""
         owner = user_payload(self.owner_id, "owner")
         team = None
         if self.team_member_ids:
@@ -276,6 +312,7 @@ class FakeDiscordRest:
         }
 
     def message_payload(self, data: dict[str, typing.Any]) -> dict[str, typing.Any]:
+        """The message object Discord returns for a message sent with `data`."""
         now = datetime.datetime.now(datetime.UTC).isoformat()
         return {
             "id": str(next(self._ids)),
@@ -345,7 +382,11 @@ def slash_command_payload(
 def offline_bot(
     rest: FakeDiscordRest, bot_id: int, bot_class: type[hikari.GatewayBot] = hikari.GatewayBot
 ) -> typing.Any:
-    """A never-started bot (as `testing.gateway.make_bot`) whose REST client talks to `rest` (start it)."""
+    """A never-started bot (as `testing.gateway.make_bot`) whose REST client talks to `rest`.
+
+    `bot_class` may be a subclass taking the same arguments (lightbulb 2's ``lightbulb.BotApp``). Call
+    ``bot.rest.start()`` before it sends anything, and ``await bot.rest.close()`` at the end.
+    """
     return bot_class(
         make_token(bot_id),
         banner=None,

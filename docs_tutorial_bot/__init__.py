@@ -1,0 +1,1 @@
+"""The tutorial bot of the lightbulb-lavalink documentation (kitdocs/tutorial.md)."""

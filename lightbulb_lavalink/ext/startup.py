@@ -1,0 +1,104 @@
+"""What the extension does before it builds its client: find the settings and the store, open the store; and
+what happens when that fails (a degraded load that says why, or, with ``fail_fast``, a fatal one).
+
+Shared by both lightbulb majors; imports no lightbulb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc
+import logging
+import os
+import typing
+
+import attrs
+
+from lightbulb_lavalink.errors import SettingsError, StoreError
+from lightbulb_lavalink.ext.config import ResolvedSettings, resolve_settings
+from lightbulb_lavalink.settings import LavalinkSettings
+from lightbulb_lavalink.stores import SessionStore, open_store
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["UNAVAILABLE_PREFIX", "Prepared", "Unavailable", "fail_fast_wanted", "prepare", "unavailable_text"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.ext.startup")
+
+UNAVAILABLE_PREFIX: typing.Final[str] = "Music is unavailable"
+"""How the answer to a command that needs music starts while the extension is degraded."""
+_TRUE: typing.Final = frozenset({"1", "true", "yes", "on"})
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class Prepared:
+    """Settings found and a store opened: what the extension builds its client from."""
+
+    resolved: ResolvedSettings
+    """The settings and where they came from."""
+    store: SessionStore
+    """The session store, opened."""
+    owns_store: bool
+    """Whether the extension opened the store from the settings' URL (and so closes it); `False` for the bot's
+    own store (registered in DI or at ``bot.d.lavalink_store``), which its owner closes."""
+    store_source: str
+    """Where the store came from: the registration's name, or ``settings``."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class Unavailable:
+    """The extension is loaded degraded: kept in the bot's DI or datastore, so that commands can say why."""
+
+    reason: str
+    """Why it could not start (no secret in it)."""
+
+
+def unavailable_text(reason: str) -> str:
+    """The answer a person gets to a music command while the extension is degraded."""
+    return f"⚠️ {UNAVAILABLE_PREFIX}: {reason}"
+
+
+async def prepare(
+    configured: object | None,
+    *,
+    registered_as: str,
+    store: object | None,
+    store_registered_as: str,
+    environ: Mapping[str, str] | None = None,
+) -> Prepared:
+    """Resolve the settings, pick the store (the bot's own `store` wins over the settings' URL) and open it.
+
+    Raises `SettingsError` for bad settings (or a registered store that is not a `SessionStore`), `StoreError`
+    when the store cannot be opened within the settings' ``request_timeout``; an owned store is closed again.
+    """
+    resolved = resolve_settings(configured, registered_as=registered_as, environ=environ)
+    settings = resolved.settings
+    if store is not None:
+        if not isinstance(store, SessionStore):
+            raise SettingsError(store_registered_as, f"expected a SessionStore, got {type(store).__name__}")
+        chosen, owned, source = store, False, store_registered_as
+    else:
+        chosen, owned, source = open_store(settings.store), True, "settings"
+    try:
+        async with asyncio.timeout(settings.request_timeout):
+            await chosen.open()
+    except (StoreError, TimeoutError) as exc:
+        if owned:
+            await chosen.close()
+        why = str(exc) or f"no answer within {settings.request_timeout:g} s"
+        raise StoreError(f"the session store {chosen.url} cannot be opened: {why}") from None
+    _LOGGER.debug("session store %s from %s", chosen.url, source)
+    return Prepared(resolved=resolved, store=chosen, owns_store=owned, store_source=source)
+
+
+def fail_fast_wanted(configured: object | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a failed start is fatal: ``fail_fast`` of the registered settings (valid or not), else
+    ``LAVALINK_FAIL_FAST`` (read on its own, so that it works when other variables are wrong)."""
+    if isinstance(configured, LavalinkSettings):
+        return configured.fail_fast
+    if isinstance(configured, collections.abc.Mapping):
+        return configured.get("fail_fast") is True
+    env = os.environ if environ is None else environ
+    return env.get("LAVALINK_FAIL_FAST", "").strip().lower() in _TRUE
+

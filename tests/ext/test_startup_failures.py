@@ -1,0 +1,115 @@
+"""A bad setting or a store that cannot be opened never leaves a bot that silently cannot play (issue 12).
+
+Through the real lightbulb 3 client fed real payloads: the extension loads degraded and says why, once in the
+log (no traceback) and to every person who runs a music command; ``fail_fast`` makes the failure fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+
+import hikari
+import pytest
+from ext_lightbulb3 import EXTENSION, has_lavalink_group, running_bot
+from ext_world import NODE_PASSWORD, World
+
+from lightbulb_lavalink.errors import StartupAborted
+from lightbulb_lavalink.settings import LavalinkSettings
+
+BAD_PORT = {"nodes": [{"name": "main", "host": "127.0.0.1", "port": 70000, "password": NODE_PASSWORD}]}
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_bad_settings_load_degraded_and_every_music_command_says_why(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    extensions = (EXTENSION, "example_bot.music")
+    async with running_bot(world, settings=BAD_PORT, load=False, extensions=extensions) as bot:
+        with caplog.at_level(logging.INFO):
+            await bot.client.load_extensions(*extensions)
+            await bot.started()
+        (logged,) = failures(caplog)  # once, by us, and lightbulb did not log "error loading extension"
+        assert logged.name.startswith("lightbulb_lavalink") and logged.exc_info is None
+        assert "nodes[0].port" in logged.getMessage()
+        assert has_lavalink_group(bot.client)
+
+        status = await bot.invoke("status")  # the extension's own command
+        assert status.ephemeral
+        assert status.content.startswith("⚠️ Music is unavailable: invalid setting 'nodes[0].port'")
+        queue = await bot.command("queue")  # the bot's own command asking for `lavalink: LavalinkClient`
+        assert queue.startswith("⚠️ Music is unavailable: invalid setting 'nodes[0].port'")
+        assert world.rest.answers(bot.last_id)[-1].ephemeral
+        assert len(failures(caplog)) == 1  # the commands answered; nothing more was logged as an error
+
+
+async def test_a_store_that_cannot_be_opened_is_said_without_its_password(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "db-pa55word-do-not-show"
+    store = f"redis://:{secret}@127.0.0.1:9/0"  # the discard port: nothing answers
+    async with running_bot(world, settings=world.settings(store=store, request_timeout=2.0)) as bot:
+        await bot.started()
+        answer = await bot.invoke("status")
+        assert "Music is unavailable: the session store redis://***@127.0.0.1:9/0 cannot be opened" in answer.content
+        assert answer.ephemeral
+        assert secret not in answer.content and secret not in caplog.text
+
+
+async def test_unloading_a_degraded_extension_takes_everything_back_and_a_fixed_load_plays(
+    world: World,
+) -> None:
+    async with running_bot(world, settings=BAD_PORT) as bot:
+        await bot.started()
+        await bot.client.unload_extensions(EXTENSION)
+        assert not has_lavalink_group(bot.client)
+        assert await bot.lavalink() is None
+        container = bot.client.di.default_container  # the started client froze the registry: fix it live
+        assert container is not None
+        container.add_value(LavalinkSettings, world.settings())
+        await bot.client.load_extensions(EXTENSION)
+        lavalink = await bot.lavalink()
+        assert lavalink is not None
+        await lavalink.wait_ready()
+        assert "🟢 main" in (await bot.invoke("status")).fields()
+
+
+@pytest.mark.parametrize("how", ["settings", "environment"])
+async def test_fail_fast_makes_the_failure_fatal(world: World, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    settings: typing.Any
+    if how == "settings":
+        settings, default = {**BAD_PORT, "fail_fast": True}, True
+    else:
+        monkeypatch.setenv("LAVALINK_FAIL_FAST", "yes")
+        monkeypatch.setenv("LAVALINK_PORT", "lots")
+        settings, default = None, False
+    async with running_bot(world, settings=settings, default_settings=default, load=False) as bot:
+        with pytest.raises(StartupAborted) as caught:
+            await bot.client.load_extensions(EXTENSION)
+        assert "lightbulb-lavalink cannot start: invalid setting" in str(caught.value)
+        assert await bot.lavalink() is None
+
+
+async def test_unknown_lavalink_variables_are_warned_about_with_the_nearest_name(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LAVALINK_NODES", f"main=http://{NODE_PASSWORD}@127.0.0.1:{world.node.port}")
+    monkeypatch.setenv("LAVALINK_PASWORD", "typo-secret")
+    monkeypatch.setenv("LAVALINK_WHATEVER", "1")
+    with caplog.at_level(logging.WARNING):
+        async with running_bot(world, default_settings=False) as bot:
+            await bot.ready_lavalink()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("LAVALINK_PASWORD" in w and "did you mean LAVALINK_PASSWORD?" in w for w in warnings)
+    assert any("LAVALINK_WHATEVER" in w for w in warnings)
+    assert "typo-secret" not in caplog.text
+
+
+async def test_the_ephemeral_reason_goes_to_users_without_any_permission(world: World) -> None:
+    async with running_bot(world, settings=BAD_PORT) as bot:
+        await bot.started()
+        answer = await bot.invoke("status", permissions=hikari.Permissions.NONE)
+        assert answer.ephemeral and "Music is unavailable" in answer.content
