@@ -12,6 +12,7 @@ import logging
 import typing
 
 from lightbulb_lavalink import failover
+from lightbulb_lavalink.collector import CollectorPause
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.resuming import ResumeCoordinator, SessionBook
 from lightbulb_lavalink.snapshot import GuildSnapshot
@@ -46,13 +47,18 @@ class Hub:
         """Turns each node `ready` into synced or recovered players."""
         self.closing = False
         """Set by `LavalinkClient.close()`: nothing new is started, a sync in progress stops where it is."""
+        self.collector = CollectorPause()
+        """Holds Python's garbage collector off from `start()` until the first node is synced (see `collector`)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- NodeHooks --------------------------------------------------------------------------------------------
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """A node sent `ready`: sync or recover its guilds before the next op is read."""
-        await self.coordinator.on_ready(node, ready)
+        try:
+            await self.coordinator.on_ready(node, ready)
+        finally:
+            self.collector.release()  # the burst of a restart is over once a node is synced
 
     async def on_replay_done(self, node: Node) -> None:
         """The events a resumed session replayed were all applied."""

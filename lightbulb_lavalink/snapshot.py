@@ -105,10 +105,34 @@ class QueueSnapshot:
         if loop not in _LOOP_MODES:
             raise StoreError(f"snapshot {where}.loop: unknown loop mode {loop!r}")
         return cls(
-            tracks=tuple(TrackSnapshot.from_dict(t, f"{where}.tracks[{i}]") for i, t in enumerate(tracks)),
-            history=tuple(TrackSnapshot.from_dict(t, f"{where}.history[{i}]") for i, t in enumerate(history)),
-            loop=loop,
+            tracks=_track_list(tracks, f"{where}.tracks"), history=_track_list(history, f"{where}.history"), loop=loop
         )
+
+
+def _track_list(items: list[typing.Any], where: str) -> tuple[TrackSnapshot, ...]:
+    """The saved tracks of one list. The usual entry (a plain object with a string blob and object-valued
+    `userData`/`pluginInfo`, or none) is read at once; anything else goes through `TrackSnapshot.from_dict`, which
+    names what is wrong. (A resume reads a million of these: no per-entry name is built unless one is needed.)"""
+    out: list[TrackSnapshot] = []
+    append = out.append
+    for i, item in enumerate(items):
+        if type(item) is dict and type(item.get("encoded")) is str:
+            user_data = item.get("userData", _NONE)
+            plugin_info = item.get("pluginInfo", _NONE)
+            if (user_data is _NONE or type(user_data) is dict) and (plugin_info is _NONE or type(plugin_info) is dict):
+                append(
+                    TrackSnapshot(
+                        encoded=item["encoded"],
+                        user_data={} if user_data is _NONE else user_data,
+                        plugin_info={} if plugin_info is _NONE else plugin_info,
+                    )
+                )
+                continue
+        append(TrackSnapshot.from_dict(item, f"{where}[{i}]"))
+    return tuple(out)
+
+
+_NONE: typing.Final[typing.Any] = object()  # "absent", told apart from null
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
