@@ -21,7 +21,7 @@ import typing
 import aiohttp
 
 from benchmarks._drive import BOT_ID, PASSWORD, TOKEN, Counter, main, timed_push
-from benchmarks._harness import BASELINE, OURS, PEER, CaseResult, Context, ServerProcess, run_json
+from benchmarks._harness import BASELINE, INFO, OURS, PEER, CaseResult, Context, ServerProcess, run_json
 from benchmarks._pushserver import guild_ids
 from benchmarks._vectors import track_payload
 
@@ -55,8 +55,19 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
         player.track = current  # playing, as it would be after play()
         client._hub.add_player(player)
     counter = Counter()
-    for event in (events.PlayerUpdateEvent, events.TrackStartEvent, events.TrackEndEvent):
-        bot.event_manager.subscribe(event, counter.ahit)
+    if params.get("listeners", True):
+        for event in (events.PlayerUpdateEvent, events.TrackStartEvent, events.TrackEndEvent):
+            bot.event_manager.subscribe(event, counter.ahit)
+    else:
+        # Nobody listens: the stream only updates the players. The count is taken where the library is done with
+        # a message (its node's handler), which adds one call per message and nothing else.
+        handle = node.on_message
+
+        async def counted(message: typing.Any) -> None:
+            await handle(message)
+            counter.hit()
+
+        node.on_message = counted  # type: ignore[method-assign]
     if warmup:
         await timed_push(port, counter, warmup)
     profile = params.get("profile")  # a path: write cProfile stats of the measured push there
@@ -118,6 +129,8 @@ def run(ctx: Context) -> list[CaseResult]:
     )
     subjects: list[tuple[str, str, str, str, int, str]] = [
         ("ours", OURS, ctx.main_python, "benchmarks.bench_websocket", messages, ""),
+        ("ours, no listener", INFO, ctx.main_python, "benchmarks.bench_websocket", messages,
+         "no listener: players updated, no event reaches user code"),
         ("baseline: aiohttp ws + json.loads (our env)", BASELINE, ctx.main_python,
          "benchmarks.bench_websocket", messages, ""),
     ]  # fmt: skip
@@ -137,8 +150,9 @@ def run(ctx: Context) -> list[CaseResult]:
     with ServerProcess("benchmarks._pushserver", ["--guilds", str(GUILDS), "--messages", str(messages)]) as server:
         for rnd in range(ctx.rounds):
             for label, kind, python, module, count, note in subjects:
-                op = "ours" if kind == OURS else ("baseline" if kind == BASELINE else "websocket")
+                op = "ours" if kind in (OURS, INFO) else ("baseline" if kind == BASELINE else "websocket")
                 params = {
+                    "listeners": kind == OURS,
                     "port": server.port,
                     "guilds": GUILDS,
                     "messages": count,
