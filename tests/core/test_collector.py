@@ -63,6 +63,9 @@ async def test_the_limit_gives_the_collector_back_even_if_nothing_releases_it(mo
     pause = CollectorPause()
     pause.hold()
     assert not gc.isenabled()
-    await asyncio.sleep(0)  # the loop's own zero-delay timer (a safety net on real time, not the client's clock)
-    await asyncio.sleep(0)
+    # The limit is a timer of the loop's own (a safety net on real time, not the client's clock): one scheduled
+    # after it, for the same moment, runs after it.
+    after = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(0.0, after.set_result, None)
+    await after
     assert gc.isenabled() and not pause.held

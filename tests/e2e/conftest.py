@@ -204,13 +204,17 @@ class HeldPatch:
         original = RestClient.update_player
         self._armed = False
         self._release = asyncio.Event()
+        self.reached = asyncio.Event()
+        """Set once the armed PATCH is being held."""
 
         async def held(client: RestClient, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
             hold, self._armed = self._armed, False
             if hold and not answer:
+                self.reached.set()
                 await self._release.wait()
             info = await original(client, *args, **kwargs)
             if hold and answer:
+                self.reached.set()
                 await self._release.wait()
             return info
 
@@ -247,3 +251,10 @@ class HeldGetPlayers:
     def release(self) -> None:
         """Let the held fetch go on."""
         self._release.set()
+
+
+async def turns(count: int = 10) -> None:
+    """Let the event loop run `count` rounds of what is ready now (no time passes: for work a `ManualClock`
+    advance released, or a socket's data already written)."""
+    for _ in range(count):
+        await asyncio.sleep(0)

@@ -45,8 +45,7 @@ async def test_a_skip_in_flight_changes_nothing_a_crash_could_save(
     patch = HeldPatch(monkeypatch, answer=False)
     patch.arm()
     skip = asyncio.create_task(player.skip())
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(patch.reached.wait(), 5)
     assert not skip.done()
     assert snapshot_ids(player.snapshot()) == ("e-0", ["e-1", "e-2"])
     assert identifier(player.track) == "e-0" and ids(player.queue) == ["e-1", "e-2"]
@@ -70,8 +69,7 @@ async def test_an_entry_added_while_a_skip_is_in_flight_survives_the_skip_failin
     patch.arm()
     world.lavalink.faults.add("PATCH", "/v4/sessions/*/players/*", status=500, message="boom")
     skip = asyncio.create_task(player.skip())
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(patch.reached.wait(), 5)
     player.queue.add(added)  # the user queues a track while the skip is on its way
     patch.release()
     with pytest.raises(LavalinkError):
@@ -95,8 +93,7 @@ async def test_an_entry_added_while_a_play_now_is_in_flight_survives_it_failing(
     patch.arm()
     world.lavalink.faults.add("PATCH", "/v4/sessions/*/players/*", status=500, message="boom")
     play = asyncio.create_task(player.play())  # the next one from the queue, now
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.wait_for(patch.reached.wait(), 5)
     player.queue.add(added)
     patch.release()
     with pytest.raises(LavalinkError):

@@ -7,7 +7,6 @@ mode sends nothing at all for the players it had before the resume: the window s
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import typing
 
@@ -16,7 +15,7 @@ import pytest
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import World, joined, make_tracks
+from .conftest import World, joined, make_tracks, turns
 from .test_resume import lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -69,7 +68,6 @@ async def test_a_guild_found_idle_after_a_silent_resume_continues_its_queue(worl
         if fake.track is not None:
             break
         clock.advance(0.1)
-        for _ in range(10):
-            await asyncio.sleep(0)  # a turn of the loop for what the clock released (no real time passes)
+        await turns()
     assert fake.track is not None and fake.track.info.identifier == "e-1", "the queue never continued"
     assert resumed.track is not None and resumed.track.info.identifier == "e-1"
