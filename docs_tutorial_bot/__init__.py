@@ -1,1 +1,1 @@
-"""The tutorial bot of the lightbulb-lavalink documentation (kitdocs/tutorial.md)."""
+"""The tutorial bot of the lightbulb-lavalink documentation (docs/tutorial.md)."""

@@ -8,7 +8,7 @@ the store (opens, reads), one line each. Bots call `check_nodes` / `check_store`
 
 from __future__ import annotations
 
-__all__ = ["CheckLine", "check_nodes", "check_settings", "check_store", "main", "run_checks"]
+__all__ = ["CheckLine", "check_node", "check_nodes", "check_settings", "check_store", "main", "run_checks"]
 
 import asyncio
 import os

@@ -237,7 +237,12 @@ class PostgresStore:
     ) -> PostgresStore:
         """A store on the bot's own asyncpg pool: it opens no connection of its own and never closes `pool`
         (its owner does). `schema` and `table` place its tables (default ``public`` and ``lavalink``); `url`
-        is only what logs and ``/lavalink`` show (asyncpg does not say where a pool connects)."""
+        is only what logs and ``/lavalink`` show (asyncpg does not say where a pool connects).
+
+        Raises:
+            SettingsError: `schema` or `table` is not 1 to 48 bytes, `url` is not a PostgreSQL URL, or
+                `timeout` is not a number of seconds above 0.
+        """
         return cls(url, schema=schema, table=table, timeout=timeout, pool=pool)
 
     @property

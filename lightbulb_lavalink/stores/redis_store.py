@@ -173,7 +173,11 @@ class RedisStore:
         cls, client: redis.asyncio.Redis, *, prefix: str | None = None, socket_timeout: float = 5.0
     ) -> RedisStore:
         """A store on the bot's own Redis client: it opens no connection of its own and never closes `client`
-        (its owner does). `prefix` namespaces every key (default ``lavalink``)."""
+        (its owner does). `prefix` namespaces every key (default ``lavalink``).
+
+        Raises:
+            SettingsError: `prefix` is empty, or `socket_timeout` is not a number of seconds above 0.
+        """
         kwargs = client.connection_pool.connection_kwargs
         host, port, db = kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0)
         where = f"redis://{host}:{port}/{db}" if "path" not in kwargs else "redis://unix-socket/0"

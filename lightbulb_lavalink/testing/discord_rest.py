@@ -155,7 +155,12 @@ class FakeDiscordRest:
         return list(self._answers.get(str(interaction_id), []))
 
     async def wait_for_answer(self, interaction_id: int, *, final: bool = True) -> Answer:
-        """The last answer to the interaction once one carries a message (not just a deferral)."""
+        """The last answer to the interaction once one carries a message (not just a deferral); with `final`
+        false, once there is any answer.
+
+        Raises:
+            TimeoutError: No such answer within 10 seconds.
+        """
 
         def ready() -> bool:
             answers = self._answers.get(str(interaction_id), [])

@@ -177,6 +177,13 @@ class OfflineBot:
     async def start(self) -> None:
         """Start a new bot process: `build`, then StartingEvent, READY and the guilds, StartedEvent; then wait
         for the node's session (unless ``wait_ready=False``). The session store is the one the last process used.
+
+        Raises:
+            RuntimeError: A bot process is running already, or (lightbulb 3) `build` loaded lightbulb-lavalink
+                or started the client itself instead of leaving that to a `hikari.StartingEvent` listener.
+            TypeError: On lightbulb 3, `build` did not return the bot's ``lightbulb.Client``.
+            StartupAborted: The extension could not start and the settings say ``fail_fast``.
+            NodeUnavailable: The extension's client got no session from the node in time (`wait_ready`).
         """
         if self.bot is not None:
             raise RuntimeError("the bot is running: stop() or restart() it first")
@@ -279,7 +286,14 @@ class OfflineBot:
             await self.wait_ready()
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
-        """Wait until the extension's client has a session on every node (raises its error if it cannot)."""
+        """Wait until the extension's client has a session on every node.
+
+        Raises:
+            NodeUnavailable: A node has no session within `timeout` seconds.
+            LavalinkError: A node failed for good, with that error; or (`lavalink`) no bot runs, or
+                lightbulb-lavalink is not loaded in it.
+            MusicUnavailableError: The extension loaded degraded.
+        """
         lavalink = await self.lavalink()
         # A node restart drops the socket a moment after it returns: wait for the reconnect's ready, not the old one.
         for node in lavalink.nodes.values():
@@ -291,8 +305,9 @@ class OfflineBot:
     async def lavalink(self) -> LavalinkClient:
         """The `LavalinkClient` the extension built in the running bot.
 
-        Raises `MusicUnavailableError` when the extension loaded degraded, `LavalinkError` when it is not
-        loaded (or no bot runs).
+        Raises:
+            MusicUnavailableError: The extension loaded degraded (it could not start; the reason is in it).
+            LavalinkError: No bot runs, or lightbulb-lavalink is not loaded in it.
         """
         if self.bot is None:
             raise LavalinkError("no bot is running")
@@ -317,7 +332,11 @@ class OfflineBot:
 
     @property
     def guild(self) -> FakeGuild:
-        """The guild the bot is in: ``guild.id``, ``guild.member_ids``, ``guild.voice_channel_ids``."""
+        """The guild the bot is in: ``guild.id``, ``guild.member_ids``, ``guild.voice_channel_ids``.
+
+        Raises:
+            RuntimeError: The `OfflineBot` is not started (outside ``async with``).
+        """
         if self._guild is None:
             raise RuntimeError("the world is not started")
         return self._guild
@@ -355,8 +374,10 @@ class OfflineBot:
         """Run ``/command`` (``"play"``, ``"lavalink status"`` for a subcommand) as `user` (default `member`)
         with `options`, from a real INTERACTION_CREATE; wait until the command finished; return its `Reply`.
 
-        Raises `NoReplyError` when the bot answered nothing (Discord would show "The application did not
-        respond").
+        Raises:
+            NoReplyError: The bot answered nothing (Discord would show "The application did not respond").
+            TypeError: An option is not a `str`, `int`, `float`, `bool` or `Option`.
+            RuntimeError: No bot is running (between `stop` and `start`).
         """
         bot = self.bot
         if bot is None:

@@ -35,7 +35,11 @@ class Option:
 
 
 def command_options(options: typing.Mapping[str, object]) -> list[dict[str, typing.Any]]:
-    """Interaction options as Discord sends them: `str`, `int`, `float`, `bool` typed by value, else `Option`."""
+    """Interaction options as Discord sends them: `str`, `int`, `float`, `bool` typed by value, else `Option`.
+
+    Raises:
+        TypeError: A value is of none of those types.
+    """
     payload = []
     for name, value in options.items():
         if isinstance(value, Option):

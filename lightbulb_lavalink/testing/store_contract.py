@@ -342,7 +342,12 @@ CHECKS: typing.Final[dict[str, Callable[[Stores], Awaitable[None]]]] = {
 async def run_check(
     name: str, factory: StoreFactory, *, durable: bool = True, shared: bool = True, bot: int | None = None
 ) -> None:
-    """Run one check of `CHECKS` on stores from `factory`; closes every store it made."""
+    """Run one check of `CHECKS` on stores from `factory`; closes every store it made.
+
+    Raises:
+        ValueError: `name` is not a check of `CHECKS`.
+        AssertionError: The store does not do what the check expects.
+    """
     index = list(CHECKS).index(name)
     stores = Stores(factory, bot=bot if bot is not None else _BASE_BOT + 10 * index, durable=durable, shared=shared)
     try:
@@ -352,10 +357,14 @@ async def run_check(
 
 
 async def run_store_contract(factory: StoreFactory, *, durable: bool = True, shared: bool = True) -> None:
-    """Run every check on stores from `factory` (`AssertionError` or the store's error at the first failure).
+    """Run every check on stores from `factory`, stopping at the first failure.
 
     `durable`: data survives closing every store object (`False` for an in-memory store); `shared`: two objects
     from `factory` are two clients of one data space (`False` if `factory` returns the same object each time).
+
+    Raises:
+        AssertionError: The store does not do what a check expects (the message says what).
+        Exception: Whatever the store itself raised where the contract expects none (a `StoreError`, say).
     """
     for name in CHECKS:
         await run_check(name, factory, durable=durable, shared=shared)
@@ -375,7 +384,11 @@ class StoreContract:
     """Whether two objects from `new_store` share data."""
 
     def new_store(self) -> SessionStore:
-        """A new store object on the data under test (called several times per test)."""
+        """A new store object on the data under test (called several times per test).
+
+        Raises:
+            NotImplementedError: Not overridden: every subclass says how to make its store.
+        """
         raise NotImplementedError("StoreContract subclasses say how to make their store: def new_store(self)")
 
     async def prepare(self) -> None:

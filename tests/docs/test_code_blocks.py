@@ -16,12 +16,16 @@ The convention (also in docs/contributing.md):
   its fence; the reason is required.
 - A block with ``<!-- type-checked -->`` above its fence must also pass ``mypy --strict`` on its own, copied
   verbatim into a file (the README's quickstart).
+- A block whose first line is ``# file: PATH`` shows a file of the repository: the rest of the block must be
+  that file exactly (the tutorial's bot and its tests, which tests/tutorial runs in CI). It runs like any other.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -37,6 +41,14 @@ RUNNER = pathlib.Path(__file__).resolve().parent / "run_page.py"
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 KNOWN_MARKERS = frozenset({"not-run", "type-checked"})
 PAGE_TIMEOUT = 300.0
+FILE_LINE = re.compile(r"^# file: (?P<path>\S+)\s*$")
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+TUTORIAL_FILES = sorted(
+    [
+        *(ROOT / "docs_tutorial_bot").glob("*.py"),
+        *(ROOT / "tests" / "tutorial").glob("test_*.py"),
+    ]
+)
 
 
 def _name(page: pathlib.Path) -> str:
@@ -73,7 +85,48 @@ def test_the_python_blocks_of_the_page_run(page: pathlib.Path, tmp_path: pathlib
 
 def test_the_guides_and_the_readme_have_blocks_that_run() -> None:
     names = {_name(page) for page in RUNNABLE}
-    assert {"README.md", "docs/guides/lightbulb3.md", "docs/guides/resuming.md", "docs/guides/events.md"} <= names
+    assert {
+        "README.md",
+        "docs/guides/lightbulb3.md",
+        "docs/guides/resuming.md",
+        "docs/guides/events.md",
+        "docs/guides/testing.md",
+        "docs/tutorial.md",
+    } <= names
+
+
+def _file_blocks(page: pathlib.Path) -> list[tuple[Block, pathlib.Path, str]]:
+    """The page's ``# file: PATH`` blocks: the block, the repository file it shows, and what it shows of it."""
+    found = []
+    for block in _blocks(page):
+        first, _, rest = block.code.partition("\n")
+        match = FILE_LINE.match(first)
+        if block.is_python and match is not None:
+            found.append((block, ROOT / match["path"], rest))
+    return found
+
+
+def test_every_file_block_is_that_file_exactly() -> None:
+    problems = []
+    for page in PAGES:
+        for block, path, shown in _file_blocks(page):
+            where = f"{block.page}:{block.line}"
+            if not path.is_file():
+                problems.append(f"{where}: shows {path.relative_to(ROOT)}, which is not in the repository")
+                continue
+            actual = path.read_text(encoding="utf-8")
+            if shown != actual:
+                diff = difflib.unified_diff(
+                    actual.splitlines(), shown.splitlines(), str(path.relative_to(ROOT)), where, lineterm=""
+                )
+                problems.append("\n".join(diff))
+    assert not problems, "a # file: block differs from the file it shows:\n" + "\n".join(problems)
+
+
+def test_the_tutorial_shows_every_file_of_its_bot_and_tests() -> None:
+    shown = {path for _, path, _ in _file_blocks(TUTORIAL)}
+    missing = [path.relative_to(ROOT).as_posix() for path in TUTORIAL_FILES if path not in shown]
+    assert not missing, f"docs/tutorial.md does not show {missing}: a reader could not rebuild the bot"
 
 
 def test_every_block_left_out_says_why() -> None:

@@ -1,4 +1,4 @@
-"""Tests of the tutorial bot (kitdocs/tutorial.md), written with the public offline kit as its author would."""
+"""Tests of the tutorial bot (docs/tutorial.md), written with the public offline kit as its author would."""
 
 from __future__ import annotations
 
