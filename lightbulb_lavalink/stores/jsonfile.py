@@ -150,7 +150,10 @@ class JSONFileStore:
 
     @contextlib.contextmanager
     def _locked(self) -> collections.abc.Iterator[None]:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._path.parent.is_dir():
+            # A mistyped path must not create a tree of folders (as root, anywhere): say so instead.
+            folder = self._path.parent
+            raise StoreError(f"json {self._path}: the folder {folder} does not exist; create it or fix the path")
         if sys.platform == "win32":  # no cross-process lock there: one process per file
             yield
             return

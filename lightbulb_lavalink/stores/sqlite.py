@@ -159,8 +159,10 @@ class SQLiteStore:
     def _create_file(self) -> None:
         # Readable by the bot's user only: the file holds session ids.
         path = pathlib.Path(self._path)
+        if not path.parent.is_dir():
+            # A mistyped path must not create a tree of folders (as root, anywhere): say so instead.
+            raise StoreError(f"sqlite {self._path}: the folder {path.parent} does not exist; create it or fix the path")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError as exc:

@@ -117,6 +117,7 @@ async def test_json_bad_entries_are_skipped_and_kept(
 
 async def test_json_file_is_private_and_written_atomically(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "nested" / "dir" / "sessions.json"
+    path.parent.mkdir(parents=True)  # the folder is the user's to create (see test_missing_folder.py)
     store = JSONFileStore(path)
     await store.put_guild(KEY, snapshot(1))
     assert _mode(path) == 0o600
