@@ -56,6 +56,7 @@ __all__ = [
     "Cut",
     "CutAsNextStarts",
     "Fail",
+    "FailNextStart",
     "Finish",
     "HoldNext",
     "NodeDown",
@@ -376,6 +377,24 @@ class RestFault(Step):
 
 
 @attrs.frozen
+class FailNextStart(Step):
+    """Guild `guild`'s track ends and the request that starts the next one fails as `RestFault` makes it fail
+    (issue 9 items 3 and 4: a failed request is not a refused track). One step, so that runs reach it often."""
+
+    kind: str = "502"
+    guild: int = 0
+
+    async def run(self, sim: Simulation) -> str:
+        g = self.guild % sim.guild_count
+        player = sim.world.fake_player(sim.guild_id(g))
+        if sim.busy(g) or player is None or player.track is None or player.paused or player.stuck:
+            return "left out: nothing that can end plays, or a command of the guild is in flight"
+        armed = await RestFault(self.kind, "patch", g).run(sim)
+        finished = await Finish(g).run(sim)
+        return f"{armed}; {finished}"
+
+
+@attrs.frozen
 class RestFaultApplied(RestFault):
     """`RestFault` after the node acted on the request (a proxy that gave up on the answer): the command fails
     but the node did it."""
@@ -435,6 +454,7 @@ STRATEGIES: dict[type[Step], tuple[int, st.SearchStrategy[Step]]] = {
     Fail: (1, st.builds(Fail, _guild)),
     Stick: (1, st.builds(Stick, _guild)),
     Cut: (3, st.just(Cut())),
+    FailNextStart: (2, st.builds(FailNextStart, st.sampled_from(list(_FAULTS)), _guild)),
     CutAsNextStarts: (1, st.builds(CutAsNextStarts, _guild)),
     NodeDown: (1, st.just(NodeDown())),
     NodeUp: (1, st.just(NodeUp())),
