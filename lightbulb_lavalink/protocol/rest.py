@@ -25,7 +25,7 @@ from lightbulb_lavalink.errors import (
 )
 from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionInfo
-from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
+from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerList, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 from lightbulb_lavalink.protocol.transport import (
@@ -202,9 +202,27 @@ class RestClient:
     # ------------------------------------------------------------------ players
 
     async def get_players(self, session_id: str) -> list[PlayerInfo]:
-        """``GET /v4/sessions/{id}/players``: every player of a (connected) session."""
+        """``GET /v4/sessions/{id}/players``: every player of a (connected) session that could be read.
+
+        An entry that cannot be read is left out with a warning; `get_player_list` says which.
+        """
+        listing = await self.get_player_list(session_id)
+        for entry in listing.unreadable:
+            _LOGGER.warning(
+                "GET players of session %s on %s: entry %d (guild %s) cannot be read, left out: %s",
+                session_id,
+                self._base_url,
+                entry.index,
+                entry.guild_id if entry.guild_id is not None else "unknown",
+                entry.reason,
+            )
+        return list(listing.players)
+
+    async def get_player_list(self, session_id: str) -> PlayerList:
+        """``GET /v4/sessions/{id}/players``: the session's players that could be read, and the entries that could
+        not (with their guild when readable, and why). Only an answer that is not an array is a `ProtocolError`."""
         data = await self._request("GET", f"/v4/sessions/{_quote(session_id)}/players")
-        return self._read(lambda items: _parse_list(PlayerInfo.from_payload, items, "players"), data)
+        return self._read(PlayerList.from_payload, data)
 
     async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
         """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerOrSessionNotFoundError` when the guild has none
