@@ -57,9 +57,10 @@ class SyncOutcome:
 
 
 async def fetch_players(hub: Hub, node: Node, session_id: str) -> PlayerList:
-    """``GET`` the session's players (those that could be read, and the entries that could not), retrying a few times on the clock when the answer is a passing failure
-    (a 5xx from a proxy, a timeout, a malformed body, even a 404: the node has just said the session resumed).
-    Raises the last error when it does not pass, or at once when the node is unreachable or refused us."""
+    """``GET`` the session's players (those that could be read, and the entries that could not), retrying a few
+    times on the clock when the answer is a passing failure (a 5xx from a proxy, a timeout, a malformed body, even
+    a 404: the node has just said the session resumed). Raises the last error when it does not pass, or at once
+    when the node is unreachable or refused us."""
     delay = _FETCH_DELAY
     for attempt in range(1, _FETCH_ATTEMPTS + 1):
         try:
