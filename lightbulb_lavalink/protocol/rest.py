@@ -45,6 +45,7 @@ __all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
 _T = typing.TypeVar("_T")
+_METHODS: typing.Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)  # the request's time limit runs on the injected clock instead
 
 
@@ -309,6 +310,37 @@ class RestClient:
     async def free_all_addresses(self) -> None:
         """``POST /v4/routeplanner/free/all``: unmark every failing address."""
         await self._request("POST", "/v4/routeplanner/free/all")
+
+    # ------------------------------------------------------------------ any endpoint (plugins)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: typing.Mapping[str, str] | None = None,
+        json_body: typing.Any = None,
+    ) -> typing.Any:
+        """Send one request to any endpoint of the node (a plugin's) and return its decoded JSON answer.
+
+        `path` is the route after the base URL (``/v4/...``), its segments already percent-encoded; `query` values
+        are encoded here; `json_body` (when not `None`) is sent as JSON. The answer is `None` for an empty one (204).
+        Errors are mapped as for every other method (the password never appears in them).
+
+        Raises:
+            ValueError: `method` is not an HTTP method, or `path` does not start with ``/`` (nothing is sent).
+            AuthenticationError: The node refused the password (401/403).
+            RestError: The node answered with another error status (404 included: a plugin's route).
+            RequestTimeoutError: The node did not answer within `timeout`.
+            NodeUnavailable: The node cannot be reached.
+            ProtocolError: The answer is not JSON.
+        """
+        verb = method.upper()
+        if verb not in _METHODS:
+            raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {method!r}")
+        if not path.startswith("/") or path.startswith("//") or any(c in path for c in "?#\r\n "):
+            raise ValueError(f"path must be a route starting with '/', without query or spaces, got {path!r}")
+        return await self._request(verb, path, query=query, body=json_body)
 
     # ------------------------------------------------------------------ machinery
 
