@@ -9,6 +9,7 @@ import attrs
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.testing.catalog import Catalog
     from lightbulb_lavalink.testing.clock import Clock
+    from lightbulb_lavalink.testing.plugins import FakePlugins
     from lightbulb_lavalink.testing.versions import EmulatedVersion
 
 __all__ = ["NodeContext"]
@@ -30,3 +31,5 @@ class NodeContext:
     """Seconds (emulated) between ``stats`` ops of a session."""
     track_stuck_threshold_ms: int
     """``thresholdMs`` of ``TrackStuckEvent``, and how long a stuck track waits before it is reported."""
+    plugins: FakePlugins | None = None
+    """The plugins served, ``None`` without any."""
