@@ -15,6 +15,7 @@ from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.hub import Hub
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.player import Player
+from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
 from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.settings import LavalinkSettings
@@ -78,6 +79,8 @@ class LavalinkClient:
             clock=self.clock,
         )
         """Discord voice handling for this client's guilds."""
+        self.plugins: Plugins = Plugins(self)
+        """Lavalink plugins (LavaSrc, LavaSearch, LavaLyrics, SponsorBlock, any other): see the plugins guide."""
         self.bot_id: int | None = None
         """The bot's user id, known once started."""
         self.started = False

@@ -14,6 +14,7 @@ import hikari
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
+from lightbulb_lavalink.plugins import events as plugin_events
 from lightbulb_lavalink.pool import stats_penalty
 from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.protocol.deviations import Deviations
@@ -279,14 +280,20 @@ class Node:
             await self._on_event(message)
 
     def _on_unknown(self, message: UnknownMessage) -> None:
-        """A message we do not know (a newer server's, a plugin's): noted once per kind, passed on raw."""
+        """A message Lavalink itself does not send: a known plugin's event becomes its typed event; anything else (a
+        newer server's, another plugin's) is noted once per kind and passed on raw, an event as a `PluginEvent`."""
         client = self._client
-        if message.op == "event":
-            self.deviations.note(f"event {message.type}", "an event type this library does not know; passed on")
-        else:
-            self.deviations.note(f"op {message.op}", "an op this library does not know; passed on")
         guild = message.data.get("guildId")
         guild_id = hikari.Snowflake(guild) if type(guild) is str and guild.isascii() and guild.isdigit() else None
+        if message.op == "event":
+            if not plugin_events.known_type(message.type):
+                self.deviations.note(f"event {message.type}", "an event type this library does not know; passed on")
+            player = client.players.get(guild_id) if guild_id is not None else None
+            if player is not None and player.node is not self:
+                player = None
+            client.dispatch(plugin_events.plugin_event(client, self, message, guild_id=guild_id, player=player))
+            return
+        self.deviations.note(f"op {message.op}", "an op this library does not know; passed on")
         client.dispatch(
             events.UnknownMessageEvent(
                 app=client.app,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import typing
 
@@ -12,7 +13,9 @@ from lightbulb_lavalink.errors import StoreError
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track
 
-__all__ = ["GuildSnapshot", "QueueSnapshot", "TrackSnapshot"]
+__all__ = ["GuildSnapshot", "PluginSnapshot", "QueueSnapshot", "TrackSnapshot"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.snapshot")
 
 _LOOP_MODES = frozenset({"off", "track", "queue"})
 
@@ -135,6 +138,64 @@ def _track_list(items: list[typing.Any], where: str) -> tuple[TrackSnapshot, ...
 _NONE: typing.Final[typing.Any] = object()  # "absent", told apart from null
 
 
+def _categories(value: typing.Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise TypeError("expected an array of strings")
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PluginSnapshot:
+    """What Lavalink plugins hold for one player and lose with its session: set through `LavalinkClient.plugins`,
+    saved with the guild and sent again when the guild is back (see the plugins guide)."""
+
+    sponsorblock_categories: tuple[str, ...] | None = None
+    """The SponsorBlock segment categories skipped (``sponsor``, ``selfpromo``...); `None` when never set (the
+    plugin then skips nothing), ``()`` when cleared."""
+    lyrics_subscribed: bool = False
+    """Whether the player is subscribed to LavaLyrics' live lyrics events."""
+    lyrics_skip_track_source: bool = False
+    """The subscription's ``skipTrackSource``: lyrics from the configured sources, not the track's own."""
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to keep (nothing is written to the store then)."""
+        return self.sponsorblock_categories is None and not self.lyrics_subscribed
+
+    def to_dict(self) -> dict[str, typing.Any]:
+        """Return the JSON-safe form (only what was set)."""
+        data: dict[str, typing.Any] = {}
+        if self.sponsorblock_categories is not None:
+            data["sponsorblock"] = {"categories": list(self.sponsorblock_categories)}
+        if self.lyrics_subscribed:
+            data["lyrics"] = {"subscribed": True, "skipTrackSource": self.lyrics_skip_track_source}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: typing.Any, where: str = "plugins") -> PluginSnapshot:
+        """Build from `to_dict()` output. Liberal: a part that cannot be read is dropped with a warning (the guild's
+        playback and queue matter more than a plugin setting), and parts of newer versions are ignored."""
+        if not isinstance(data, dict):
+            _LOGGER.warning("snapshot %s: expected an object, got %s; plugin state dropped", where, type(data).__name__)
+            return cls()
+        categories: tuple[str, ...] | None = None
+        sponsorblock = data.get("sponsorblock")
+        if sponsorblock is not None:
+            try:
+                categories = _categories(sponsorblock["categories"] if isinstance(sponsorblock, dict) else None)
+            except (TypeError, KeyError) as exc:
+                _LOGGER.warning("snapshot %s.sponsorblock: %s; dropped", where, exc)
+        subscribed = skip = False
+        lyrics = data.get("lyrics")
+        if lyrics is not None:
+            if isinstance(lyrics, dict) and isinstance(lyrics.get("subscribed"), bool):
+                subscribed = lyrics["subscribed"]
+                skip = lyrics.get("skipTrackSource") is True
+            else:
+                _LOGGER.warning("snapshot %s.lyrics: expected {subscribed: bool}; dropped", where)
+        return cls(sponsorblock_categories=categories, lyrics_subscribed=subscribed, lyrics_skip_track_source=skip)
+
+
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class GuildSnapshot:
     """Everything needed to bring one guild's playback back after a restart."""
@@ -167,6 +228,9 @@ class GuildSnapshot:
     pending: bool = False
     """Whether `track` had not started on the node yet: it starts (at `position`) once the guild is back, and it
     counts as not played (a restore never skips it as ended)."""
+    plugins: PluginSnapshot = attrs.field(factory=PluginSnapshot)
+    """Plugin state of the player (SponsorBlock categories, a lyrics subscription), sent again when the guild is
+    back. Snapshots written before it existed read as none."""
 
     def to_dict(self) -> dict[str, typing.Any]:
         """Return the JSON-safe form (guild and channel ids as strings, as Discord writes them)."""
@@ -184,6 +248,7 @@ class GuildSnapshot:
             **({} if self.end_time is None else {"endTime": self.end_time}),
             **({"pending": True} if self.pending else {}),
             **({"left": True} if self.left else {}),
+            **({} if self.plugins.empty else {"plugins": self.plugins.to_dict()}),
         }
 
     @classmethod
@@ -219,4 +284,5 @@ class GuildSnapshot:
             end_time=_expect(data, "endTime", (int, type(None)), "") if "endTime" in data else None,
             pending=_expect(data, "pending", bool, "") if "pending" in data else False,
             left=_expect(data, "left", bool, "") if "left" in data else False,
+            plugins=PluginSnapshot.from_dict(data["plugins"]) if "plugins" in data else PluginSnapshot(),
         )

@@ -15,7 +15,7 @@ from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player.identity import title
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.queue import GuildQueue, QueueMove
-from lightbulb_lavalink.snapshot import GuildSnapshot, TrackSnapshot
+from lightbulb_lavalink.snapshot import GuildSnapshot, PluginSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -124,6 +124,7 @@ class PlayerBase:
         "guild_id",
         "node",
         "paused",
+        "plugin_state",
         "queue",
         "snowflake",
         "state",
@@ -158,6 +159,9 @@ class PlayerBase:
         """Whether Lavalink's voice connection to Discord is up, as last reported."""
         self.voice: VoiceState | None = None
         """The voice state last sent to Lavalink."""
+        self.plugin_state: PluginSnapshot = PluginSnapshot()
+        """What Lavalink plugins hold for this player (set through `LavalinkClient.plugins`): saved with the guild
+        and sent again when it is back after a restart."""
         self._state_at = client.clock.monotonic()
         self._last_position_save = 0.0
         self._position_save_interval = client.settings.position_save_interval
@@ -257,6 +261,12 @@ class PlayerBase:
         if not self._destroyed:
             self._hooks.save(self.as_player())
 
+    def set_plugin_state(self, state: PluginSnapshot) -> None:
+        """Remember what the plugins hold for this player now, and save it (`LavalinkClient.plugins` calls this)."""
+        if state != self.plugin_state:
+            self.plugin_state = state
+            self._save()
+
     def _dispatch_start_failed(self, track: Track, error: LavalinkError, *, refused: bool) -> None:
         client = self._client
         client.dispatch(
@@ -272,11 +282,12 @@ class PlayerBase:
         state not yet confirmed by the node never overwrites what the store holds. A track waiting to start is
         reported as the track, `pending`, at the position it will start from.
         """
+        now = self._client.clock.time()
         if self._saved is not None:
-            return attrs.evolve(self._saved, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
+            return attrs.evolve(self._saved, queue=self.queue.snapshot(), updated_at=now, plugins=self.plugin_state)
         if self._in_flight is not None:
             before = self._in_flight.before
-            return attrs.evolve(before, queue=self.queue.snapshot(), updated_at=self._client.clock.time())
+            return attrs.evolve(before, queue=self.queue.snapshot(), updated_at=now, plugins=self.plugin_state)
         pending = self.track is None and self._pending is not None
         track = self.track if self.track is not None else self._pending
         return GuildSnapshot(
@@ -292,6 +303,7 @@ class PlayerBase:
             updated_at=self._client.clock.time(),
             end_time=self._end_time if track is not None else None,
             pending=pending,
+            plugins=self.plugin_state,
         )
 
     def on_state(self, state: PlayerState) -> None:

@@ -65,6 +65,8 @@ class PlayerRestoring(PlayerAdvancing):
         if isinstance(update.filters, Filters):
             self.filters = update.filters  # what the node reports of them unreadably is these
         events_before = self._track_events
+        plugins = self._client.plugins
+        await plugins.restore_before_track(self.as_player(), snap.plugins)  # the node lost them with its session
         try:
             await self._update(update)
         finally:
@@ -88,6 +90,7 @@ class PlayerRestoring(PlayerAdvancing):
         self._end_time = snap.end_time if track is not None else None
         self.end_restore()
         self._hooks.save(self.as_player())
+        await plugins.restore_after_track(self.as_player(), snap.plugins)
         if again and track is not None:
             _LOGGER.info("guild %s: %s ended while being restored; starting it again", self.guild_id, title(track))
             self._hooks.spawn(self._start_when_free(track), name=f"lavalink-next-{self.guild_id}")
@@ -130,6 +133,10 @@ class PlayerRestoring(PlayerAdvancing):
         elif kept is not None and not was_pending and saved is not None and not saved.paused:
             stalled = self._pending is None
         self.end_restore()
+        if saved is not None and not saved.plugins.empty:
+            # Kept on the node? No: the plugins forget their state on every websocket open, a resume included.
+            restore = self._client.plugins.restore(self.as_player(), saved.plugins)
+            self._hooks.spawn(restore, name=f"lavalink-plugins-{self.guild_id}")
         if saved is not None and saved.filters:
             self.filters = Filters.from_payload(saved.filters)  # what a filter the node reports unreadably was
         # The store has this guild as it was saved: its position needs no write of its own right now.
@@ -159,6 +166,7 @@ class PlayerRestoring(PlayerAdvancing):
         self._phase = phase
         if saved is not None:
             self._saved = saved
+            self.plugin_state = saved.plugins
         self._ready.clear()
 
     def end_restore(self) -> None:

@@ -15,6 +15,7 @@ from lightbulb_lavalink.protocol._parse import (
     get_int,
     get_object,
     get_str,
+    json_type,
     loose_bool,
     loose_int,
     loose_str,
@@ -30,9 +31,11 @@ from lightbulb_lavalink.protocol.tracks import Track
 __all__ = [
     "UNSET",
     "PlayerInfo",
+    "PlayerList",
     "PlayerState",
     "PlayerUpdate",
     "TrackUpdate",
+    "UnreadablePlayer",
     "UnsetType",
     "VoiceState",
 ]
@@ -227,6 +230,58 @@ class PlayerInfo:
             "voice": self.voice.to_payload(),
             "filters": self.filters.to_payload(),
         }
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class UnreadablePlayer:
+    """One entry of a session's player list that could not be read (what a newer server or a plugin may send)."""
+
+    index: int
+    """Its position in the list."""
+    guild_id: int | None
+    """Its guild, when at least the ``guildId`` could be read; else `None`."""
+    reason: str
+    """What is wrong with it, with the dotted path of the field (``track.encoded: expected a string, ...``)."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
+class PlayerList:
+    """A session's players (``GET /v4/sessions/{id}/players``): those that could be read, and those that could not.
+
+    One unreadable entry costs that player only: the caller treats its guild as unknown (a resumed sync recovers
+    it from its snapshot) and keeps every other.
+    """
+
+    players: tuple[PlayerInfo, ...]
+    """The players that could be read, in the server's order."""
+    unreadable: tuple[UnreadablePlayer, ...] = ()
+    """The entries that could not."""
+
+    @classmethod
+    def from_payload(cls, data: typing.Any, where: str = "") -> typing.Self:
+        """Parse the player array; raises `ProtocolError` only when the answer is not an array at all."""
+        if not isinstance(data, list):
+            raise ProtocolError(where, f"expected a JSON array of players, got {json_type(data)}")
+        players: list[PlayerInfo] = []
+        skipped: list[UnreadablePlayer] = []
+        for index, item in enumerate(data):
+            try:
+                players.append(PlayerInfo.from_payload(item))
+            except ProtocolError as exc:
+                guild_id: int | None = None
+                if isinstance(item, dict):
+                    try:
+                        guild_id = get_guild_id(item, "guildId", "")
+                    except ProtocolError:
+                        guild_id = None
+                reason = f"{exc.where}: {exc.problem}" if exc.where else exc.problem
+                skipped.append(UnreadablePlayer(index=index, guild_id=guild_id, reason=reason))
+        return cls(players=tuple(players), unreadable=tuple(skipped))
+
+    @property
+    def unreadable_guilds(self) -> frozenset[int]:
+        """The guilds of the unreadable entries whose guild could be read."""
+        return frozenset(u.guild_id for u in self.unreadable if u.guild_id is not None)
 
 
 _NO_VOICE: typing.Final = VoiceState(token="", endpoint="", session_id="")

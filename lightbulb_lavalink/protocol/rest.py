@@ -25,7 +25,7 @@ from lightbulb_lavalink.errors import (
 )
 from lightbulb_lavalink.protocol.deviations import Deviations
 from lightbulb_lavalink.protocol.info import Info, RoutePlannerStatus, SessionInfo
-from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
+from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerList, PlayerUpdate
 from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.protocol.tracks import LoadResult, Track
 from lightbulb_lavalink.protocol.transport import (
@@ -45,6 +45,7 @@ __all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
 _T = typing.TypeVar("_T")
+_METHODS: typing.Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)  # the request's time limit runs on the injected clock instead
 
 
@@ -202,9 +203,27 @@ class RestClient:
     # ------------------------------------------------------------------ players
 
     async def get_players(self, session_id: str) -> list[PlayerInfo]:
-        """``GET /v4/sessions/{id}/players``: every player of a (connected) session."""
+        """``GET /v4/sessions/{id}/players``: every player of a (connected) session that could be read.
+
+        An entry that cannot be read is left out with a warning; `get_player_list` says which.
+        """
+        listing = await self.get_player_list(session_id)
+        for entry in listing.unreadable:
+            _LOGGER.warning(
+                "GET players of session %s on %s: entry %d (guild %s) cannot be read, left out: %s",
+                session_id,
+                self._base_url,
+                entry.index,
+                entry.guild_id if entry.guild_id is not None else "unknown",
+                entry.reason,
+            )
+        return list(listing.players)
+
+    async def get_player_list(self, session_id: str) -> PlayerList:
+        """``GET /v4/sessions/{id}/players``: the session's players that could be read, and the entries that could
+        not (with their guild when readable, and why). Only an answer that is not an array is a `ProtocolError`."""
         data = await self._request("GET", f"/v4/sessions/{_quote(session_id)}/players")
-        return self._read(lambda items: _parse_list(PlayerInfo.from_payload, items, "players"), data)
+        return self._read(PlayerList.from_payload, data)
 
     async def get_player(self, session_id: str, guild_id: int) -> PlayerInfo:
         """``GET /v4/sessions/{id}/players/{guild}``; raises `PlayerOrSessionNotFoundError` when the guild has none
@@ -291,6 +310,37 @@ class RestClient:
     async def free_all_addresses(self) -> None:
         """``POST /v4/routeplanner/free/all``: unmark every failing address."""
         await self._request("POST", "/v4/routeplanner/free/all")
+
+    # ------------------------------------------------------------------ any endpoint (plugins)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: typing.Mapping[str, str] | None = None,
+        json_body: typing.Any = None,
+    ) -> typing.Any:
+        """Send one request to any endpoint of the node (a plugin's) and return its decoded JSON answer.
+
+        `path` is the route after the base URL (``/v4/...``), its segments already percent-encoded; `query` values
+        are encoded here; `json_body` (when not `None`) is sent as JSON. The answer is `None` for an empty one (204).
+        Errors are mapped as for every other method (the password never appears in them).
+
+        Raises:
+            ValueError: `method` is not an HTTP method, or `path` does not start with ``/`` (nothing is sent).
+            AuthenticationError: The node refused the password (401/403).
+            RestError: The node answered with another error status (404 included: a plugin's route).
+            RequestTimeoutError: The node did not answer within `timeout`.
+            NodeUnavailable: The node cannot be reached.
+            ProtocolError: The answer is not JSON.
+        """
+        verb = method.upper()
+        if verb not in _METHODS:
+            raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {method!r}")
+        if not path.startswith("/") or path.startswith("//") or any(c in path for c in "?#\r\n "):
+            raise ValueError(f"path must be a route starting with '/', without query or spaces, got {path!r}")
+        return await self._request(verb, path, query=query, body=json_body)
 
     # ------------------------------------------------------------------ machinery
 

@@ -19,7 +19,7 @@ from lightbulb_lavalink.queue import GuildQueue
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.hub import Hub
     from lightbulb_lavalink.node import Node
-    from lightbulb_lavalink.protocol.player import PlayerInfo
+    from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerList
     from lightbulb_lavalink.resuming.claims import Claim
 
 __all__ = ["Stalled", "SyncOutcome", "channel_of", "fetch_players", "reconcile"]
@@ -56,14 +56,15 @@ class SyncOutcome:
     """Players the session had and the store did not know (saved once)."""
 
 
-async def fetch_players(hub: Hub, node: Node, session_id: str) -> list[PlayerInfo]:
-    """``GET`` the session's players, retrying a few times on the clock when the answer is a passing failure
-    (a 5xx from a proxy, a timeout, a malformed body, even a 404: the node has just said the session resumed).
-    Raises the last error when it does not pass, or at once when the node is unreachable or refused us."""
+async def fetch_players(hub: Hub, node: Node, session_id: str) -> PlayerList:
+    """``GET`` the session's players (those that could be read, and the entries that could not), retrying a few
+    times on the clock when the answer is a passing failure (a 5xx from a proxy, a timeout, a malformed body, even
+    a 404: the node has just said the session resumed). Raises the last error when it does not pass, or at once
+    when the node is unreachable or refused us."""
     delay = _FETCH_DELAY
     for attempt in range(1, _FETCH_ATTEMPTS + 1):
         try:
-            return await node.rest.get_players(session_id)
+            return await node.rest.get_player_list(session_id)
         except (NodeUnavailable, AuthenticationError):
             raise
         except LavalinkError as exc:
@@ -81,14 +82,31 @@ def channel_of(info: PlayerInfo) -> int | None:
     return int(channel) if channel and channel.isascii() and channel.isdigit() else None
 
 
-def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], infos: list[PlayerInfo]) -> SyncOutcome:
-    """Rebuild every claimed guild from the session's players; hand back what must happen next."""
+def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], listing: PlayerList) -> SyncOutcome:
+    """Rebuild every claimed guild from the session's players; hand back what must happen next.
+
+    A player the list has but that could not be read is unknown: a claimed guild of it is recovered from its
+    snapshot (on this session, which replaces that player), a left one is still destroyed, any other is left alone.
+    """
     client = hub.client
     outcome = SyncOutcome()
+    infos = listing.players
+    for entry in listing.unreadable:
+        _LOGGER.warning(
+            "node %s: the resumed session's player %s cannot be read (%s); %s",
+            node.name,
+            f"of guild {entry.guild_id}" if entry.guild_id is not None else f"#{entry.index} (guild unknown)",
+            entry.reason,
+            "recovering it from its snapshot" if entry.guild_id in claims else "leaving it alone",
+        )
     doomed, node.pending_destroys = node.pending_destroys, set()
-    present = {info.guild_id for info in infos}
+    present = {info.guild_id for info in infos} | listing.unreadable_guilds
     for gid in doomed - present:
         hub.destroyed(node, gid)  # its player is gone already: drop the tombstone
+    for gid in listing.unreadable_guilds:
+        claim = claims.get(gid)
+        if gid in doomed or (claim is not None and claim.player.left):
+            hub.spawn(_discard(hub, node, gid), name=f"lavalink-discard-{gid}")
     seen: set[int] = set()
     for info in infos:
         gid = info.guild_id

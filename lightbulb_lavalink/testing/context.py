@@ -9,6 +9,7 @@ import attrs
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.testing.catalog import Catalog
     from lightbulb_lavalink.testing.clock import Clock
+    from lightbulb_lavalink.testing.plugins import FakePlugins
     from lightbulb_lavalink.testing.versions import EmulatedVersion
 
 __all__ = ["NodeContext"]
@@ -32,3 +33,5 @@ class NodeContext:
     """``thresholdMs`` of ``TrackStuckEvent``, and how long a stuck track waits before it is reported."""
     nodelink_single_process: bool = False
     """NodeLink without its cluster: the players a session had before a resume send nothing on the new socket."""
+    plugins: FakePlugins | None = None
+    """The plugins served, ``None`` without any."""

@@ -9,6 +9,7 @@ import attrs
 from lightbulb_lavalink.protocol.codec import encode_track
 from lightbulb_lavalink.testing.catalog import Playback, exception_json, track_json
 from lightbulb_lavalink.testing.filters import FilterSet
+from lightbulb_lavalink.testing.plugins import Markers
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track, TrackInfo
@@ -70,6 +71,8 @@ class FakePlayer:
         self._destroyed = False
         self._played = False  # NodeLink wraps its filters once a track was played
         self._nodelink = context.version.nodelink
+        self.markers = Markers(self, context.clock)
+        """Positions in the current track where a plugin acts (a segment to skip, a lyrics line)."""
         if self._nodelink:
             self._notify("PlayerCreatedEvent", player=self.to_json())
 
@@ -117,6 +120,11 @@ class FakePlayer:
     def ping(self) -> int:
         """Voice gateway ping in ms: 0 while connected, -1 without a connection."""
         return 0 if self.connected else -1
+
+    @property
+    def advancing(self) -> bool:
+        """Whether the position moves now (a track loaded, not paused, not stuck)."""
+        return self._advancing
 
     @property
     def _advancing(self) -> bool:
@@ -191,6 +199,10 @@ class FakePlayer:
             "filters": self.filters.to_json(omit_defaults=version.omit_filter_defaults),
         }
 
+    def notify(self, event_type: str, **fields: typing.Any) -> None:
+        """Send an ``op: event`` of this player's guild with these fields (what plugins send)."""
+        self._notify(event_type, **fields)
+
     def _notify(self, event_type: str, **fields: typing.Any) -> None:
         """One of NodeLink's own events (no track): ``PlayerCreatedEvent``, ``PauseEvent``, ``SeekEvent``…"""
         self._session.send({"op": "event", "type": event_type, "guildId": str(self.guild_id), **fields})
@@ -206,6 +218,7 @@ class FakePlayer:
         if self._end_timer is not None:
             self._end_timer.cancel()
             self._end_timer = None
+        self.markers.reschedule()
         if not self._advancing or self._track is None or self._track.info.is_stream:
             return
         speed = self.filters.speed
@@ -263,6 +276,7 @@ class FakePlayer:
         if self._track is None:
             return
         final = self._at(self.position)
+        self.markers.clear()
         self._stop_updates()
         for timer in (self._end_timer, self._stuck_timer):
             if timer is not None:
@@ -299,6 +313,8 @@ class FakePlayer:
         self._session.send_player_update(self)
         self._start_updates()
         self._reschedule_end()
+        if self._ctx.plugins is not None:
+            self._ctx.plugins.on_track_start(self, self._at(start), self._session.plugins)
         behaviour = self._ctx.catalog.playback_of(track.info)
         if behaviour is Playback.FAIL:
             self.fail("This track cannot be played (emulated failure).", before_audio=True)
@@ -386,6 +402,7 @@ class FakePlayer:
             if timer is not None:
                 timer.cancel()
         self._end_timer = self._update_timer = self._stuck_timer = None
+        self.markers.clear()
         self._track = None
         self.connected = False
         self._destroyed = True

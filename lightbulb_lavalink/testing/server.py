@@ -15,7 +15,10 @@ from lightbulb_lavalink.testing.catalog import DEFAULT_SOURCES, Catalog
 from lightbulb_lavalink.testing.clock import ScaledClock
 from lightbulb_lavalink.testing.context import NodeContext
 from lightbulb_lavalink.testing.faults import Faults
+from lightbulb_lavalink.testing.patch import decode_blob
 from lightbulb_lavalink.testing.planner import FakeRoutePlanner
+from lightbulb_lavalink.testing.plugin_routes import add_plugin_routes
+from lightbulb_lavalink.testing.plugins import LAVASRC_SEARCHES, FakePlugins
 from lightbulb_lavalink.testing.routes import add_routes, api_version_header, make_middleware
 from lightbulb_lavalink.testing.session import Connection, FakeSession
 from lightbulb_lavalink.testing.stats import info_json, stats_json
@@ -26,6 +29,7 @@ from lightbulb_lavalink.testing.wire import parse_long
 if typing.TYPE_CHECKING:
     import types
 
+    from lightbulb_lavalink.protocol.tracks import Track
     from lightbulb_lavalink.testing.clock import Clock
     from lightbulb_lavalink.testing.player import FakePlayer
 
@@ -69,6 +73,7 @@ class FakeLavalink:
         route_planner: bool = False,
         seed: int | None = None,
         nodelink_single_process: bool = False,
+        plugins: typing.Iterable[str] = (),
     ) -> None:
         intervals = (("player_update_interval", player_update_interval), ("stats_interval", stats_interval))
         for name, value in intervals:
@@ -90,6 +95,11 @@ class FakeLavalink:
         """Register an exact track (`Catalog.add_track`); loading its identifier or URI returns it."""
         self.add_playlist = self.catalog.add_playlist
         """Register a playlist (`Catalog.add_playlist`): loading its URL returns its tracks under its name."""
+        self.plugins = FakePlugins(plugins)
+        """The Lavalink plugins served (``lavasrc``, ``lavasearch``, ``lavalyrics``, ``sponsorblock``), with their
+        controls (`FakePlugins.set_lyrics`, `set_segments`, `set_chapters`) and the requests they received."""
+        if "lavasrc" in self.plugins:
+            self.catalog.add_search_sources(LAVASRC_SEARCHES)
         self.disabled_filters = frozenset(disabled_filters)
         """Filters disabled in the emulated config (PATCHing them gives 400)."""
         self.rest_frame_stats_null = rest_frame_stats_null
@@ -133,12 +143,14 @@ class FakeLavalink:
                 stats_interval=stats,
                 track_stuck_threshold_ms=threshold,
                 nodelink_single_process=self._single_process and self._version.nodelink,
+                plugins=self.plugins if self.plugins.enabled else None,
             )
         self._started_at = self._context.clock.now()
         app = web.Application(middlewares=[make_middleware(self)])
         app.on_response_prepare.append(api_version_header)
         app.router.add_get("/v4/websocket", self._websocket)
         add_routes(app, self)
+        add_plugin_routes(app, self, self.plugins)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         try:
@@ -333,8 +345,14 @@ class FakeLavalink:
         )
 
     def info_json(self) -> dict[str, typing.Any]:
-        """The ``/v4/info`` body."""
-        return info_json(self._version, self.catalog.sources, self.disabled_filters)
+        """The ``/v4/info`` body (its ``plugins``: those served)."""
+        info = info_json(self._version, self.catalog.sources, self.disabled_filters)
+        info["plugins"] = self.plugins.info_json()
+        return info
+
+    def decode(self, encoded: str) -> Track:
+        """A track blob as this node decodes it (400 for one it cannot)."""
+        return decode_blob(encoded, self.catalog.sources)
 
     # --- sessions ----------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import typing
 from aiohttp import web
 
 from lightbulb_lavalink.testing.player import FakePlayer
+from lightbulb_lavalink.testing.plugins import SessionPlugins
 from lightbulb_lavalink.testing.wire import dumps
 
 if typing.TYPE_CHECKING:
@@ -117,6 +118,8 @@ class FakeSession:
         """Whether the session was shut down (players destroyed); a destroyed session is never used again."""
         self.connection: Connection | None = None
         """The websocket currently attached, ``None`` while paused."""
+        self.plugins = SessionPlugins()
+        """What plugins keep for this session (SponsorBlock categories, lyrics subscriptions)."""
         self.created_at = context.clock.now()
         """Emulated time of creation (the stats cadence counts from here)."""
         self._ctx = context
@@ -160,6 +163,7 @@ class FakeSession:
         """Attach the first socket: ``ready{resumed:false}``, then a ``stats`` op now and every interval (NodeLink:
         none on connect, the first one an interval later)."""
         self.connection = connection
+        self.plugins.reset()
         self.send({"op": "ready", "resumed": False, "sessionId": self.id})
         self._stats_tick(self.created_at, send=not self._ctx.version.nodelink)
 
@@ -217,6 +221,7 @@ class FakeSession:
         """Attach a new socket: ``ready{resumed:true}``, the queued messages, then one update per player."""
         self.paused = False
         self.connection = connection
+        self.plugins.reset()  # as SponsorBlock and LavaLyrics do in onWebSocketOpen, resumed or not
         connection.send(dumps({"op": "ready", "resumed": True, "sessionId": self.id}))
         queued, self._queue = self._queue, []
         for text in queued:
@@ -255,5 +260,6 @@ class FakeSession:
         """Stop and remove the guild's player (``TrackEndEvent`` ``stopped`` if a track was loaded)."""
         player = self.players.pop(guild_id, None)
         self._silent.discard(str(guild_id))
+        self.plugins.categories.pop(guild_id, None)  # SponsorBlock's onDestroyPlayer
         if player is not None:
             player.destroy()

@@ -234,7 +234,7 @@ class HeldGetPlayers:
     `release()`: the node counts as syncing meanwhile, which is when commands and faults race the resume."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = RestClient.get_players
+        original = RestClient.get_player_list
         self.held = asyncio.Event()
         self._release = asyncio.Event()
         self._armed = True
@@ -246,7 +246,7 @@ class HeldGetPlayers:
                 await self._release.wait()
             return await original(client, *args, **kwargs)
 
-        monkeypatch.setattr(RestClient, "get_players", held)
+        monkeypatch.setattr(RestClient, "get_player_list", held)
 
     def release(self) -> None:
         """Let the held fetch go on."""

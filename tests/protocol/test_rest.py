@@ -293,10 +293,33 @@ async def test_malformed_success_payload_is_a_protocol_error(odd: OddNode, rest:
 
 
 async def test_a_bad_item_in_a_list_is_named_by_its_index(odd: OddNode, rest: RestClient) -> None:
-    odd.answer = answer(200, b'[{"guildId": "1"}, 5]')
+    odd.answer = answer(200, b'[{"encoded": "x"}, 5]')
     with pytest.raises(ProtocolError) as raised:
-        await rest.get_players("abc")
+        await rest.decode_tracks(["a", "b"])
     assert raised.value.where.startswith("[0]")
+
+
+_READABLE_PLAYER = {
+    "guildId": "42", "track": None, "volume": 100, "paused": False, "filters": {},
+    "state": {"time": 0, "position": 0, "connected": True, "ping": 1},
+    "voice": {"token": "t", "endpoint": "e", "sessionId": "s"},
+}  # fmt: skip
+
+
+async def test_an_unreadable_player_costs_that_player_only(odd: OddNode, rest: RestClient) -> None:
+    body = [_READABLE_PLAYER, {"guildId": "7", "track": {"encoded": 5}}, 5, {**_READABLE_PLAYER, "guildId": "43"}]
+    odd.answer = answer(200, json.dumps(body).encode())
+    listing = await rest.get_player_list("abc")
+    assert [p.guild_id for p in listing.players] == [42, 43]
+    assert [(u.index, u.guild_id) for u in listing.unreadable] == [(1, 7), (2, None)]
+    assert "track" in listing.unreadable[0].reason
+    assert [p.guild_id for p in await rest.get_players("abc")] == [42, 43]  # the readable ones, the others logged
+
+
+async def test_a_player_list_that_is_not_a_list_is_a_protocol_error(odd: OddNode, rest: RestClient) -> None:
+    odd.answer = answer(200, b'{"players": []}')
+    with pytest.raises(ProtocolError):
+        await rest.get_player_list("abc")
 
 
 def test_bad_base_url_is_a_settings_error() -> None:

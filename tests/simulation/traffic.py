@@ -18,7 +18,7 @@ from lightbulb_lavalink.testing.session import Connection
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
-    from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerUpdate
+    from lightbulb_lavalink.protocol.player import PlayerInfo, PlayerList, PlayerUpdate
 
 __all__ = ["Hold", "Traffic"]
 
@@ -45,7 +45,7 @@ class Traffic:
 
     Holding is latency, never loss: a held call goes on when released (or fails with the process, `fail()`),
     and held frames are delivered before anything can cut their connection (`World` releases them first).
-    Installed for one example with `installed()`, which patches `RestClient.get_players`,
+    Installed for one example with `installed()`, which patches `RestClient.get_player_list`,
     `RestClient.update_player` and the emulator's `Connection.send` and counts what goes through (progress
     for `settle`).
     """
@@ -113,7 +113,7 @@ class Traffic:
         self.held.append(item)
         await item.gate
 
-    async def get_players(self, call: Callable[[], Awaitable[list[PlayerInfo]]], session_id: str) -> list[PlayerInfo]:
+    async def get_players(self, call: Callable[[], Awaitable[PlayerList]], session_id: str) -> PlayerList:
         self.calls += 1
         hold = self._take(Hold.PLAYERS_REQUEST, Hold.PLAYERS_ANSWER)
         what = f"session {session_id}"
@@ -160,10 +160,10 @@ class Traffic:
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
         """Route the client's REST calls and the node's websocket frames through this object."""
-        get_players = RestClient.get_players
+        get_players = RestClient.get_player_list
         update_player = RestClient.update_player
 
-        async def patched_get_players(rest: RestClient, session_id: str) -> list[PlayerInfo]:
+        async def patched_get_players(rest: RestClient, session_id: str) -> PlayerList:
             return await self.get_players(lambda: get_players(rest, session_id), session_id)
 
         async def patched_update_player(
@@ -176,13 +176,13 @@ class Traffic:
         def patched_send(connection: Connection, text: str) -> None:
             self.send_frame(_ORIGINAL_SEND, connection, text)
 
-        RestClient.get_players = patched_get_players  # type: ignore[method-assign, assignment]
+        RestClient.get_player_list = patched_get_players  # type: ignore[method-assign]
         RestClient.update_player = patched_update_player  # type: ignore[method-assign, assignment]
         Connection.send = patched_send  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
-            RestClient.get_players = get_players  # type: ignore[method-assign]
+            RestClient.get_player_list = get_players  # type: ignore[method-assign]
             RestClient.update_player = update_player  # type: ignore[method-assign]
             Connection.send = _ORIGINAL_SEND  # type: ignore[method-assign]
 
