@@ -119,7 +119,7 @@ class ResumeCoordinator:
             snapshots = [snap for guilds in orphans.values() for snap in guilds.values()]
             adopted = claim_snapshots(hub, node, snapshots)
             hub.spawn(
-                self._recover(node, adopted, None, clock.monotonic(), report, merge=True),
+                self._recover(node, adopted, None, clock.monotonic(), report.hold("recovery"), merge=True),
                 name=f"lavalink-adopt-{node.name}",
             )
             for key, guilds in orphans.items():
@@ -227,7 +227,7 @@ class ResumeCoordinator:
             node.replay.close()
             self._begin_recovery(claims.values())
             hub.spawn(
-                self._recover(node, claims, previous, started, report, keep_voice=True),
+                self._recover(node, claims, previous, started, report.hold("recovery"), keep_voice=True),
                 name=f"lavalink-recover-{node.name}",
             )
             hub.spawn(self._enable_resuming(node, ready.session_id), name=f"lavalink-resuming-{node.name}")
@@ -285,13 +285,14 @@ class ResumeCoordinator:
     ) -> None:
         """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
         recover the guilds the session no longer had."""
+        recovering = report.hold("recovery") if lost else None
         try:
             await self._resync_voice(rejoin, revoice, report)
         finally:
             resyncing.release()
-        if lost:
-            client = self._hub.client
-            await self._recover(node, lost, None, client.clock.monotonic(), report, merge=True, keep_voice=True)
+        if recovering is not None:
+            started = self._hub.client.clock.monotonic()
+            await self._recover(node, lost, None, started, recovering, merge=True, keep_voice=True)
 
     async def _resync_voice(self, rejoin: list[Player], revoice: list[Player], report: ResumeCollector) -> None:
         hub = self._hub
@@ -353,7 +354,7 @@ class ResumeCoordinator:
             )
             return
         hub.spawn(
-            self._recover(node, claims, previous, started, report, keep_voice=True),
+            self._recover(node, claims, previous, started, report.hold("recovery"), keep_voice=True),
             name=f"lavalink-recover-{node.name}",
         )
 
@@ -406,16 +407,16 @@ class ResumeCoordinator:
         claims: dict[int, Claim],
         previous: str | None,
         started: float,
-        report: ResumeCollector,
+        recovering: Part,
         *,
         keep_voice: bool = False,
         merge: bool = False,
     ) -> None:
         """Recreate each claimed guild on `node`, report it (`merge`: into the node's last report), and retry
-        the guilds that could not be brought back yet (the resume report waits for `REPORT_RETRY_ROUNDS`)."""
-        recovering = report.hold("recovery")
+        the guilds that could not be brought back yet. `recovering` (held by the caller before this is spawned,
+        so the report cannot settle first) is released after `REPORT_RETRY_ROUNDS` retry rounds at most."""
         try:
-            await self._recover_held(node, claims, previous, started, report, recovering, keep_voice, merge)
+            await self._recover_held(node, claims, previous, started, recovering, keep_voice, merge)
         finally:
             recovering.release()
 
@@ -425,7 +426,6 @@ class ResumeCoordinator:
         claims: dict[int, Claim],
         previous: str | None,
         started: float,
-        report: ResumeCollector,
         recovering: Part,
         keep_voice: bool,
         merge: bool,
@@ -434,6 +434,7 @@ class ResumeCoordinator:
         client = hub.client
         session_id = node.session_id or ""
         outcome = await recovery.recover(hub, node, claims.values(), keep_voice=keep_voice)
+        report = recovering.collector
         note_recovery(report, claims, outcome, client.clock.time())
         failed = {**outcome.released, **outcome.waiting}
         duration = client.clock.monotonic() - started

@@ -167,6 +167,11 @@ class Part:
             self._released = True
             self._collector.part_ended(self._phase)
 
+    @property
+    def collector(self) -> ResumeCollector:
+        """The report this part belongs to."""
+        return self._collector
+
 
 class ResumeCollector:
     """Gathers one `ready`'s report while its parts run; owned by the `ResumeCoordinator`.
