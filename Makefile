@@ -17,7 +17,7 @@ STAMP3 := $(VENV3)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,docs,lightbulb,redis,postgres]'
+	$(BIN)/python -m pip install -q -e '.[dev,docs,lightbulb,redis,postgres,metrics]'
 	touch $(STAMP)
 
 $(STAMP2): pyproject.toml
@@ -29,7 +29,7 @@ $(STAMP2): pyproject.toml
 $(STAMP3): pyproject.toml
 	test -x $(BIN3)/python || $(PYTHON) -m venv $(VENV3)
 	$(BIN3)/python -m pip install -q --upgrade pip
-	$(BIN3)/python -m pip install -q -e '.[dev,redis,postgres]' 'hikari>=2.7,<2.8'
+	$(BIN3)/python -m pip install -q -e '.[dev,redis,postgres,metrics]' 'hikari>=2.7,<2.8'
 	touch $(STAMP3)
 
 demo: $(STAMP)

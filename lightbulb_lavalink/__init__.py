@@ -43,6 +43,7 @@ from lightbulb_lavalink.events import (
     PlayerMovedEvent,
     PlayerUpdateEvent,
     QueueEndEvent,
+    ResumeCompletedEvent,
     SessionRecoveredEvent,
     SessionResumedEvent,
     TrackEndEvent,
@@ -85,6 +86,7 @@ from lightbulb_lavalink.protocol.tracks import (
 )
 from lightbulb_lavalink.queue import GuildQueue, LoopMode
 from lightbulb_lavalink.resuming import SyncReport
+from lightbulb_lavalink.resuming.outcome import PositionJump, ResumePhases, ResumeReport
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
 from lightbulb_lavalink.stores import (
@@ -138,6 +140,7 @@ __all__ = [
     "PlayerUpdateEvent",
     "Playlist",
     "PlaylistInfo",
+    "PositionJump",
     "PostgresStore",
     "ProtocolError",
     "QueueEndEvent",
@@ -146,6 +149,9 @@ __all__ = [
     "RequestTimeoutError",
     "RestClient",
     "RestError",
+    "ResumeCompletedEvent",
+    "ResumePhases",
+    "ResumeReport",
     "Rotation",
     "SQLiteStore",
     "SessionExpired",

@@ -14,6 +14,7 @@ from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.hub import Hub
 from lightbulb_lavalink.node import Node, NodeState
+from lightbulb_lavalink.observe import MeasuredStore
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
@@ -26,6 +27,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import Mapping
 
     from lightbulb_lavalink.clock import Clock
+    from lightbulb_lavalink.observe import MetricsSource, Observer
     from lightbulb_lavalink.protocol.tracks import LoadResult
     from lightbulb_lavalink.stores import SessionStore
     from lightbulb_lavalink.voice import VoiceConnectionInfo, VoiceGateway
@@ -53,6 +55,7 @@ class LavalinkClient:
         session: aiohttp.ClientSession | None = None,
         balancer: LoadBalancer | None = None,
         clock: Clock | None = None,
+        metrics: MetricsSource | None = None,
     ) -> None:
         self.app: hikari.GatewayBot = app
         """The hikari bot this client serves."""
@@ -85,6 +88,10 @@ class LavalinkClient:
         """The bot's user id, known once started."""
         self.started = False
         """Whether `start()` ran and `close()` has not."""
+        self.observer: Observer | None = None
+        """What is told of this client's work for metrics (see `attach_metrics`); `None`: nothing is measured."""
+        if metrics is not None:
+            self.attach_metrics(metrics)
 
     def __repr__(self) -> str:
         return f"LavalinkClient(nodes={list(self._nodes)}, players={len(self._hub.players)}, started={self.started})"
@@ -126,6 +133,19 @@ class LavalinkClient:
             raise LavalinkError("the bot id is known once the client started")
         return StoreKey(bot_id=self.bot_id, node=node, cluster=self.settings.cluster)
 
+    def attach_metrics(self, metrics: MetricsSource, *, label: str = "default") -> None:
+        """Measure this client with `metrics` (`lightbulb_lavalink.metrics.LavalinkMetrics`), its metrics labelled
+        ``client=label`` (one label per client sharing a `LavalinkMetrics`). Before `start()` only.
+
+        Raises:
+            LavalinkError: The client is started, or already measured.
+        """
+        if self.started:
+            raise LavalinkError("attach metrics before start(): the nodes' REST clients are made there")
+        if self.observer is not None:
+            raise LavalinkError("this client already has metrics attached")
+        self.observer = metrics.observer_for(self, label)
+
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     async def start(self, bot_id: hikari.Snowflakeish | None = None) -> None:
@@ -153,9 +173,8 @@ class LavalinkClient:
             if self._session is None:
                 self._session = aiohttp.ClientSession()
             await self._open_store()
-            self._hub.writer = SnapshotWriter(
-                self.store, min_interval=self.settings.snapshot_interval, clock=self.clock
-            )
+            store = self.store if self.observer is None else MeasuredStore(self.store, self.observer, self.clock)
+            self._hub.writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
             await self.voice.start(self.bot_id)
             self.started = True
             self._hub.closing = False
@@ -195,6 +214,7 @@ class LavalinkClient:
 
     async def _read_store(self, *, first: bool) -> bool:
         """Read the session book; on failure say why on every node and return `False`."""
+        started = self.clock.monotonic()
         try:
             await self._hub.book.load(
                 self.store, [self.store_key(name) for name in self._nodes], cluster=self.settings.cluster
@@ -212,6 +232,7 @@ class LavalinkClient:
             return False
         if not first:
             _LOGGER.info("the session store answers again: connecting the nodes")
+        self._hub.coordinator.store_read(self.clock.monotonic() - started)
         self._store_error = None
         for name, guild_id in self._hub.book.take_left():
             self._hub.defer_destroy(self._nodes[name], guild_id)

@@ -25,6 +25,7 @@ __all__ = [
     "PlayerMovedEvent",
     "PlayerUpdateEvent",
     "QueueEndEvent",
+    "ResumeCompletedEvent",
     "SessionRecoveredEvent",
     "SessionResumedEvent",
     "TrackEndEvent",
@@ -54,6 +55,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.player import PlayerState
     from lightbulb_lavalink.protocol.stats import Stats
     from lightbulb_lavalink.protocol.tracks import ExceptionInfo, Track
+    from lightbulb_lavalink.resuming.outcome import ResumeReport
 
 
 def _player_guild_id(event: PlayerEvent) -> hikari.Snowflake:
@@ -158,9 +160,9 @@ class SessionResumedEvent(NodeEvent):
     players_synced: int = attrs.field()
     """How many players were synchronised."""
 
-    replayed_events: int = attrs.field()
-    """Events replayed so far: 0, as this event comes right after the sync and before the replayed events are
-    applied; `node.last_sync.replayed_events` holds the count once the replay is over."""
+    replayed_events: int = attrs.field(default=0)
+    """Deprecated, always 0: this event comes right after the sync, before the node replays its events.
+    `ResumeCompletedEvent.report.events_replayed` has the count; this field will be removed."""
 
     duration: float = attrs.field()
     """Seconds from the resumed ``ready`` to the end of the sync."""
@@ -184,6 +186,25 @@ class SessionRecoveredEvent(NodeEvent):
 
     duration: float = attrs.field()
     """Seconds from the ``ready`` to the end of the recovery."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class ResumeCompletedEvent(NodeEvent):
+    """Everything a node's ``ready`` set off has settled: the sync, the replayed events, the voice re-sync and the
+    recoveries (with their first retries). Dispatched once per ``ready``, after `SessionResumedEvent` or
+    `SessionRecoveredEvent`; `node.last_resume` keeps the report.
+
+    ```python
+    @bot.listen(lightbulb_lavalink.events.ResumeCompletedEvent)
+    async def on_resume(event: lightbulb_lavalink.events.ResumeCompletedEvent) -> None:
+        report = event.report
+        if report.failed:
+            log.warning("%d guilds could not be brought back: %s", len(report.failed), report.failed)
+    ```
+    """
+
+    report: ResumeReport = attrs.field()
+    """What the ``ready`` led to, guild by guild, and how long each phase took."""
 
 
 # -- players --

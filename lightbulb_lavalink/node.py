@@ -37,6 +37,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.info import Info
     from lightbulb_lavalink.protocol.messages import EventMessage, Message
     from lightbulb_lavalink.protocol.stats import Stats
+    from lightbulb_lavalink.resuming.outcome import ResumeReport
     from lightbulb_lavalink.resuming.report import SyncReport
     from lightbulb_lavalink.settings import NodeSettings
 
@@ -118,6 +119,10 @@ class Node:
         """The last `ready` op, or `None` before the first."""
         self.last_sync: SyncReport | None = None
         """What the last `ready` led to: a resumed sync, a recovery or a fresh session."""
+        self.last_resume: ResumeReport | None = None
+        """The report of the last `ready` whose work has all settled (`ResumeCompletedEvent` carries it too)."""
+        self.last_handshake: float | None = None
+        """Seconds the connection attempt that led to the last `ready` took, up to that `ready`."""
         self.last_error: str | None = None
         """Why the node failed or last disconnected, in words."""
         self.expected_session_id: str | None = None
@@ -188,7 +193,8 @@ class Node:
 
     async def start(self, session: aiohttp.ClientSession, bot_id: int, session_id: str | None) -> None:
         """Open the REST client and start the websocket, asking to resume `session_id` if given."""
-        settings = self._client.settings
+        client = self._client
+        settings = client.settings
         self.expected_session_id = session_id
         self._rest = RestClient(
             self.settings.url,
@@ -199,6 +205,7 @@ class Node:
             clock=self._client.clock,
             max_response_size=settings.max_response_size,
             deviations=self.deviations,
+            observer=client.observer.requests(self.name) if client.observer is not None else None,
         )
         self._ws = WebSocketSession(
             self.settings.url,
@@ -320,11 +327,15 @@ class Node:
             )
             return
         await player.on_event(message, replayed=replayed)
+        if replayed:
+            self.replay.note_applied()
 
     async def _on_ready(self, message: ReadyMessage) -> None:
         client = self._client
         at = datetime.datetime.fromtimestamp(client.clock.time(), datetime.UTC)
         self.last_ready = ReadyInfo(session_id=message.session_id, resumed=message.resumed, at=at)
+        attempt = self._ws.attempt_started if self._ws is not None else None
+        self.last_handshake = None if attempt is None else client.clock.monotonic() - attempt
         self.last_error = None
         self.replay.reset()
         self.state = NodeState.SYNCING
@@ -390,6 +401,8 @@ class Node:
             _LOGGER.warning("node %s disconnected: %s", self.name, self.last_error)
             if will_reconnect:
                 self._hooks.on_lost(self, session_gone=shutdown)
+        if will_reconnect and client.observer is not None:
+            client.observer.websocket_reconnect(self.name)
         client.dispatch(
             events.NodeDisconnectedEvent(
                 app=client.app, client=client, node=self, code=code, reason=reason, will_reconnect=will_reconnect

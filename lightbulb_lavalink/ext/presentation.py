@@ -30,6 +30,7 @@ if typing.TYPE_CHECKING:
         NodeInfoView,
         NodeStatusView,
         ResumeInfoView,
+        ResumeReportView,
         SessionsView,
         StatusView,
         StoredGuildView,
@@ -104,6 +105,37 @@ def _sync_line(sync: SyncView) -> str:
     return line
 
 
+def _reasons(guilds: typing.Mapping[int, str]) -> str:
+    shown = ", ".join(f"`{guild_id}` ({reason})" for guild_id, reason in sorted(guilds.items())[:3])
+    return shown + (", …" if len(guilds) > 3 else "")
+
+
+def _resume_lines(report: ResumeReportView) -> list[str]:
+    """The last settled resume: where every guild ended up, the replay, the largest jump and each phase."""
+    counts = [f"{report.resumed} resumed", f"{report.recovered} recovered", f"{len(report.failed)} failed"]
+    counts.append(f"{len(report.left_alone)} left alone")
+    head = f"Last {report.kind} settled in {format_duration(report.duration)}"
+    if not report.complete:
+        head += " (cut short by a newer session)"
+    lines = [f"{head}: " + " · ".join(counts)]
+    details = []
+    if report.events_replayed:
+        details.append(
+            f"{plural(report.events_replayed, 'replayed event')} ({report.events_dropped} dropped as duplicates)"
+        )
+    if report.largest_jump_ms is not None:
+        details.append(f"largest jump {report.largest_jump_ms / 1000:+.1f} s")
+    if report.phases:
+        details.append(" · ".join(f"{phase.replace('_', ' ')} {format_duration(sec)}" for phase, sec in report.phases))
+    if details:
+        lines.append("; ".join(details))
+    if report.failed:
+        lines.append("⚠️ Failed: " + _reasons(report.failed))
+    if report.left_alone:
+        lines.append("Left alone: " + _reasons(report.left_alone))
+    return lines
+
+
 def _node_status_lines(node: NodeStatusView) -> list[str]:
     lines = [f"`{node.address}` · {node.state} · session `{short_id(node.session_id)}`"]
     if node.sync is not None:
@@ -113,6 +145,8 @@ def _node_status_lines(node: NodeStatusView) -> list[str]:
         lines.append(f"**{kind}** {discord_time(node.ready_at)}")
     else:
         lines.append("No session yet")
+    if node.resume is not None:
+        lines.extend(_resume_lines(node.resume))
     players = f"Players: {node.players} ({node.playing} playing)"
     if node.node_players is not None:
         players += f" · whole node: {node.node_players} ({node.node_playing or 0} playing)"

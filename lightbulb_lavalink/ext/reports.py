@@ -18,6 +18,7 @@ from lightbulb_lavalink.ext.views import (
     NodeInfoView,
     NodeStatusView,
     ResumeInfoView,
+    ResumeReportView,
     SessionsView,
     StatusView,
     StoredGuildView,
@@ -32,6 +33,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.filters import Filters
     from lightbulb_lavalink.protocol.tracks import Track
+    from lightbulb_lavalink.resuming.outcome import ResumeReport
     from lightbulb_lavalink.settings import NodeSettings
     from lightbulb_lavalink.snapshot import GuildSnapshot
     from lightbulb_lavalink.stores import StoreKey
@@ -43,6 +45,7 @@ __all__ = [
     "node_status_view",
     "nodes_view",
     "resume_info_view",
+    "resume_report_view",
     "sessions_view",
     "status_view",
     "stored_guild_view",
@@ -87,6 +90,24 @@ def _guild_name(client: LavalinkClient, guild_id: int) -> str | None:
 # -- status ----------------------------------------------------------------------------------------------
 
 
+def resume_report_view(report: ResumeReport) -> ResumeReportView:
+    """What `/lavalink status` shows of a settled `ResumeReport` (ids and reasons, never a secret)."""
+    jump = report.largest_jump
+    return ResumeReportView(
+        kind=report.kind,
+        duration=report.duration,
+        complete=report.complete,
+        resumed=len(report.resumed),
+        recovered=len(report.recovered),
+        failed=dict(report.failed),
+        left_alone=dict(report.left_alone),
+        events_replayed=report.events_replayed,
+        events_dropped=report.events_dropped,
+        largest_jump_ms=jump.jump if jump is not None else None,
+        phases=tuple(report.phases.items()),
+    )
+
+
 def node_status_view(client: LavalinkClient, node: Node) -> NodeStatusView:
     """One node's connection, session, last resume and load."""
     players = [player for player in client.players.values() if player.node is node]
@@ -116,6 +137,7 @@ def node_status_view(client: LavalinkClient, node: Node) -> NodeStatusView:
             if sync is not None
             else None
         ),
+        resume=resume_report_view(node.last_resume) if node.last_resume is not None else None,
         players=len(players),
         playing=sum(1 for player in players if player.is_playing),
         node_players=stats.players if stats is not None else None,

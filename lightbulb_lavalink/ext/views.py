@@ -16,6 +16,7 @@ __all__ = [
     "NodeInfoView",
     "NodeStatusView",
     "ResumeInfoView",
+    "ResumeReportView",
     "SessionsView",
     "StatusView",
     "StoredGuildView",
@@ -47,6 +48,34 @@ class SyncView:
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
+class ResumeReportView:
+    """The last settled `ResumeReport` of a node: where every guild ended up and how long each phase took."""
+
+    kind: str
+    """``"resumed"``, ``"recovered"`` or ``"fresh"``."""
+    duration: float
+    """Seconds from the `ready` to everything settled."""
+    complete: bool = True
+    """`False` when a newer `ready` cut it short."""
+    resumed: int = 0
+    """Guilds the resumed session still had."""
+    recovered: int = 0
+    """Guilds recreated from their snapshots."""
+    failed: typing.Mapping[int, str] = attrs.field(factory=dict)
+    """Guilds that could not be brought back, with why."""
+    left_alone: typing.Mapping[int, str] = attrs.field(factory=dict)
+    """Guilds deliberately not brought back, with why."""
+    events_replayed: int = 0
+    """Events the node replayed."""
+    events_dropped: int = 0
+    """Replayed events dropped as duplicates."""
+    largest_jump_ms: int | None = None
+    """The largest position jump a listener would hear, in milliseconds (signed), if any guild came back playing."""
+    phases: tuple[tuple[str, float], ...] = ()
+    """(phase, seconds) for each phase that happened."""
+
+
+@attrs.frozen(kw_only=True, weakref_slot=False)
 class NodeStatusView:
     """One node as `/lavalink status` shows it."""
 
@@ -68,6 +97,8 @@ class NodeStatusView:
     """When the last `ready` arrived (UTC)."""
     sync: SyncView | None = None
     """What the last `ready` led to, once known."""
+    resume: ResumeReportView | None = None
+    """The last `ready` whose work has all settled, once one has."""
     players: int = 0
     """This bot's players on the node."""
     playing: int = 0

@@ -40,13 +40,32 @@ from lightbulb_lavalink.redact import redact_secret, redact_url
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
 
-__all__ = ["DEFAULT_CLIENT_NAME", "RestClient"]
+__all__ = ["DEFAULT_CLIENT_NAME", "RequestObserver", "RestClient", "route_of"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
 _T = typing.TypeVar("_T")
 _METHODS: typing.Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)  # the request's time limit runs on the injected clock instead
+_ID_AFTER: typing.Final[typing.Mapping[str, str]] = {"sessions": "{sessionId}", "players": "{guildId}"}
+
+
+class RequestObserver(typing.Protocol):
+    """Told of every request a `RestClient` made (metrics); never told the query, body or headers."""
+
+    def request_done(self, method: str, route: str, seconds: float, error: LavalinkError | None) -> None:
+        """`route` (a template: `route_of`) took `seconds` on the client's clock; `error` if it failed."""
+        ...
+
+
+def route_of(path: str) -> str:
+    """The route template of a request path: ``/v4/sessions/{sessionId}/players/{guildId}``, never its ids."""
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        template = _ID_AFTER.get(parts[i - 1])
+        if template is not None and parts[i]:
+            parts[i] = template
+    return "/".join(parts)
 
 
 def _client_name() -> str:
@@ -104,6 +123,7 @@ class RestClient:
         "_deviations",
         "_json_headers",
         "_max_response_size",
+        "_observer",
         "_owns_session",
         "_password",
         "_session",
@@ -121,6 +141,7 @@ class RestClient:
         clock: Clock = SYSTEM_CLOCK,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         deviations: Deviations | None = None,
+        observer: RequestObserver | None = None,
     ) -> None:
         url = node_url(base_url, ("http", "https"), "base_url")
         if not timeout > 0:
@@ -134,6 +155,7 @@ class RestClient:
         self._owns_session = session is None
         self._timeout = timeout
         self._clock = clock
+        self._observer = observer
         self._closed = False
         self._deviations = deviations if deviations is not None else Deviations(f"the node at {self._base_url}")
         self._auth_headers = {"Authorization": password, "User-Agent": client_name}
@@ -357,6 +379,28 @@ class RestClient:
         return self._session
 
     async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: typing.Mapping[str, str] | None = None,
+        body: typing.Any = None,
+        text: bool = False,
+    ) -> typing.Any:
+        """Send one request (timed for the observer, if any); see `_send`."""
+        observer = self._observer
+        if observer is None:
+            return await self._send(method, path, query=query, body=body, text=text)
+        started = self._clock.monotonic()
+        try:
+            result = await self._send(method, path, query=query, body=body, text=text)
+        except LavalinkError as exc:
+            observer.request_done(method, route_of(path), self._clock.monotonic() - started, exc)
+            raise
+        observer.request_done(method, route_of(path), self._clock.monotonic() - started, None)
+        return result
+
+    async def _send(
         self,
         method: str,
         path: str,

@@ -127,6 +127,7 @@ class WebSocketSession:
         self._wakeup = asyncio.Event()
         self._fatal: LavalinkError | None = None
         self._session_resumed_header: bool | None = None
+        self._attempt_started: float | None = None
 
     def __repr__(self) -> str:
         return f"WebSocketSession({self._url!r}, session_id={self._session_id!r})"
@@ -163,6 +164,12 @@ class WebSocketSession:
     def session_resumed_header(self) -> bool | None:
         """The ``Session-Resumed`` handshake header of this connection (informative: trust ``ready``)."""
         return self._session_resumed_header
+
+    @property
+    def attempt_started(self) -> float | None:
+        """When (``clock.monotonic()``) the latest connection attempt began, or `None` before the first: at a
+        `ready`, the handshake has taken the time since."""
+        return self._attempt_started
 
     @property
     def fatal_error(self) -> LavalinkError | None:
@@ -319,6 +326,7 @@ class WebSocketSession:
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug("connecting to %s (Session-Id %s)", self._url, self._session_id)
         self._connecting = True
+        self._attempt_started = self._clock.monotonic()
         # This is where failures of the handshake become ours. An aiohttp error carries the request with its
         # headers (the password): it is described in words and neither chained nor kept as the context.
         failure: LavalinkError | _FatalHandshake | None = None

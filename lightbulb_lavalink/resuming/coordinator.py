@@ -10,6 +10,8 @@
    every claimed guild is recovered from its snapshot instead.
 4. A **new** session (`recovery.py`): recreate every claimed guild from its snapshot, in the background.
 5. **After the replay** (the first `playerUpdate`): start what the replay left stalled.
+6. **Report** (`outcome.py`): once everything the `ready` set off has settled, a `ResumeReport` goes to
+   `ResumeCompletedEvent`, `Node.last_resume` and the metrics.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.player import GuildState
 from lightbulb_lavalink.resuming import recovery, sync
 from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
+from lightbulb_lavalink.resuming.outcome import ResumeCollector, note_recovery, note_synced
 from lightbulb_lavalink.resuming.report import SyncReport, utc
 
 if typing.TYPE_CHECKING:
@@ -33,10 +36,15 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.resuming.claims import Claim
+    from lightbulb_lavalink.resuming.outcome import Part, ResumeReport
 
 __all__ = ["ResumeCoordinator"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.resuming")
+
+REPORT_RETRY_ROUNDS: typing.Final = 3
+"""Recovery retry rounds (after 1, 2 and 4 s) a report waits for; guilds still failing then are reported failed
+(and go on being retried)."""
 
 
 class ResumeCoordinator:
@@ -45,6 +53,17 @@ class ResumeCoordinator:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._stalled: dict[str, list[sync.Stalled]] = {}
+        self._reports: dict[str, ResumeCollector] = {}
+        self._replays: dict[str, Part] = {}
+        self._store_read: dict[str, float] = {}
+
+    def store_read(self, seconds: float) -> None:
+        """The client read the saved sessions in `seconds`: the first report of each node says so."""
+        self._store_read = dict.fromkeys(self._hub.client.nodes, seconds)
+
+    def report_of(self, node: Node) -> ResumeCollector | None:
+        """The report being gathered for `node`'s latest `ready`, until it settles."""
+        return self._reports.get(node.name)
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """Handle a node's `ready`; returns once the replayed events can be applied."""
@@ -53,6 +72,25 @@ class ResumeCoordinator:
         started = clock.monotonic()
         previous = node.expected_session_id
         resumed = ready.resumed and previous is not None and previous == ready.session_id
+        report = self._open_report(node, ready, previous, resumed=resumed)
+        holding = report.hold()
+        try:
+            await self._on_ready(node, ready, previous, report, resumed=resumed, started=started)
+        finally:
+            holding.release()
+
+    async def _on_ready(
+        self,
+        node: Node,
+        ready: ReadyMessage,
+        previous: str | None,
+        report: ResumeCollector,
+        *,
+        resumed: bool,
+        started: float,
+    ) -> None:
+        hub = self._hub
+        clock = hub.client.clock
         if ready.resumed and not resumed:
             _LOGGER.warning(
                 "node %s: session %s says it was resumed, but we asked to resume %s: treating it as new",
@@ -66,18 +104,23 @@ class ResumeCoordinator:
         self._stalled.pop(node.name, None)
         if resumed:
             node.replay.open()
+        syncing = report.hold("sync") if resumed else None
         await hub.save_session_id(node, ready.session_id)
-        if resumed:
-            await self._resumed(node, ready, previous, claims, started)
+        if syncing is not None:
+            try:
+                await self._resumed(node, ready, previous, claims, started, report)
+            finally:
+                syncing.release()
         else:
             await self._enable_resuming(node, ready.session_id)
-            await self._fresh(node, ready, previous, claims, started)
+            await self._fresh(node, ready, previous, claims, started, report)
         orphans = hub.book.take_orphans()
         if orphans:
             snapshots = [snap for guilds in orphans.values() for snap in guilds.values()]
             adopted = claim_snapshots(hub, node, snapshots)
             hub.spawn(
-                self._recover(node, adopted, None, clock.monotonic(), merge=True), name=f"lavalink-adopt-{node.name}"
+                self._recover(node, adopted, None, clock.monotonic(), report.hold("recovery"), merge=True),
+                name=f"lavalink-adopt-{node.name}",
             )
             for key, guilds in orphans.items():
                 hub.forget_orphans(key, guilds)
@@ -88,15 +131,81 @@ class ResumeCoordinator:
         hub = self._hub
         if node.last_sync is not None and node.last_sync.kind == "resumed":
             node.last_sync = attrs.evolve(node.last_sync, replayed_events=node.replayed_events)
-        for stalled in self._stalled.pop(node.name, []):
-            player = stalled.player
-            if hub.players.get(player.guild_id) is player and player.node is node:
-                await player.start_pending()  # unless a replayed event or a command settled it meanwhile
+        replaying = self._replays.pop(node.name, None)
+        try:
+            for stalled in self._stalled.pop(node.name, []):
+                player = stalled.player
+                if hub.players.get(player.guild_id) is player and player.node is node:
+                    await player.start_pending()  # unless a replayed event or a command settled it meanwhile
+        finally:
+            report = self._reports.get(node.name)
+            if report is not None:
+                report.events_replayed = node.replay.count
+                report.events_applied = node.replay.applied
+                report.events_dropped = node.replay.dropped
+            if replaying is not None:
+                replaying.release()
+
+    # -- the report -------------------------------------------------------------------------------------------
+
+    def _open_report(self, node: Node, ready: ReadyMessage, previous: str | None, *, resumed: bool) -> ResumeCollector:
+        """Start the report of this `ready` (the previous one, if still open, is cut short: `complete=False`)."""
+        client = self._hub.client
+        old = self._reports.pop(node.name, None)
+        self._replays.pop(node.name, None)
+        if old is not None:
+            old.finish(complete=False)
+        report = ResumeCollector(
+            node=node.name,
+            session_id=ready.session_id,
+            previous_session_id=previous,
+            resumed=resumed,
+            at=utc(client.clock),
+            clock=client.clock,
+            on_done=lambda done: self._completed(node, done),
+        )
+        store_read = self._store_read.pop(node.name, None)
+        if store_read is not None:
+            report.took("store_read", store_read)
+        if node.last_handshake is not None:
+            report.took("handshake", node.last_handshake)
+        self._reports[node.name] = report
+        return report
+
+    def _completed(self, node: Node, report: ResumeReport) -> None:
+        """Everything a `ready` set off has settled: keep the report, tell the metrics and the bot."""
+        hub = self._hub
+        client = hub.client
+        current = self._reports.get(node.name)
+        if current is not None and current.done:
+            del self._reports[node.name]
+        node.last_resume = report
+        _LOGGER.info(
+            "node %s: %s session %s settled in %.1f ms: %d resumed, %d recovered, %d failed, %d left alone",
+            node.name,
+            report.kind,
+            report.session_id,
+            report.duration * 1000,
+            len(report.resumed),
+            len(report.recovered),
+            len(report.failed),
+            len(report.left_alone),
+        )
+        if client.observer is not None:
+            client.observer.resume_completed(report)
+        if not hub.closing:
+            client.dispatch(events.ResumeCompletedEvent(app=client.app, client=client, node=node, report=report))
 
     # -- resumed ----------------------------------------------------------------------------------------------
 
     async def _resumed(
-        self, node: Node, ready: ReadyMessage, previous: str | None, claims: dict[int, Claim], started: float
+        self,
+        node: Node,
+        ready: ReadyMessage,
+        previous: str | None,
+        claims: dict[int, Claim],
+        started: float,
+        report: ResumeCollector,
     ) -> None:
         hub = self._hub
         client = hub.client
@@ -118,12 +227,14 @@ class ResumeCoordinator:
             node.replay.close()
             self._begin_recovery(claims.values())
             hub.spawn(
-                self._recover(node, claims, previous, started, keep_voice=True),
+                self._recover(node, claims, previous, started, report.hold("recovery"), keep_voice=True),
                 name=f"lavalink-recover-{node.name}",
             )
             hub.spawn(self._enable_resuming(node, ready.session_id), name=f"lavalink-resuming-{node.name}")
             return
         outcome = sync.reconcile(hub, node, claims, infos)
+        note_synced(report, claims, outcome.synced, client.clock.time())
+        self._replays[node.name] = report.hold("replay")
         lost = {c.player.guild_id: c for c in outcome.lost}
         self._begin_recovery(lost.values())
         duration = client.clock.monotonic() - started
@@ -150,7 +261,6 @@ class ResumeCoordinator:
                 session_id=ready.session_id,
                 guild_ids=tuple(sorted(outcome.synced)),
                 players_synced=len(outcome.synced),
-                replayed_events=0,
                 duration=duration,
             )
         )
@@ -160,14 +270,31 @@ class ResumeCoordinator:
         hub.spawn(self._enable_resuming(node, ready.session_id), name=f"lavalink-resuming-{node.name}")
         if outcome.rejoin or outcome.revoice or lost:
             hub.spawn(
-                self._after_sync(node, outcome.rejoin, outcome.revoice, lost), name=f"lavalink-resync-{node.name}"
+                self._after_sync(node, outcome.rejoin, outcome.revoice, lost, report, report.hold("voice")),
+                name=f"lavalink-resync-{node.name}",
             )
 
     async def _after_sync(
-        self, node: Node, rejoin: list[Player], revoice: list[Player], lost: dict[int, Claim]
+        self,
+        node: Node,
+        rejoin: list[Player],
+        revoice: list[Player],
+        lost: dict[int, Claim],
+        report: ResumeCollector,
+        resyncing: Part,
     ) -> None:
         """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
         recover the guilds the session no longer had."""
+        recovering = report.hold("recovery") if lost else None
+        try:
+            await self._resync_voice(rejoin, revoice, report)
+        finally:
+            resyncing.release()
+        if recovering is not None:
+            started = self._hub.client.clock.monotonic()
+            await self._recover(node, lost, None, started, recovering, merge=True, keep_voice=True)
+
+    async def _resync_voice(self, rejoin: list[Player], revoice: list[Player], report: ResumeCollector) -> None:
         hub = self._hub
         client = hub.client
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
@@ -187,22 +314,29 @@ class ResumeCoordinator:
             async with limit:
                 if not hub.should_rejoin(player.guild_id, channel_id):
                     _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
+                    report.outcome(player.guild_id, "left_alone", "voice channel has no listeners")
                     return
                 try:
                     await player.send_voice(await client.voice.join(player.guild_id, channel_id))
                 except (LavalinkError, TimeoutError) as exc:
                     _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
-                except Exception:  # one guild must never stop the others, nor the recovery after them
+                    report.outcome(player.guild_id, "failed", f"voice re-sync: {exc or type(exc).__name__}")
+                except Exception as exc:  # one guild must never stop the others, nor the recovery after them
                     _LOGGER.exception("guild %s: re-syncing voice failed unexpectedly", player.guild_id)
+                    report.outcome(player.guild_id, "failed", f"voice re-sync: unexpected error: {exc!r}")
 
         await asyncio.gather(*(resync(p) for p in rejoin))
-        if lost:
-            await self._recover(node, lost, None, client.clock.monotonic(), merge=True, keep_voice=True)
 
     # -- fresh ------------------------------------------------------------------------------------------------
 
     async def _fresh(
-        self, node: Node, ready: ReadyMessage, previous: str | None, claims: dict[int, Claim], started: float
+        self,
+        node: Node,
+        ready: ReadyMessage,
+        previous: str | None,
+        claims: dict[int, Claim],
+        started: float,
+        report: ResumeCollector,
     ) -> None:
         hub = self._hub
         if previous is not None:
@@ -220,7 +354,8 @@ class ResumeCoordinator:
             )
             return
         hub.spawn(
-            self._recover(node, claims, previous, started, keep_voice=True), name=f"lavalink-recover-{node.name}"
+            self._recover(node, claims, previous, started, report.hold("recovery"), keep_voice=True),
+            name=f"lavalink-recover-{node.name}",
         )
 
     async def _enable_resuming(self, node: Node, session_id: str) -> None:
@@ -272,19 +407,38 @@ class ResumeCoordinator:
         claims: dict[int, Claim],
         previous: str | None,
         started: float,
+        recovering: Part,
         *,
         keep_voice: bool = False,
         merge: bool = False,
     ) -> None:
         """Recreate each claimed guild on `node`, report it (`merge`: into the node's last report), and retry
-        the guilds that could not be brought back yet."""
+        the guilds that could not be brought back yet. `recovering` (held by the caller before this is spawned,
+        so the report cannot settle first) is released after `REPORT_RETRY_ROUNDS` retry rounds at most."""
+        try:
+            await self._recover_held(node, claims, previous, started, recovering, keep_voice, merge)
+        finally:
+            recovering.release()
+
+    async def _recover_held(
+        self,
+        node: Node,
+        claims: dict[int, Claim],
+        previous: str | None,
+        started: float,
+        recovering: Part,
+        keep_voice: bool,
+        merge: bool,
+    ) -> None:
         hub = self._hub
         client = hub.client
         session_id = node.session_id or ""
         outcome = await recovery.recover(hub, node, claims.values(), keep_voice=keep_voice)
+        report = recovering.collector
+        note_recovery(report, claims, outcome, client.clock.time())
         failed = {**outcome.released, **outcome.waiting}
         duration = client.clock.monotonic() - started
-        report = SyncReport(
+        sync_report = SyncReport(
             kind="recovered",
             session_id=session_id,
             previous_session_id=previous,
@@ -294,10 +448,10 @@ class ResumeCoordinator:
             guilds_failed=failed,
         )
         if not merge:
-            node.last_sync = report
+            node.last_sync = sync_report
         elif node.last_sync is not None:
             node.last_sync = attrs.evolve(
-                node.last_sync, guilds_recovered=report.guilds_recovered, guilds_failed=report.guilds_failed
+                node.last_sync, guilds_recovered=sync_report.guilds_recovered, guilds_failed=sync_report.guilds_failed
             )
         _LOGGER.info(
             "node %s: recovered %d guilds (%d not yet) in %.1f ms",
@@ -319,5 +473,15 @@ class ResumeCoordinator:
             )
         )
         waiting = [claims[gid] for gid in outcome.waiting]
-        if waiting:
-            await recovery.retry_failed(hub, node, waiting)
+        if not waiting:
+            return
+        rounds = 0
+
+        def retried(again: recovery.RecoveryOutcome) -> None:
+            nonlocal rounds
+            rounds += 1
+            note_recovery(report, claims, again, client.clock.time())
+            if rounds >= REPORT_RETRY_ROUNDS or not again.waiting:
+                recovering.release()
+
+        await recovery.retry_failed(hub, node, waiting, on_round=retried)

@@ -15,6 +15,8 @@ from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import GuildState
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lightbulb_lavalink.hub import Hub
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.protocol.player import VoiceState
@@ -65,9 +67,11 @@ async def recover(hub: Hub, node: Node, claims: typing.Iterable[Claim], *, keep_
     return outcome
 
 
-async def retry_failed(hub: Hub, node: Node, claims: list[Claim]) -> None:
+async def retry_failed(
+    hub: Hub, node: Node, claims: list[Claim], *, on_round: Callable[[RecoveryOutcome], None] | None = None
+) -> None:
     """Retry the recovery of `claims` with backoff while `node` stays up; a disconnect hands them to its next
-    `ready`, which claims them again with their saved snapshots."""
+    `ready`, which claims them again with their saved snapshots. `on_round` is told what each round did."""
     delay = _RETRY_INITIAL
     session_id = node.session_id
     while claims:
@@ -77,6 +81,8 @@ async def retry_failed(hub: Hub, node: Node, claims: list[Claim]) -> None:
             return
         claims = [c for c in claims if _still_claimed(hub, node, c)]
         outcome = await recover(hub, node, claims, keep_voice=True)
+        if on_round is not None:
+            on_round(outcome)
         claims = [c for c in claims if c.player.guild_id in outcome.waiting]
 
 

@@ -20,15 +20,17 @@ __all__ = ["ReplayWindow"]
 class ReplayWindow:
     """One node's replay window; owned by the `Node`, opened on a resumed `ready`, closed by a `playerUpdate`."""
 
-    __slots__ = ("_count", "_open", "_seen")
+    __slots__ = ("_applied", "_count", "_dropped", "_open", "_seen")
 
     def __init__(self) -> None:
         self._open = False
         self._seen: set[tuple[int, str, str, str]] = set()
         self._count = 0
+        self._dropped = 0
+        self._applied = 0
 
     def __repr__(self) -> str:
-        return f"ReplayWindow(open={self._open}, count={self._count})"
+        return f"ReplayWindow(open={self._open}, count={self._count}, dropped={self._dropped})"
 
     @property
     def is_open(self) -> bool:
@@ -40,17 +42,31 @@ class ReplayWindow:
         """How many events the last window replayed so far."""
         return self._count
 
+    @property
+    def dropped(self) -> int:
+        """How many replayed events the last window dropped as duplicates."""
+        return self._dropped
+
+    @property
+    def applied(self) -> int:
+        """How many replayed events the last window handed to a player."""
+        return self._applied
+
+    def note_applied(self) -> None:
+        """A replayed event was handed to its guild's player."""
+        self._applied += 1
+
     def open(self) -> None:
         """A resumed `ready`: what follows is the replay."""
         self._open = True
         self._seen.clear()
-        self._count = 0
+        self._count = self._dropped = self._applied = 0
 
     def reset(self) -> None:
         """A fresh `ready`: nothing is replayed."""
         self._open = False
         self._seen.clear()
-        self._count = 0
+        self._count = self._dropped = self._applied = 0
 
     def close(self) -> bool:
         """The replay is over; returns whether a window was open."""
@@ -65,6 +81,7 @@ class ReplayWindow:
             info = message.track.info
             key = (message.guild_id, info.source_name, info.identifier, message.reason.value)
             if key in self._seen:
+                self._dropped += 1
                 return False
             self._seen.add(key)
         return True

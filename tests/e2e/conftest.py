@@ -22,6 +22,7 @@ if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from lightbulb_lavalink.clock import Clock
+    from lightbulb_lavalink.observe import MetricsSource
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.tracks import Track
 
@@ -116,17 +117,24 @@ class World:
             reconnect_max_delay=0.2,
         )
 
-    async def boot(self, *, voice_delay: float = 0.0, wait: bool = True, **overrides: typing.Any) -> BotProcess:
+    async def boot(
+        self,
+        *,
+        voice_delay: float = 0.0,
+        wait: bool = True,
+        metrics: MetricsSource | None = None,
+        **overrides: typing.Any,
+    ) -> BotProcess:
         """Start a bot process: gateway READY + GUILD_CREATEs, then the Lavalink client.
 
         `voice_delay`: seconds Discord takes to answer a voice join; `wait=False`: return without waiting for the
-        node's ready to be handled; `overrides`: settings changed for this boot.
+        node's ready to be handled; `metrics`: measure the client; `overrides`: settings changed for this boot.
         """
         bot = make_bot(bot_id=self.discord.bot_id)
         await self.discord.connect(bot)
         voice = FakeVoiceGateway(self.discord, delay=voice_delay)
         settings = attrs.evolve(self.settings(), **overrides) if overrides else self.settings()
-        client = LavalinkClient(bot, settings, voice_gateway=voice, clock=self.clock)
+        client = LavalinkClient(bot, settings, voice_gateway=voice, clock=self.clock, metrics=metrics)
         process = BotProcess(bot=bot, client=client, voice=voice, seen=[])
 
         async def record(event: events.LavalinkEvent) -> None:

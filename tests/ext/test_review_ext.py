@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 
 import hikari
 import lightbulb
@@ -53,7 +54,8 @@ STORE_PASSWORD = "st0re-s3cret-do-not-show"
 
 
 async def test_a_store_password_in_the_query_string_is_never_shown(world: World) -> None:
-    store = f"postgresql://postgres@127.0.0.1:5432/test?password={STORE_PASSWORD}&table=review_ext"
+    table = f"review_ext_{uuid.uuid4().hex[:12]}"  # unique: two runs (or two branches) never share a table
+    store = f"postgresql://postgres@127.0.0.1:5432/test?password={STORE_PASSWORD}&table={table}"
     settings = world.settings(store=store)
     async with running_bot(world, settings=settings) as bot:
         await bot.started()

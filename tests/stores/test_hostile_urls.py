@@ -11,6 +11,7 @@ import contextlib
 import tempfile
 import typing
 import urllib.parse
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -28,6 +29,8 @@ if typing.TYPE_CHECKING:
     import pathlib
 
 ISSUE = ["sqlite:///x.db?timeout=1e308", "sqlite:///x.db?timeout=nan", "postgresql://u@[::1/db"]
+
+_TABLE = f"hostile_urls_{uuid.uuid4().hex[:12]}"  # unique per run: runs of two branches never share it
 
 
 @pytest.mark.parametrize("url", ISSUE)
@@ -72,7 +75,7 @@ def store_urls(draw: st.DrawFn, folder: str) -> str:
     host = draw(st.sampled_from([real.netloc, "u@[::1", "postgres@127.0.0.1:99999", "postgres@[::1]x"]))
     # Accepted URLs are opened on the test database: their tables are kept apart.
     pairs = [pair for pair in draw(query_pairs) if pair[0] not in ("schema", "table")]
-    pairs += [("schema", "public"), ("table", "hostile_urls")]
+    pairs += [("schema", "public"), ("table", _TABLE)]
     return f"postgresql://{host}{real.path}?{urllib.parse.urlencode(pairs)}"
 
 
