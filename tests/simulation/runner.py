@@ -132,7 +132,25 @@ class Simulation:
                     # and a later process resumes the session, that process must infer it; see `_resumed`.)
                     self.node_ends.remove(end)
                     break
-            if event.may_start_next and recovering:
+            told_again = next(
+                (
+                    u
+                    for u in self.unsaved_ends
+                    if event.replayed
+                    and u.guild == g
+                    and u.before.current == entry
+                    and u.after is not None
+                    and self.model.guilds[g] == u.after
+                ),
+                None,
+            )
+            if told_again is not None and event.may_start_next:
+                # The end a crashed process handled and did not save, inferred again by the process that synced
+                # its session (the node is idle): one end, told once by each. (Only a looped queue of one entry
+                # comes back to the same current entry, where the model would otherwise move on twice.)
+                self.unsaved_ends.remove(told_again)
+                self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}){replayed}; told again: no change")
+            elif event.may_start_next and recovering:
                 # By design a recovering guild's track end never advances its queue: the recovery decides.
                 self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}) while recovering: no change")
             elif event.may_start_next:

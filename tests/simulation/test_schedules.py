@@ -32,6 +32,7 @@ from .steps import (
     Cut,
     CutAsNextStarts,
     Fail,
+    FailNextStart,
     Finish,
     HoldNext,
     NodeDown,
@@ -141,6 +142,19 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     (
         "slow-start-blocks-events-crash",
         [Play(0), Finish(0), HoldNext(Hold.START_ANSWER), Add(0), Finish(0), CrashAfterEnd(0)],
+    ),
+    # A model limit, not a client bug: a looped queue of one entry, its restart failing (pending) and a crash
+    # before the save; the next process infers the end the crashed one had told already (the node is idle), and
+    # the model moved on twice. Found by the default run once FailNextStart was in it.
+    (
+        "loop-of-one-end-told-by-two-processes",
+        [
+            FailNextStart("502", 0),
+            CrashAfterEnd(0),
+            SetLoop(0, "queue"),
+            RestFault("502", "patch", 0),
+            CrashAfterEnd(0),
+        ],
     ),
 ]
 
