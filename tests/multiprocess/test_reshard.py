@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import pathlib
 import sys
@@ -30,6 +31,7 @@ if typing.TYPE_CHECKING:
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUILDS = [1_200_000_000_000_000_000 + (i << 22) for i in range(300)]
+_LOGGER = logging.getLogger(__name__)
 START_TIMEOUT = float(os.environ.get("MP_START_TIMEOUT", "90"))
 
 
@@ -87,6 +89,8 @@ class Deployment:
         shards = [list(range(shard_count))[i::processes] for i in range(processes)]
         workers = [await self.spawn(f"p{i}", ids, shard_count, **flags) for i, ids in enumerate(shards)]
         await asyncio.gather(*(w.ready() for w in workers))
+        took = ", ".join(f"{w.cluster} {w.report['seconds']:.2f} s" for w in workers)
+        _LOGGER.info("%d processes of %d shards: start to every guild back: %s", processes, shard_count, took)
         return workers
 
     async def stop(self, workers: list[Worker]) -> None:

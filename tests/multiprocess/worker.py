@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import time
 import typing
 
 from lightbulb_lavalink import LavalinkClient, LavalinkSettings, NodeSettings, Shards
@@ -61,6 +62,7 @@ async def main(config: dict[str, typing.Any]) -> None:
 
         type(store).claim_guilds = claim_then_die  # type: ignore[attr-defined]
     client = LavalinkClient(bot, settings, store=store, voice_gateway=voice, shards=shards, release_poll=0.2)
+    started = time.monotonic()
     await client.start(BOT_ID)
     await client.wait_ready(30)
     if config.get("seed"):
@@ -79,7 +81,13 @@ async def main(config: dict[str, typing.Any]) -> None:
     extra = sorted(set(client.players) - set(guilds))
     ownership = client._hub.ownership
     session = client.nodes["main"].session_id
-    line = {"ready": report, "extra": extra, "taken_over": ownership.taken_over, "session": session}
+    line = {
+        "ready": report,
+        "extra": extra,
+        "taken_over": ownership.taken_over,
+        "session": session,
+        "seconds": time.monotonic() - started,  # client start to every guild back
+    }
     print(json.dumps(line), flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
