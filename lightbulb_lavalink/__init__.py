@@ -88,6 +88,7 @@ from lightbulb_lavalink.queue import GuildQueue, LoopMode
 from lightbulb_lavalink.resuming import SyncReport
 from lightbulb_lavalink.resuming.outcome import PositionJump, ResumePhases, ResumeReport
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from lightbulb_lavalink.shards import Shards, shard_of
 from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
 from lightbulb_lavalink.stores import (
     JSONFileStore,
@@ -161,6 +162,7 @@ __all__ = [
     "SessionStore",
     "SettingsError",
     "Severity",
+    "Shards",
     "SnapshotWriter",
     "Stats",
     "StoreError",
@@ -192,6 +194,7 @@ __all__ = [
     "encode_track",
     "events",
     "open_store",
+    "shard_of",
 ]
 
 __version__ = "0.1.0"

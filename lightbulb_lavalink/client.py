@@ -20,6 +20,7 @@ from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
 from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.settings import LavalinkSettings
+from lightbulb_lavalink.shards import Shards
 from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store
 from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceManager
 
@@ -56,7 +57,12 @@ class LavalinkClient:
         balancer: LoadBalancer | None = None,
         clock: Clock | None = None,
         metrics: MetricsSource | None = None,
+        shards: Shards | None = None,
+        release_poll: float = 1.0,
     ) -> None:
+        """`shards`: the shards this process holds (default: the bot's own, once it is started); with a shared
+        store (Redis, PostgreSQL) the process claims the guilds of those shards whoever saved them, and checks
+        every `release_poll` seconds for guilds another process claimed from it."""
         self.app: hikari.GatewayBot = app
         """The hikari bot this client serves."""
         self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
@@ -73,6 +79,8 @@ class LavalinkClient:
         self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
         self._nodes_started = asyncio.Event()
         self._store_error: str | None = None
+        self._shards = shards
+        self._release_poll = release_poll
         self.voice: VoiceManager = VoiceManager(
             app,
             voice_gateway if voice_gateway is not None else HikariVoiceGateway(app),
@@ -118,6 +126,11 @@ class LavalinkClient:
         if self._store is None:
             raise LavalinkError("the session store is opened by start()")
         return self._store
+
+    @property
+    def shards(self) -> Shards | None:
+        """The shards this process holds (known once started), or `None`: every guild counts as its own."""
+        return self._hub.ownership.shards
 
     def get_player(self, guild_id: hikari.Snowflakeish) -> Player | None:
         """The guild's player, or `None`."""
@@ -173,6 +186,7 @@ class LavalinkClient:
             if self._session is None:
                 self._session = aiohttp.ClientSession()
             await self._open_store()
+            self._hub.ownership.configure(self.store, self._shards or Shards.from_bot(self.app))
             store = self.store if self.observer is None else MeasuredStore(self.store, self.observer, self.clock)
             self._hub.writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
             await self.voice.start(self.bot_id)
@@ -215,10 +229,12 @@ class LavalinkClient:
     async def _read_store(self, *, first: bool) -> bool:
         """Read the session book; on failure say why on every node and return `False`."""
         started = self.clock.monotonic()
+        keys = [self.store_key(name) for name in self._nodes]
         try:
-            await self._hub.book.load(
-                self.store, [self.store_key(name) for name in self._nodes], cluster=self.settings.cluster
-            )
+            if self._hub.ownership.active:
+                await self._hub.ownership.load(self._hub.book, self.store, keys, cluster=self.settings.cluster)
+            else:
+                await self._hub.book.load(self.store, keys, cluster=self.settings.cluster)
         except StoreError as exc:
             self._store_error = describe(exc)
             for node in self._nodes.values():
@@ -251,6 +267,8 @@ class LavalinkClient:
             node.last_error = None
             await node.start(self._session, self.bot_id, self._hub.book.session_id(node.name))
         self._nodes_started.set()
+        if self._hub.ownership.active:
+            self._hub.spawn(self._hub.ownership.watch(self._release_poll), name="lavalink-releases")
 
     async def _open_store(self) -> None:
         if self._store is None:

@@ -15,6 +15,7 @@ from lightbulb_lavalink import failover
 from lightbulb_lavalink.collector import CollectorPause
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.resuming import ResumeCoordinator, SessionBook
+from lightbulb_lavalink.resuming.ownership import Ownership
 from lightbulb_lavalink.snapshot import GuildSnapshot
 
 if typing.TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Hub:
         """Writes snapshots behind every change; `None` before `start()` and after `close()`."""
         self.coordinator = ResumeCoordinator(self)
         """Turns each node `ready` into synced or recovered players."""
+        self.ownership = Ownership(self)
+        """Which guilds are this process's when the bot runs several (claims, take-overs, releases)."""
         self.closing = False
         """Set by `LavalinkClient.close()`: nothing new is started, a sync in progress stops where it is."""
         self.collector = CollectorPause()
@@ -148,6 +151,15 @@ class Hub:
             if node is not None and (player is None or player.node is not node):
                 self.defer_destroy(node, guild_id)
         return player
+
+    def release_player(self, guild_id: int) -> bool:
+        """Another process claimed the guild: drop its player here without destroying it on Lavalink, leaving
+        voice or deleting its snapshot (the new owner takes all three over). Whether there was one."""
+        player = self.players.pop(guild_id, None)
+        if player is None:
+            return False
+        player.mark_left()
+        return True
 
     def defer_destroy(self, node: Node, guild_id: int) -> None:
         """Destroy the guild's player on `node` once its session is back (a tombstone keeps that across a

@@ -72,6 +72,16 @@ class SessionBook:
                         key.node,
                     )
                 orphans[key] = saved
+        self.fill(sessions, guilds, orphans)
+
+    def fill(
+        self,
+        sessions: dict[str, str | None],
+        guilds: dict[str, dict[int, GuildSnapshot]],
+        orphans: dict[StoreKey, dict[int, GuildSnapshot]],
+    ) -> None:
+        """Take what was read from the store (by `load`, or by the shared-store reader of `ownership`): the
+        guilds a user left meanwhile are dropped (their players destroyed), and the nodes may connect."""
         for guild_id in self._left_early:  # left before the store could be read: never bring them back
             for name, saved in guilds.items():
                 if saved.pop(guild_id, None) is not None:

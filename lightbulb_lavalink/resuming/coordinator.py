@@ -433,6 +433,7 @@ class ResumeCoordinator:
         hub = self._hub
         client = hub.client
         session_id = node.session_id or ""
+        await hub.ownership.take_over(node, claims)  # guilds claimed from another process's live session
         outcome = await recovery.recover(hub, node, claims.values(), keep_voice=keep_voice)
         report = recovering.collector
         note_recovery(report, claims, outcome, client.clock.time())

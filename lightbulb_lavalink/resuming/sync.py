@@ -108,6 +108,7 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], listing: PlayerLis
         if gid in doomed or (claim is not None and claim.player.left):
             hub.spawn(_discard(hub, node, gid), name=f"lavalink-discard-{gid}")
     seen: set[int] = set()
+    foreign: list[int] = []
     for info in infos:
         gid = info.guild_id
         claim = claims.get(gid)
@@ -116,6 +117,9 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], listing: PlayerLis
             hub.spawn(_discard(hub, node, gid), name=f"lavalink-discard-{gid}")
             continue
         if claim is None:
+            if not hub.ownership.owns(gid):
+                foreign.append(gid)  # another process's guild (a reshard): its owner takes it over
+                continue
             if gid in hub.players:
                 # The guild lives on another node now: this one is a stale copy.
                 hub.spawn(node.discard_player(gid), name=f"lavalink-discard-{gid}")
@@ -155,6 +159,7 @@ def reconcile(hub: Hub, node: Node, claims: dict[int, Claim], listing: PlayerLis
     for gid, claim in claims.items():
         if gid not in seen and not claim.player.left and hub.players.get(gid) is claim.player:
             outcome.lost.append(claim)
+    hub.ownership.on_foreign_players(node, foreign)
     return outcome
 
 

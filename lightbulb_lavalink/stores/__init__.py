@@ -12,6 +12,7 @@ from lightbulb_lavalink.stores.base import SessionStore, StoreKey, decode_guilds
 from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, check_store_url, open_store
 from lightbulb_lavalink.stores.jsonfile import JSONFileStore
 from lightbulb_lavalink.stores.memory import MemoryStore
+from lightbulb_lavalink.stores.ownership import OwnershipStore, supports_ownership
 from lightbulb_lavalink.stores.postgres import PostgresStore
 from lightbulb_lavalink.stores.redis_store import RedisStore
 from lightbulb_lavalink.stores.sqlite import SQLiteStore
@@ -22,6 +23,7 @@ __all__ = [
     "STORE_SCHEMES",
     "JSONFileStore",
     "MemoryStore",
+    "OwnershipStore",
     "PostgresStore",
     "RedisStore",
     "SQLiteStore",
@@ -33,4 +35,5 @@ __all__ = [
     "decode_guilds",
     "encode_snapshot",
     "open_store",
+    "supports_ownership",
 ]

@@ -21,6 +21,7 @@ from lightbulb_lavalink.stores.base import (
     sorted_keys,
     split_url,
 )
+from lightbulb_lavalink.stores.postgres_claims import MIGRATION_2, PostgresOwnership
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -32,7 +33,7 @@ if typing.TYPE_CHECKING:
 __all__ = ["PostgresStore", "PostgresURL", "parse_postgres_url"]
 
 _T = typing.TypeVar("_T")
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _OWN_OPTIONS = frozenset({"schema", "table", "min_size", "max_size"})
 _TABLE_KINDS = ("sessions", "guilds", "migrations")
 # Schema version 1: the tables `{sessions}` and `{guilds}` (qualified, quoted names filled in).
@@ -161,15 +162,16 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class PostgresStore:
+class PostgresStore(PostgresOwnership):
     """PostgreSQL through an asyncpg pool (``postgresql://``, ``postgres://``; ``pip install
     'lightbulb-lavalink[postgres]'``).
 
     Tables, with ``T`` the table name (``?table=``, default ``lavalink``) in schema ``?schema=`` (default
     ``public``): ``T_sessions`` (one row per bot, cluster and node), ``T_guilds`` (one row per guild too,
     the snapshot in a ``json`` column) and ``T_migrations`` (the schema version). They are created when
-    missing, under an advisory lock so processes starting together do not race. Each write is one statement:
-    an upsert of the guild rows.
+    missing, under an advisory lock so processes starting together do not race (schema version 2 adds
+    ``T_owners`` and ``T_releases``, the guild claims of `PostgresOwnership`; a version 1 database is
+    migrated in place). Each write is one statement: an upsert of the guild rows.
     """
 
     __slots__ = (
@@ -327,6 +329,11 @@ class PostgresStore:
                 for statement in _MIGRATION_1:
                     await conn.execute(statement.format(sessions=sessions, guilds=guilds))
                 await conn.execute(f"INSERT INTO {migrations} (version) VALUES (1)")
+            if version < 2:  # the guild claims of bots that run several processes (`PostgresOwnership`)
+                owners, releases = self.claim_tables
+                for statement in MIGRATION_2:
+                    await conn.execute(statement.format(owners=owners, releases=releases))
+                await conn.execute(f"INSERT INTO {migrations} (version) VALUES (2)")
 
     async def _call(self, func: collections.abc.Callable[[asyncpg.Pool], typing.Awaitable[_T]]) -> _T:
         import asyncpg

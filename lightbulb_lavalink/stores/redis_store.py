@@ -20,6 +20,7 @@ from lightbulb_lavalink.stores.base import (
     sorted_keys,
     split_url,
 )
+from lightbulb_lavalink.stores.redis_claims import RedisOwnership
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -119,7 +120,7 @@ def parse_redis_url(url: str, *, prefix: str | None = None) -> RedisURL:
     )
 
 
-class RedisStore:
+class RedisStore(RedisOwnership):
     """Redis through redis-py's asyncio client (``redis://``, ``rediss://``; ``pip install
     'lightbulb-lavalink[redis]'``).
 
@@ -127,7 +128,8 @@ class RedisStore:
     ``C``/``N`` the percent-encoded cluster and node: ``P:{B}:C:N:session`` (a string),
     ``P:{B}:C:N:guilds`` (a hash: guild id → snapshot JSON) and ``P:{B}:scopes`` (a set of ``C:N``).
     Every write is one MULTI/EXEC transaction; no key ever gets a TTL. The ``{B}`` hash tag keeps one
-    bot's keys in one Redis Cluster slot.
+    bot's keys in one Redis Cluster slot. Guild ownership, for bots that run several processes:
+    `RedisOwnership`.
     """
 
     __slots__ = (

@@ -83,7 +83,7 @@ async def drop_postgres_tables(table: str, schema: str = "public") -> None:
 
     conn = await asyncpg.connect(DATABASE_URL)
     try:
-        for kind in ("sessions", "guilds", "migrations"):
+        for kind in ("sessions", "guilds", "migrations", "owners", "releases"):
             await conn.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}_{kind}"')
     finally:
         await conn.close()

@@ -271,7 +271,7 @@ async def test_postgres_newer_schema_is_refused(server_status: dict[str, str | N
         import asyncpg
 
         conn = await asyncpg.connect(DATABASE_URL)
-        await conn.execute(f'INSERT INTO "{table}_migrations" (version) VALUES (2)')
+        await conn.execute(f'INSERT INTO "{table}_migrations" (version) VALUES (99)')
         await conn.close()
         await store.close()
         newer = PostgresStore(DATABASE_URL, table=table)

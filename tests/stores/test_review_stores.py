@@ -208,7 +208,8 @@ async def test_postgres_non_ascii_table_name_keeps_three_tables(server_status: d
 
         conn = await asyncpg.connect(DATABASE_URL)
         try:
-            for name in (f"{table}_", *(f"{table}_{k}" for k in ("sessions", "guilds", "migrations"))):
+            kinds = ("sessions", "guilds", "migrations", "owners", "releases")
+            for name in (f"{table}_", *(f"{table}_{k}" for k in kinds)):
                 await conn.execute(f'DROP TABLE IF EXISTS public."{name}"')
         finally:
             await conn.close()
