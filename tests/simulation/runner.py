@@ -140,6 +140,7 @@ class Simulation:
                     and u.guild == g
                     and u.before.current == entry
                     and u.after is not None
+                    and u.after != u.before  # the model did move on when the crashed process told the end
                     and self.model.guilds[g] == u.after
                 ),
                 None,

@@ -156,6 +156,8 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
             CrashAfterEnd(0),
         ],
     ),
+    # ...and an end nobody told before the crash (the node unreachable) is the model's news when inferred.
+    ("end-unseen-before-crash-is-news", [NodeDown(), CrashAfterEnd(0)]),
 ]
 
 
