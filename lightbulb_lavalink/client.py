@@ -78,6 +78,7 @@ class LavalinkClient:
         self._hub = Hub(self)
         self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
         self._nodes_started = asyncio.Event()
+        self._starting = False  # `start()` is running (a `close()` meanwhile stops it)
         self._store_error: str | None = None
         self._shards = shards
         self._release_poll = release_poll
@@ -182,27 +183,35 @@ class LavalinkClient:
                 )
             bot_id = me.id
         self.bot_id = int(bot_id)
+        hub = self._hub
+        # `close()` during a start sets `closing`: the start then stops where it is (see `close`).
+        hub.closing = False
+        self._starting = True
         try:
             if self._session is None:
                 self._session = aiohttp.ClientSession()
             await self._open_store()
             self._hub.ownership.configure(self.store, self._shards or Shards.from_bot(self.app))
             store = self.store if self.observer is None else MeasuredStore(self.store, self.observer, self.clock)
-            self._hub.writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
+            hub.writer = SnapshotWriter(store, min_interval=self.settings.snapshot_interval, clock=self.clock)
             await self.voice.start(self.bot_id)
+            if hub.closing:
+                await self._undo_start()  # closed before anything ran: undo what was opened
+                return
             self.started = True
-            self._hub.closing = False
             # Reading the store and syncing the first node build every saved guild at once: the garbage collector
             # waits meanwhile (it doubled a restart's time; see `collector`).
-            self._hub.collector.hold()
+            hub.collector.hold()
             if await self._read_store(first=True):
                 await self._start_nodes()
             else:
-                self._hub.collector.release()
-                self._hub.spawn(self._read_store_then_start(), name="lavalink-store-wait")
+                hub.collector.release()
+                hub.spawn(self._read_store_then_start(), name="lavalink-store-wait")
         except BaseException:
             await self._undo_start()
             raise
+        finally:
+            self._starting = False
 
     async def _undo_start(self) -> None:
         """A failed `start()` closes whatever it opened (HTTP session, store, voice, nodes), as `close()` would."""
@@ -262,8 +271,9 @@ class LavalinkClient:
         await self._start_nodes()
 
     async def _start_nodes(self) -> None:
-        assert self._session is not None and self.bot_id is not None
         for node in self._nodes.values():
+            if self._hub.closing or self._session is None or self.bot_id is None:
+                return  # closed meanwhile (the store read is what takes time): nothing connects after a close
             node.last_error = None
             await node.start(self._session, self.bot_id, self._hub.book.session_id(node.name))
         self._nodes_started.set()
@@ -310,6 +320,8 @@ class LavalinkClient:
         Voice is left untouched and every guild's snapshot is written, so the next `start()` resumes.
         """
         if not self.started:
+            if self._starting:
+                self._hub.closing = True  # `start()` is opening things: it undoes them and returns
             return
         self.started = False
         hub = self._hub

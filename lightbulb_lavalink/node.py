@@ -45,10 +45,10 @@ __all__ = ["Node", "NodeHooks", "NodeState", "ReadyInfo"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.node")
 _SHUTDOWN_CODES: typing.Final = frozenset({1000, 1001})
+"""Close codes a server sends itself only when it shuts down (its websocket close frame, not a network drop)."""
 REPLAY_QUIET: typing.Final[float] = 1.0
 """Seconds without an event after which a resumed session's replay counts as over when no ``playerUpdate`` said
 so (the replayed events come at once after the ``ready``)."""
-"""Close codes a server sends itself only when it shuts down (its websocket close frame, not a network drop)."""
 
 
 class NodeState(enum.Enum):
@@ -338,6 +338,10 @@ class Node:
         self.last_handshake = None if attempt is None else client.clock.monotonic() - attempt
         self.last_error = None
         self.replay.reset()
+        # A quiet-replay watch of an earlier ready gives up now, not once this one is synced: it would close this
+        # ready's window in the middle of its sync, before the guilds it finds stalled are listed.
+        self._replay_epoch += 1
+        epoch = self._replay_epoch
         self.state = NodeState.SYNCING
         self._synced.clear()
         _LOGGER.info(
@@ -351,10 +355,8 @@ class Node:
             if self.state is NodeState.SYNCING:
                 self.state = NodeState.READY
             self._synced.set()
-        self._replay_epoch += 1
         if self.replay.is_open:
             self._replay_heard = client.clock.monotonic()
-            epoch = self._replay_epoch
             self._hooks.spawn(self._end_replay_when_quiet(epoch), name=f"lavalink-replay-{self.name}")
         client.dispatch(
             events.NodeReadyEvent(

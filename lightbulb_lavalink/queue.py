@@ -18,7 +18,7 @@ from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueCheckpoint", "QueueMove", "restore_track"]
+__all__ = ["DEFAULT_HISTORY_LIMIT", "GuildQueue", "LoopMode", "QueueMove", "restore_track"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.queue")
 
@@ -47,16 +47,6 @@ def _check_int(value: object, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
     return value
-
-
-@attrs.frozen(kw_only=True, weakref_slot=False)
-class QueueCheckpoint:
-    """The upcoming tracks and history of a queue at one moment (see `GuildQueue.checkpoint`)."""
-
-    tracks: tuple[Track, ...]
-    """The upcoming tracks."""
-    history: tuple[Track, ...] | None
-    """The history, `None` when empty."""
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -529,18 +519,6 @@ class GuildQueue:
         self._version += 1
         if self.on_change is not None:
             self.on_change()
-
-    def checkpoint(self) -> QueueCheckpoint:
-        """Remember the queue as it is now, for `rollback` (a command that fails must not change the queue)."""
-        return QueueCheckpoint(
-            tracks=tuple(self._tracks), history=None if self._history is None else tuple(self._history)
-        )
-
-    def rollback(self, checkpoint: QueueCheckpoint) -> None:
-        """Put the upcoming tracks and the history back as they were at `checkpoint` (the loop mode stays)."""
-        self._tracks = list(checkpoint.tracks)
-        self._history = None if checkpoint.history is None else list(checkpoint.history)
-        self._changed()
 
     @staticmethod
     def _check_limit(value: int) -> int:

@@ -82,8 +82,9 @@ class InFlight:
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class Unconfirmed:
-    """A command whose answer was unreadable: it raised and its queue change was not made, but the node may have
-    applied it. If `track` then starts, the change stands after all."""
+    """A command whose request failed in a way that does not say the node did nothing (an unreadable answer, a
+    timeout, a lost connection, a proxy's 5xx, a cancelled command): it raised and its queue change was not made,
+    but the node may have applied it. If `track` then starts, the change stands after all."""
 
     track: Track
     move: QueueMove

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import typing
 
-from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, ProtocolError
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.player.base import InFlight, Unconfirmed
 from lightbulb_lavalink.player.identity import same_track
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
@@ -169,8 +169,9 @@ class PlayerTransport(PlayerBase):
         or at the first event that says so if that comes first. A failed command changes nothing; a user's edits
         meanwhile stand either way.
 
-        An unreadable answer (`ProtocolError`) does not say the node did nothing: if `target` starts after all,
-        its TrackStartEvent makes the change (see `Unconfirmed`).
+        A failed request does not say the node did nothing (an unreadable answer, a timeout, a connection lost or a
+        proxy's 5xx can all come after the node acted, and a cancelled command may have been sent): if `target`
+        starts after all, its TrackStartEvent makes the change (see `Unconfirmed`).
         """
         flight = InFlight(move=move, target=target, before=self.snapshot())
         self._in_flight = flight
@@ -179,10 +180,10 @@ class PlayerTransport(PlayerBase):
                 await self._stop()
             else:
                 await self._switch_to(target, start=start, end=end, paused=paused)
-        except BaseException as exc:
+        except BaseException:
             if self._in_flight is flight:
                 self._in_flight = None
-                if target is not None and isinstance(exc, ProtocolError):
+                if target is not None:
                     self._unconfirmed = Unconfirmed(track=target, move=move)
             raise
         self._take_effect(flight)

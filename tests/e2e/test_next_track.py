@@ -17,6 +17,7 @@ import pytest
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import (
     AuthenticationError,
+    LavalinkError,
     NodeUnavailable,
     ProtocolError,
     RequestTimeoutError,
@@ -418,6 +419,38 @@ async def test_a_malformed_answer_to_skip_raises_and_rolls_back_until_the_node_s
         await quiet(world, process)
         assert player.track is first and not started.done()
         assert ids(player.queue) == ids([second, third])
+
+
+# Failures that may come after the node acted (its answer lost on the way back).
+ANSWER_LOST = [
+    "timeout",
+    "connection lost",
+    "502 from a proxy during a node restart",
+    "500 (the node decodes the track fine)",
+]
+
+
+@pytest.mark.parametrize("failure", [NOT_A_VERDICT[name] for name in ANSWER_LOST], ids=ANSWER_LOST)
+async def test_a_skip_the_node_took_though_its_answer_was_lost_does_not_play_the_next_track_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch, failure: Failure
+) -> None:
+    """A timeout, a dropped connection or a proxy's 5xx can come after the node acted, like a malformed answer: the
+    skip raises, and once the node's TrackStartEvent says the skip happened its queue change stands (the skipped
+    track to the history, the started one out of the queue) instead of the started track playing again next."""
+    process = await world.boot()
+    first, second, third = await playing_with_queue(world, process)
+    player = process.client.get_player(world.guilds[0].id)
+    assert player is not None
+    patches = FailingStarts(monkeypatch)
+    patches.arm(failure, times=1, applied=True)
+    started = expect(process, events.TrackStartEvent, starting(second))
+
+    with pytest.raises(LavalinkError):
+        await player.skip()
+    await got(started)
+    assert player.track is second
+    assert ids(player.queue) == ids([third]), "the track the node started is still queued: it plays twice"
+    assert ids(player.queue.history) == ids([first])
 
 
 # -- keep the blob the user queued ------------------------------------------------------------------------------
