@@ -13,9 +13,9 @@ began, so a bot that disabled it keeps it disabled.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
+import threading
 import typing
 
 __all__ = ["LIMIT", "CollectorPause"]
@@ -29,12 +29,13 @@ LIMIT: typing.Final[float] = 30.0
 class CollectorPause:
     """One client's hold on the collector: `hold()` at most once at a time, `release()` as often as convenient."""
 
-    __slots__ = ("_held", "_limit", "_resume")
+    __slots__ = ("_held", "_limit", "_lock", "_resume")
 
     def __init__(self) -> None:
         self._held = False
         self._resume = False  # whether the collector was on when the hold began (it is turned back on then)
-        self._limit: asyncio.TimerHandle | None = None
+        self._limit: threading.Timer | None = None
+        self._lock = threading.Lock()  # the limit fires on a thread of its own
 
     @property
     def held(self) -> bool:
@@ -44,25 +45,31 @@ class CollectorPause:
     def hold(self) -> None:
         """Hold the collector off until `release()`, or `LIMIT` seconds of real time (no-op while held).
 
-        The limit is a safety net on the event loop's own timer, not on the client's clock: it changes no
-        behaviour, and a test's `ManualClock` must not see it.
+        The limit is a safety net on a timer thread of its own, not on the client's clock nor its event loop: it
+        changes no behaviour, a test's `ManualClock` must not see it, and a loop closed with the client still
+        started (a test that forgot `close()`) must not leave the collector off for the rest of the process.
         """
-        if self._held:
-            return
-        self._held = True
-        self._resume = gc.isenabled()
-        gc.disable()
-        self._limit = asyncio.get_running_loop().call_later(LIMIT, self.release)
+        with self._lock:
+            if self._held:
+                return
+            self._held = True
+            self._resume = gc.isenabled()
+            gc.disable()
+            limit = self._limit = threading.Timer(LIMIT, self.release)
+            limit.daemon = True
+            limit.name = "lightbulb-lavalink-collector-limit"
+        limit.start()
         _LOGGER.debug("garbage collector paused while the guilds are rebuilt")
 
     def release(self) -> None:
         """Let the collector run again if it was on when `hold()` was called (no-op when not held)."""
-        if not self._held:
-            return
-        self._held = False
-        if self._limit is not None:
-            self._limit.cancel()
-            self._limit = None
-        if self._resume:
-            gc.enable()
-            _LOGGER.debug("garbage collector running again")
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+            limit, self._limit = self._limit, None
+            if self._resume:
+                gc.enable()
+        if limit is not None and limit is not threading.current_thread():
+            limit.cancel()
+        _LOGGER.debug("garbage collector running again")

@@ -3,10 +3,13 @@ it, on the model. Queue indexes are taken modulo the model's queue, so every com
 
 from __future__ import annotations
 
+import contextlib
 import random
 import typing
 
 import attrs
+
+from lightbulb_lavalink.errors import LavalinkError
 
 from .harness import entry_of
 from .runner import Rejected
@@ -105,6 +108,10 @@ class Play(UserCommand):
 
     async def perform(self, sim: Simulation, client: LavalinkClient, g: int) -> str:
         player = sim.player(client, g)
+        with contextlib.suppress(LavalinkError):
+            # What waits to start is known once the guild is restored (a restarted client rebuilds it then);
+            # play() waits for that too, and nothing runs between the two.
+            await player.wait_restored()
         waiting = player.pending
         played = await player.play()
         if waiting is not None and played is waiting:

@@ -158,6 +158,19 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     ),
     # ...and an end nobody told before the crash (the node unreachable) is the model's news when inferred.
     ("end-unseen-before-crash-is-news", [NodeDown(), CrashAfterEnd(0)]),
+    # A harness race, not a client bug: /play (no track) issued while a restarted guild is restored reads what waits
+    # to start only once it is restored, as play() does.
+    (
+        "play-during-restore-of-a-pending-track",
+        [
+            HoldNext(Hold.START_REQUEST),
+            FailNextStart("502", 1),
+            RestFault("502", "players", 0),
+            CrashAfterEnd(0),
+            Play(1),
+            AdvanceToNext(),
+        ],
+    ),
 ]
 
 
