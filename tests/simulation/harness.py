@@ -273,7 +273,7 @@ class World:
             stats_interval=60.0,
             track_stuck_threshold_ms=10_000,
         )
-        self.discord = FakeDiscord()
+        self.discord = FakeDiscord(clock=self.clock)  # the gateway rate limit counts emulated time
         self.guilds: list[FakeGuild] = []
         self.store = FlakyStore()
         self.traffic = Traffic()
