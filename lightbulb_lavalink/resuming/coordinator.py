@@ -23,7 +23,7 @@ import attrs
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.player import GuildState
-from lightbulb_lavalink.resuming import recovery, sync
+from lightbulb_lavalink.resuming import recovery, rejoin, sync
 from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
 from lightbulb_lavalink.resuming.report import SyncReport, utc
 
@@ -164,10 +164,10 @@ class ResumeCoordinator:
             )
 
     async def _after_sync(
-        self, node: Node, rejoin: list[Player], revoice: list[Player], lost: dict[int, Claim]
+        self, node: Node, rejoin_players: list[Player], revoice: list[Player], lost: dict[int, Claim]
     ) -> None:
-        """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
-        recover the guilds the session no longer had."""
+        """Rejoin voice for rebuilt players (new Discord session: `rejoin.py`, paced per shard, listeners first),
+        send voice changes missed during a cut, and recover the guilds the session no longer had."""
         hub = self._hub
         client = hub.client
         limit = asyncio.Semaphore(client.settings.recovery_concurrency)
@@ -180,24 +180,11 @@ class ResumeCoordinator:
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not send the voice update missed meanwhile: %s", player.guild_id, exc)
 
-        async def resync(player: Player) -> None:
-            channel_id = player.channel_id
-            if channel_id is None or player.left:
-                return
-            async with limit:
-                if not hub.should_rejoin(player.guild_id, channel_id):
-                    _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
-                    return
-                try:
-                    await player.send_voice(await client.voice.join(player.guild_id, channel_id))
-                except (LavalinkError, TimeoutError) as exc:
-                    _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
-                except Exception:  # one guild must never stop the others, nor the recovery after them
-                    _LOGGER.exception("guild %s: re-syncing voice failed unexpectedly", player.guild_id)
-
-        await asyncio.gather(*(resync(p) for p in rejoin))
+        # Side by side: both share each shard's turns, listeners first, so a lost guild does not wait for them all.
+        jobs = [rejoin.rejoin(hub, rejoin_players, limit)]
         if lost:
-            await self._recover(node, lost, None, client.clock.monotonic(), merge=True, keep_voice=True)
+            jobs.append(self._recover(node, lost, None, client.clock.monotonic(), merge=True, keep_voice=True))
+        await asyncio.gather(*jobs)
 
     # -- fresh ------------------------------------------------------------------------------------------------
 
