@@ -110,11 +110,16 @@ async def restart(
     listened_share: float = LISTENED_SHARE,
     hikari_pacing: bool = True,
     start_delay: float = 0.0,
+    lose_session: bool = False,
+    pause_last: bool = False,
 ) -> dict[str, typing.Any]:
     """Build the world, restart the bot, and report when each guild became audible again (emulated seconds).
 
     `start_delay`: seconds between the shards' reconnect and the client's start (a bot's own start-up);
-    `hikari_pacing`: whether the OP4s go through the model of hikari's shard limiter (as on a real shard).
+    `hikari_pacing`: whether the OP4s go through the model of hikari's shard limiter (as on a real shard);
+    `lose_session`: the node restarts too, so every guild is recovered from its snapshot instead of resumed;
+    `pause_last`: a user pauses the last guild without listeners as soon as the client is up (reported as
+    ``pause_s``, the emulated second it was done, or ``pause_error``).
     """
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
@@ -190,6 +195,8 @@ async def restart(
         await _run_task(clock, first.close(), what="first close")
         await voice.close()
         processes.clear()
+        if lose_session:
+            await lavalink.restart()
 
         # 2. The restart: every shard connects again (time zero), then the client starts and resumes.
         wall = time.perf_counter()
@@ -205,7 +212,10 @@ async def restart(
         waiting = set(guild_ids)
 
         def stamp() -> None:
-            players = session.players
+            current = client.nodes[NODE].session_id
+            if current is None or current not in lavalink.sessions:
+                return
+            players = lavalink.players_of(current)
             for gid in list(waiting):
                 fake = players.get(gid)
                 if (
@@ -218,7 +228,25 @@ async def restart(
                     waiting.discard(gid)
 
         await _run_task(clock, client.start(), what="restart")
+        paused: dict[str, typing.Any] = {}
+        pause_task: asyncio.Task[None] | None = None
+        if pause_last:
+            target = [gid for gid in guild_ids if gid not in listened][-1]
+
+            async def pause() -> None:
+                try:
+                    await client.wait_ready(30)
+                    player = client.get_player(target)
+                    assert player is not None
+                    await player.pause()
+                    paused["pause_s"] = clock.now() - restarted
+                except Exception as exc:
+                    paused["pause_error"] = repr(exc)
+
+            pause_task = asyncio.get_running_loop().create_task(pause())
         await _drive(clock, lambda: not waiting or bool(discord.closes), limit=3600.0, what="rejoin", tick=stamp)
+        if pause_task is not None:
+            await pause_task
         wall = time.perf_counter() - wall
         report = client.nodes[NODE].last_sync
         # What Discord saw: the OP4 order per shard, listened guilds first?
@@ -254,6 +282,7 @@ async def restart(
             "warnings": warnings.messages[:20],
             "warning_count": len(warnings.messages),
             "wall_s": wall,
+            **paused,
         }
     finally:
         library_log.removeHandler(warnings)

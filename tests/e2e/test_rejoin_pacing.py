@@ -48,3 +48,16 @@ async def test_our_pacing_alone_keeps_discord_happy_without_hikaris_limiter() ->
     assert result["closes_4008"] == 0
     assert result["audible"] == 400
     assert result["measured_s"] == 180.0  # 116 a minute: 400 need three more minutes after the first burst
+
+
+async def test_a_command_on_a_guild_waiting_its_turn_moves_it_up_and_does_not_time_out() -> None:
+    """The node restarted too: every guild is recovered, and a guild's commands wait for it. A user pauses the
+    last guild in line (its turn would come at 480 s): it goes with the next minute's turns, and the command,
+    which gives up after request_timeout + voice_timeout (20 s) on a guild still being restored, waits with it."""
+    result = await restart(1, 1000, lose_session=True, pause_last=True)
+    assert result["kind"] == "recovered"
+    assert result["audible"] == 1000
+    assert result["closes_4008"] == 0
+    assert "pause_error" not in result, result["pause_error"]
+    assert result["pause_s"] == 60.0
+    assert result["measured_s"] == 480.0
