@@ -142,3 +142,15 @@ async def test_leave_ends_a_join_that_waits_its_turn_without_sending_it(world: W
     await step(world.clock, 60)
     await leave
     assert [c.channel_id for c in world.voice.calls if c.guild_id == target.id] == [None]
+
+
+def test_a_running_bot_paces_each_guild_on_the_shard_discord_maps_it_to() -> None:
+    from lightbulb_lavalink.voice import HikariVoiceGateway
+
+    class ShardedApp:
+        shard_count = 8
+
+    gateway = HikariVoiceGateway(typing.cast("hikari.GatewayBot", ShardedApp()))
+    assert [gateway.shard_of((k << 22) + 12345) for k in (0, 1, 7, 8, 13)] == [0, 1, 7, 0, 5]
+    # A bot whose shards are not started yet reports 0 shards: everything on shard 0 rather than a crash.
+    assert HikariVoiceGateway(make_bot()).shard_of(1 << 30) == 0
