@@ -25,13 +25,14 @@ from benchmarks import _harness
 from benchmarks._harness import INFO, CaseResult, Context, evaluate_targets, render_table, run_json, write_results
 from benchmarks._peers import ensure_peers_env, installed_versions
 
-SECTIONS: typing.Final = ("decode", "websocket", "resume", "memory", "startup", "stores")
+SECTIONS: typing.Final = ("decode", "websocket", "resume", "memory", "startup", "stores", "rejoin")
 _MODULES: typing.Final = {
     "decode": "benchmarks.bench_decode",
     "websocket": "benchmarks.bench_websocket",
     "resume": "benchmarks.bench_resume",
     "memory": "benchmarks.bench_memory",
     "startup": "benchmarks.bench_startup",
+    "rejoin": "benchmarks.bench_rejoin",
 }
 BENCH_DIR: typing.Final = Path(__file__).resolve().parent
 RESULTS: typing.Final = BENCH_DIR / "results.json"

@@ -379,6 +379,20 @@ def evaluate_targets(cases: typing.Sequence[CaseResult]) -> list[Target]:
         t7.status = "met" if ours.median < 1000 else "missed"
         t7.detail = f"{ours.median:,.0f} ms from start() to SessionResumedEvent (store read, handshake, sync)"
     targets.append(t7)
+
+    for key, size in (("rejoin_1x1000", "1 shard x 1,000"), ("rejoin_8x1000", "8 shards x 1,000")):
+        rejoin = _find(cases, key)
+        target = Target(f"restart to every guild audible, {size}, within 10% of Discord's floor")
+        floor = next((r for r in rejoin.rows if r.kind == BASELINE and r.median), None) if rejoin else None
+        if rejoin is not None and (ours := rejoin.ours()) is not None and ours.median is not None and floor:
+            assert floor.median is not None
+            ratio = ours.median / floor.median
+            complete = not ours.note.startswith("INCOMPLETE")
+            target.status = "met" if ratio <= 1.1 and complete else "missed"
+            target.detail = f"{ours.median:,.0f} s vs the floor's {floor.median:,.0f} s = {ratio:.3f}x"
+            if not complete:
+                target.detail += f" ({ours.note})"
+        targets.append(target)
     return targets
 
 

@@ -5,7 +5,8 @@ Lavalink plays into a guild's voice channel with the bot's voice credentials: th
 (from VOICE_SERVER_UPDATE). `VoiceManager` sends the voice state update through a `VoiceGateway`, waits for
 both answers through hikari's event manager, and afterwards keeps following the guild: moves, voice server
 changes and a new gateway session are reported to ``on_update``, a disconnect (kick or leave) to
-``on_disconnect``.
+``on_disconnect``. Every OP4 waits its turn in the shard's `GatewayPacer` (`lightbulb_lavalink.pacing`): Discord
+disconnects a shard that sends more than it allows.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import hikari
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.errors import LavalinkError, VoiceTimeoutError
+from lightbulb_lavalink.pacing import GatewayPacer, Lane
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
@@ -70,6 +72,10 @@ class HikariVoiceGateway:
 
     def __init__(self, app: hikari.ShardAware) -> None:
         self._app = app
+
+    def shard_of(self, guild_id: int) -> int:
+        """The shard that carries `guild_id`'s commands, as Discord maps guilds to shards."""
+        return (int(guild_id) >> 22) % max(self._app.shard_count, 1)
 
     async def update_voice_state(
         self, guild_id: int, channel_id: int | None, /, *, self_mute: bool, self_deaf: bool
@@ -184,6 +190,7 @@ class VoiceManager:
         on_update: UpdateCallback | None = None,
         on_disconnect: DisconnectCallback | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        pacer: GatewayPacer | None = None,
     ) -> None:
         self.app = app
         """The bot whose event manager delivers the voice events."""
@@ -199,8 +206,14 @@ class VoiceManager:
         """Awaited with the new info when a followed connection changes (move, voice server, session)."""
         self.on_disconnect: DisconnectCallback | None = on_disconnect
         """Awaited with the guild id when the bot is out of voice in a followed guild (kick, or `leave()`)."""
+        if pacer is None:
+            shard_of = getattr(gateway, "shard_of", None)  # a gateway that cannot tell: every guild on one shard
+            pacer = GatewayPacer(clock=clock) if shard_of is None else GatewayPacer(clock=clock, shard_of=shard_of)
+        self.pacer: GatewayPacer = pacer
+        """Paces the OP4s per shard within Discord's gateway rate limit."""
         self._clock = clock
         self._bot_user_id: int | None = None
+        self._queued: dict[int, _Join] = {}
         self._joins: dict[int, _Join] = {}
         self._connections: dict[int, VoiceConnectionInfo] = {}
         self._leaving: set[int] = set()
@@ -237,13 +250,15 @@ class VoiceManager:
         events = self.app.event_manager
         events.unsubscribe(hikari.VoiceStateUpdateEvent, self._on_voice_state)
         events.unsubscribe(hikari.VoiceServerUpdateEvent, self._on_voice_server)
-        joins, self._joins = self._joins, {}
-        for join in joins.values():
+        joins, self._joins = [*self._queued.values(), *self._joins.values()], {}
+        self._queued = {}
+        for join in joins:
             join.finish(
                 LavalinkError(f"the voice manager closed while guild {join.guild_id} was joining {join.channel_id}")
             )
         self._connections.clear()
         self._leaving.clear()
+        await self.pacer.close()
 
     # -- queries --
 
@@ -257,8 +272,12 @@ class VoiceManager:
         return types.MappingProxyType(self._connections)
 
     def is_joining(self, guild_id: int) -> bool:
-        """Whether a join for `guild_id` waits for Discord."""
-        return int(guild_id) in self._joins
+        """Whether a join for `guild_id` waits for Discord (or for its turn to be sent)."""
+        return int(guild_id) in self._joins or int(guild_id) in self._queued
+
+    def is_queued(self, guild_id: int) -> bool:
+        """Whether a join for `guild_id` waits for its turn under Discord's gateway rate limit."""
+        return int(guild_id) in self._queued
 
     # -- commands --
 
@@ -270,10 +289,13 @@ class VoiceManager:
         timeout: float | None = None,
         self_deaf: bool | None = None,
         self_mute: bool | None = None,
+        lane: Lane = Lane.COMMAND,
     ) -> VoiceConnectionInfo:
         """Join (or move to) `channel_id` and return the connection once Discord sent state and server.
 
-        The waiters are registered before the voice state update is sent, so a fast answer is never missed.
+        The voice state update first waits its turn on the guild's shard (`lane`: how urgent it is; see
+        `GatewayPacer`); that wait has no timeout. The waiters are registered before the update is sent, so a
+        fast answer is never missed.
         A voice server update with a null endpoint means "wait for the next one". Raises `VoiceTimeoutError`
         naming the guild, the channel and what did not arrive within `timeout` seconds (default
         `VoiceManager.timeout`). A newer join for the same guild supersedes this one: this call then returns
@@ -286,6 +308,19 @@ class VoiceManager:
         loop = asyncio.get_running_loop()
         join = _Join(gid, cid, loop.create_future())
         join.future.add_done_callback(_retrieve)
+        previous = self._queued.pop(gid, None)
+        if previous is not None:
+            previous.finish(_Superseded(join))
+        self._queued[gid] = join
+        try:
+            sent = await self.pacer.turn(gid, lane)
+        except BaseException as exc:
+            self._drop(join, exc if isinstance(exc, Exception) else LavalinkError(f"join of guild {gid} cancelled"))
+            raise
+        if not sent or self._queued.get(gid) is not join:
+            # A newer join or a leave of this guild took over while this one waited: follow what it becomes.
+            return await self._wait(join, None, wait)
+        del self._queued[gid]
         known = self._connections.get(gid)
         if known is not None and known.channel_id == cid:
             # Re-joining the channel the bot is in: Discord may answer with the state alone, keeping the
@@ -318,21 +353,25 @@ class VoiceManager:
         if self._bot_user_id is None:
             raise RuntimeError("VoiceManager.start(bot_user_id) must be called before leave()")
         gid = int(guild_id)
-        join = self._joins.pop(gid, None)
-        if join is not None:
-            join.finish(LavalinkError(f"the join of guild {gid} to channel {join.channel_id} was ended by leave()"))
+        for join in (self._queued.pop(gid, None), self._joins.pop(gid, None)):
+            if join is not None:
+                join.finish(LavalinkError(f"the join of guild {gid} to channel {join.channel_id} was ended by leave()"))
         self._connections.pop(gid, None)
         self._leaving.add(gid)
         _LOGGER.debug("guild %s: leaving voice", gid)
+        if not await self.pacer.turn(gid, Lane.COMMAND) or gid in self._queued or gid in self._joins:
+            return  # a join of this guild came after this leave, before its turn
         await self.gateway.update_voice_state(gid, None, self_mute=False, self_deaf=False)
 
     # -- waiting --
 
-    async def _wait(self, join: _Join, deadline: float, wait: float) -> VoiceConnectionInfo:
+    async def _wait(self, join: _Join, deadline: float | None, wait: float) -> VoiceConnectionInfo:
+        # `deadline` None: a join replaced before it was sent follows its successor, whose own caller times it.
         current = join
         while True:
+            remaining = None if deadline is None else max(0.0, deadline - self._clock.monotonic())
             try:
-                async with self._clock.timeout(max(0.0, deadline - self._clock.monotonic())):
+                async with self._clock.timeout(remaining):
                     return await asyncio.shield(current.future)
             except _Superseded as superseded:
                 current = superseded.by
@@ -356,6 +395,8 @@ class VoiceManager:
     def _drop(self, join: _Join, error: BaseException) -> None:
         if self._joins.get(join.guild_id) is join:
             del self._joins[join.guild_id]
+        if self._queued.get(join.guild_id) is join:
+            del self._queued[join.guild_id]
         join.finish(error)
 
     def _complete(self, join: _Join) -> None:

@@ -32,15 +32,24 @@ class PlayerTransport(PlayerBase):
     __slots__ = ()
 
     async def wait_restored(self) -> None:
-        """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long."""
+        """Wait while the guild is being restored or recovered; raise `NodeUnavailable` if it takes too long.
+
+        Someone waits for this guild now: its voice rejoin, if it waits its turn under Discord's rate limit, goes
+        first on its shard, and that wait counts against no timeout.
+        """
         if self._ready.is_set():
             return
+        voice = self._client.voice
+        voice.pacer.promote(self.guild_id)
         wait = self._client.settings.request_timeout + self._client.settings.voice_timeout
-        with contextlib.suppress(TimeoutError):
-            async with self._client.clock.timeout(wait):
-                await self._ready.wait()
-        if not self._ready.is_set():
-            raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with self._client.clock.timeout(wait):
+                    await self._ready.wait()
+            if self._ready.is_set():
+                return
+            if not voice.is_queued(self.guild_id):
+                raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
 
     async def _prepare(self) -> None:
         """Before a command: wait for this guild's restore, and fail before changing anything if the node is away

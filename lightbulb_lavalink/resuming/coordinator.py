@@ -25,7 +25,7 @@ import attrs
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.player import GuildState
-from lightbulb_lavalink.resuming import recovery, sync
+from lightbulb_lavalink.resuming import recovery, rejoin, sync
 from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
 from lightbulb_lavalink.resuming.outcome import ResumeCollector, note_recovery, note_synced
 from lightbulb_lavalink.resuming.report import SyncReport, utc
@@ -277,27 +277,36 @@ class ResumeCoordinator:
     async def _after_sync(
         self,
         node: Node,
-        rejoin: list[Player],
+        rejoin_players: list[Player],
         revoice: list[Player],
         lost: dict[int, Claim],
         report: ResumeCollector,
         resyncing: Part,
     ) -> None:
-        """Rejoin voice for rebuilt players (new Discord session), send voice changes missed during a cut, and
-        recover the guilds the session no longer had."""
+        """Rejoin voice for rebuilt players (new Discord session: `rejoin.py`, paced per shard, listeners first),
+        send voice changes missed during a cut, and recover the guilds the session no longer had."""
+        client = self._hub.client
+        limit = asyncio.Semaphore(client.settings.recovery_concurrency)
         recovering = report.hold("recovery") if lost else None
-        try:
-            await self._resync_voice(rejoin, revoice, report)
-        finally:
-            resyncing.release()
-        if recovering is not None:
-            started = self._hub.client.clock.monotonic()
-            await self._recover(node, lost, None, started, recovering, merge=True, keep_voice=True)
 
-    async def _resync_voice(self, rejoin: list[Player], revoice: list[Player], report: ResumeCollector) -> None:
+        async def voice() -> None:
+            try:
+                await self._resync_voice(rejoin_players, revoice, report, limit)
+            finally:
+                resyncing.release()
+
+        # Side by side: both share each shard's turns, listeners first, so a lost guild does not wait for them all.
+        jobs = [voice()]
+        if recovering is not None:
+            started = client.clock.monotonic()
+            jobs.append(self._recover(node, lost, None, started, recovering, merge=True, keep_voice=True))
+        await asyncio.gather(*jobs)
+
+    async def _resync_voice(
+        self, rejoin_players: list[Player], revoice: list[Player], report: ResumeCollector, limit: asyncio.Semaphore
+    ) -> None:
         hub = self._hub
         client = hub.client
-        limit = asyncio.Semaphore(client.settings.recovery_concurrency)
         for player in revoice:
             current = client.voice.current(player.guild_id)
             if current is None or player.left:
@@ -306,26 +315,7 @@ class ResumeCoordinator:
                 await player.send_voice(current)
             except LavalinkError as exc:
                 _LOGGER.warning("guild %s: could not send the voice update missed meanwhile: %s", player.guild_id, exc)
-
-        async def resync(player: Player) -> None:
-            channel_id = player.channel_id
-            if channel_id is None or player.left:
-                return
-            async with limit:
-                if not hub.should_rejoin(player.guild_id, channel_id):
-                    _LOGGER.info("guild %s: voice channel has no listeners, not rejoining", player.guild_id)
-                    report.outcome(player.guild_id, "left_alone", "voice channel has no listeners")
-                    return
-                try:
-                    await player.send_voice(await client.voice.join(player.guild_id, channel_id))
-                except (LavalinkError, TimeoutError) as exc:
-                    _LOGGER.warning("guild %s: could not re-sync voice after resuming: %s", player.guild_id, exc)
-                    report.outcome(player.guild_id, "failed", f"voice re-sync: {exc or type(exc).__name__}")
-                except Exception as exc:  # one guild must never stop the others, nor the recovery after them
-                    _LOGGER.exception("guild %s: re-syncing voice failed unexpectedly", player.guild_id)
-                    report.outcome(player.guild_id, "failed", f"voice re-sync: unexpected error: {exc!r}")
-
-        await asyncio.gather(*(resync(p) for p in rejoin))
+        await rejoin.rejoin(hub, rejoin_players, limit, outcome=report.outcome)
 
     # -- fresh ------------------------------------------------------------------------------------------------
 

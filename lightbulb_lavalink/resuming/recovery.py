@@ -3,6 +3,9 @@
 A guild that cannot be brought back yet (the node went away again, Discord did not answer the voice join) keeps
 its saved snapshot as the truth and stays `RECOVERING`: it is retried with backoff while the node is up, and
 claimed again by the node's next `ready`. Nothing it had is dropped or overwritten meanwhile.
+
+Guilds that must rejoin voice do so listeners first, paced per shard (`rejoin.py`); `recovery_concurrency`
+bounds the work on the node, not the wait for a turn under Discord's rate limit.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import logging
 import typing
 
 from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.pacing import Lane
 from lightbulb_lavalink.player import GuildState
+from lightbulb_lavalink.resuming.rejoin import lane_for
 
 if typing.TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,25 +48,28 @@ async def recover(hub: Hub, node: Node, claims: typing.Iterable[Claim], *, keep_
     limit = asyncio.Semaphore(hub.client.settings.recovery_concurrency)
     outcome = RecoveryOutcome([], {}, {})
 
-    async def one(claim: Claim) -> None:
+    async def one(claim: Claim, lane: Lane | None) -> None:
         player = claim.player
         gid = player.guild_id
-        async with limit:
-            try:
-                released = await _recover_guild(hub, node, claim, keep_voice=keep_voice and not claim.from_store)
-            except (LavalinkError, TimeoutError) as exc:
-                outcome.waiting[gid] = str(exc) or type(exc).__name__
-                return
-            except Exception as exc:  # one guild must never stop the others
-                _LOGGER.exception("guild %s: recovery failed unexpectedly", gid)
-                outcome.waiting[gid] = f"unexpected error: {exc!r}"
-                return
+        try:
+            released = await _recover_guild(
+                hub, node, claim, lane, limit, keep_voice=keep_voice and not claim.from_store
+            )
+        except (LavalinkError, TimeoutError) as exc:
+            outcome.waiting[gid] = str(exc) or type(exc).__name__
+            return
+        except Exception as exc:  # one guild must never stop the others
+            _LOGGER.exception("guild %s: recovery failed unexpectedly", gid)
+            outcome.waiting[gid] = f"unexpected error: {exc!r}"
+            return
         if released is None:
             outcome.recovered.append(gid)
         else:
             outcome.released[gid] = released
 
-    await asyncio.gather(*(one(c) for c in claims if _still_claimed(hub, node, c)))
+    lanes = [(_lane(hub, c), c) for c in claims if _still_claimed(hub, node, c)]
+    lanes.sort(key=lambda entry: Lane.COMMAND if entry[0] is None else entry[0])  # listeners first
+    await asyncio.gather(*(one(claim, lane) for lane, claim in lanes))
     for gid, reason in outcome.waiting.items():
         _LOGGER.warning("guild %s: not recovered yet (%s); its queue is kept and it will be retried", gid, reason)
     return outcome
@@ -86,6 +94,12 @@ async def retry_failed(
         claims = [c for c in claims if c.player.guild_id in outcome.waiting]
 
 
+def _lane(hub: Hub, claim: Claim) -> Lane | None:
+    """The lane of the guild's voice rejoin (`None`: it is not rejoined, or has no channel)."""
+    channel_id = claim.saved.channel_id
+    return None if channel_id is None else lane_for(hub, claim.player.guild_id, channel_id)
+
+
 def _still_claimed(hub: Hub, node: Node, claim: Claim) -> bool:
     player = claim.player
     return (
@@ -95,7 +109,9 @@ def _still_claimed(hub: Hub, node: Node, claim: Claim) -> bool:
     )
 
 
-async def _recover_guild(hub: Hub, node: Node, claim: Claim, *, keep_voice: bool) -> str | None:
+async def _recover_guild(
+    hub: Hub, node: Node, claim: Claim, lane: Lane | None, limit: asyncio.Semaphore, *, keep_voice: bool
+) -> str | None:
     """Bring one guild back into its claimed player; return why it was let go, or `None` once it is back.
 
     Raises `LavalinkError`/`TimeoutError` when it could not be done now (it stays claimed and is retried).
@@ -107,7 +123,7 @@ async def _recover_guild(hub: Hub, node: Node, claim: Claim, *, keep_voice: bool
         # Not in voice: only the queue comes back; a track it had waits for the next /join.
         player.restore_idle(snap)
         return None
-    if not hub.should_rejoin(gid, snap.channel_id):
+    if lane is None:
         hub.remove_player(gid)
         return "voice channel has no listeners"
     voice: VoiceState | None = None
@@ -115,10 +131,11 @@ async def _recover_guild(hub: Hub, node: Node, claim: Claim, *, keep_voice: bool
         current = client.voice.current(gid)
         voice = current.to_voice_state() if current is not None else player.voice
     if voice is None:
-        joined = await client.voice.join(gid, snap.channel_id)
+        joined = await client.voice.join(gid, snap.channel_id, lane=lane)  # its turn on the shard: no timeout
         player.channel_id = joined.channel_id
         voice = joined.to_voice_state()
     if player.left:
         return "left during the recovery"
-    await player.restore(snap, voice)
+    async with limit:
+        await player.restore(snap, voice)
     return None

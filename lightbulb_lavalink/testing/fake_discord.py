@@ -13,6 +13,8 @@ import typing
 import attrs
 import hikari
 
+from lightbulb_lavalink.clock import SYSTEM_CLOCK
+from lightbulb_lavalink.testing.gateway_limits import GatewayClose, ShardGateway
 from lightbulb_lavalink.testing.gateway_payloads import (
     guild_create_payload,
     member_payload,
@@ -27,6 +29,8 @@ from lightbulb_lavalink.testing.offline_bot import DEFAULT_BOT_ID, FakeShard, Ga
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from lightbulb_lavalink.clock import Clock
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.testing.fake_discord")
 
@@ -83,6 +87,11 @@ class FakeDiscord:
     `connect(bot)` plays a gateway connection (READY then GUILD_CREATE for every guild); calling it again,
     with the same or a new bot, plays a restart: a new gateway session id, and GUILD_CREATE still carrying
     the bot's voice state from its previous session (Discord keeps it until the bot rejoins or times out).
+
+    Each shard's gateway applies Discord's rate limit on `clock` (`gateway(shard_id)`, a
+    `lightbulb_lavalink.testing.gateway_limits.ShardGateway`): hikari's own pacing in front, 120 commands per
+    connection in 60 s, and a close with 4008 for the one that goes over (`closes`). `connect()` opens a new
+    connection on every shard.
     """
 
     def __init__(
@@ -93,6 +102,8 @@ class FakeDiscord:
         application_id: int | None = None,
         shard_count: int = 1,
         first_id: int = 1_200_000_000_000_000_000,
+        clock: Clock | None = None,
+        reconnect_delay: float = 1.0,
     ) -> None:
         self.bot_id = bot_id
         """The bot's user id."""
@@ -110,8 +121,15 @@ class FakeDiscord:
         """Every gateway session id handed out, oldest first."""
         self.guilds: dict[int, FakeGuild] = {}
         """Guild id -> guild."""
+        self.clock: Clock = clock if clock is not None else SYSTEM_CLOCK
+        """The clock the gateway rate limit is counted on (a `ManualClock` in deterministic tests)."""
+        self.reconnect_delay = reconnect_delay
+        """Seconds a shard closed by Discord takes to reconnect and resume."""
+        self.closes: list[GatewayClose] = []
+        """Every gateway connection Discord closed (4008 for too many commands), oldest first."""
         self._ids = itertools.count(first_id)
         self._shards: dict[int, FakeShard] = {}
+        self._gateways: dict[int, ShardGateway] = {}
 
     # -- ids and shards --
 
@@ -122,6 +140,18 @@ class FakeDiscord:
     def shard_for(self, guild_id: int) -> FakeShard:
         """The shard of the connected bot that serves `guild_id`."""
         return self._shard_by_id(self._sid(guild_id))
+
+    def shard_of(self, guild_id: int) -> int:
+        """The id of the shard that serves `guild_id`: ``(guild_id >> 22) % shard_count``."""
+        return self._sid(guild_id)
+
+    def gateway(self, shard_id: int) -> ShardGateway:
+        """Shard `shard_id`'s gateway connection (its rate limit), opened by `connect()`."""
+        self._require_bot()
+        gateway = self._gateways.get(shard_id)
+        if gateway is None:
+            raise ValueError(f"shard {shard_id} out of range for {self.shard_count} shard(s)")
+        return gateway
 
     def guild(self, guild_id: int) -> FakeGuild:
         """The guild `guild_id`; `KeyError` with a clear message if it was never added."""
@@ -184,6 +214,10 @@ class FakeDiscord:
         """
         self.bot = bot
         self._shards.clear()
+        self._gateways = {
+            shard_id: ShardGateway(shard_id, self.clock, reconnect_delay=self.reconnect_delay, closes=self.closes)
+            for shard_id in range(self.shard_count)
+        }
         self.session_id = session_id if session_id is not None else secrets.token_hex(16)
         self.sessions.append(self.session_id)
         for shard_id in range(self.shard_count):

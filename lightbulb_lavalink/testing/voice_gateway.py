@@ -18,6 +18,7 @@ if typing.TYPE_CHECKING:
     import types
 
     from lightbulb_lavalink.testing.fake_discord import FakeDiscord
+    from lightbulb_lavalink.testing.gateway_limits import ShardGateway
 
 
 @attrs.define(frozen=True, kw_only=True, weakref_slot=False)
@@ -45,6 +46,11 @@ class FakeVoiceGateway:
     switch on the awkward cases; the async methods play what Discord does on its own (moves, kicks, region
     changes, restarts). Every call is recorded in `calls`. Answers run in tasks this object owns:
     `wait_idle()` waits for them, `close()` (or leaving `async with`) cancels what is left.
+
+    Each OP4 goes out through its shard's gateway (`FakeDiscord.gateway`) as through a real hikari shard: it
+    waits in hikari's limiter when hikari would hold it (`hikari_pacing`), and Discord counts it. One that goes
+    over Discord's limit is not answered: the shard is closed with 4008 (`FakeDiscord.closes`) and, while it
+    reconnects, calls raise `hikari.ComponentStateConflictError` as hikari does.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class FakeVoiceGateway:
         server_on_rejoin: bool = True,
         endpoint: str = "c-rot01-0a1b2c3d.discord.media:443",
         delay: float = 0.0,
+        hikari_pacing: bool = True,
     ) -> None:
         self.discord = discord
         """The Discord model answers are fed through."""
@@ -85,6 +92,9 @@ class FakeVoiceGateway:
         """The ``host:port`` endpoint sent on join."""
         self.delay = delay
         """Seconds to wait before answering (0: one loop turn, like a fast gateway)."""
+        self.hikari_pacing = hikari_pacing
+        """`True`: OP4s wait in a model of hikari's shard limiter, as through `HikariVoiceGateway`; `False`: they
+        reach Discord at once, as from a sender that bypasses hikari's pacing."""
         self.calls: list[VoiceCall] = []
         """Every call received, oldest first."""
         self.tokens: dict[int, str] = {}
@@ -92,7 +102,12 @@ class FakeVoiceGateway:
         self.endpoints: dict[int, str | None] = {}
         """Guild id -> the last endpoint sent."""
         self._tasks: set[asyncio.Task[None]] = set()
+        self._gateways: set[ShardGateway] = set()
         self._region_counter = itertools.count(2)
+
+    def shard_of(self, guild_id: int) -> int:
+        """The shard that carries `guild_id`'s commands (what `VoiceManager` paces by)."""
+        return self.discord.shard_of(guild_id)
 
     # -- the VoiceGateway protocol --
 
@@ -109,6 +124,10 @@ class FakeVoiceGateway:
         guild_id = int(guild)
         channel_id = None if channel is None else int(channel)
         self.discord.guild(guild_id)
+        self.discord.require_session()
+        gateway = self.discord.gateway(self.discord.shard_of(guild_id))
+        self._gateways.add(gateway)
+        processed = await gateway.send("OP4 voice state update", paced=self.hikari_pacing)
         self.calls.append(
             VoiceCall(
                 guild_id=guild_id,
@@ -118,8 +137,7 @@ class FakeVoiceGateway:
                 session_id=self.discord.session_id,
             )
         )
-        self.discord.require_session()
-        if not self.respond:
+        if not self.respond or not processed:
             return
         if self.synchronous:
             self._answer_now(guild_id, channel_id, self_mute=self_mute, self_deaf=self_deaf)
@@ -182,6 +200,9 @@ class FakeVoiceGateway:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        gateways, self._gateways = self._gateways, set()
+        for gateway in gateways:  # hikari's queue dies with the bot process
+            await gateway.close()
 
     async def __aenter__(self) -> FakeVoiceGateway:
         return self

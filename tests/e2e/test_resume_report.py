@@ -33,6 +33,8 @@ GUILDS = 200
 SHORT = 20  # guilds whose track ends while the bot is away
 EMPTY = 20  # guilds whose listener leaves while the bot is away (mix)
 REFUSED = 30  # guilds whose recovery PATCH the node refuses (mix)
+SHARDS = 4
+GUILD_BASE = 1_250_000_000_000_000_000
 DOWNTIME = 5.0  # emulated seconds between two bot processes
 
 
@@ -40,8 +42,10 @@ DOWNTIME = 5.0  # emulated seconds between two bot processes
 async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
     clock = ManualClock()
     async with FakeLavalink(clock=clock, player_update_interval=1.0, password="s3cr3t-pass") as lavalink:
-        discord = FakeDiscord()
-        guilds = [await discord.add_guild(members=2) for _ in range(GUILDS)]
+        # Discord's gateway rate limit on the same clock, and 200 guilds over 4 shards (50 each) as a bot of that
+        # size has them: every join fits in a shard's first minute (the pacing itself: test_rejoin_pacing.py).
+        discord = FakeDiscord(clock=clock, shard_count=SHARDS)
+        guilds = [await discord.add_guild(GUILD_BASE + (n << 22), members=2) for n in range(GUILDS)]
         w = World(
             lavalink=lavalink,
             discord=discord,

@@ -196,8 +196,11 @@ async def test_a_guild_joined_before_its_recovery_turn_keeps_its_saved_queue(wor
     await world.stop(first)
     await asyncio.sleep(0.2)  # the session expires: the next boot recovers from the snapshots
 
-    second = await world.boot(voice_delay=0.3, recovery_concurrency=1)
-    # One guild rejoins at a time; a user of the other one runs /join meanwhile.
+    second = await world.boot(voice_delay=0.3, wait=False)
+    # One voice join a second on the shard (Discord's rate limit, shrunk): one guild rejoins at once, the other waits
+    # its turn, and a user of that one runs /join meanwhile.
+    second.client.voice.pacer.budget, second.client.voice.pacer.window = 1, 1.0
+    await second.client.wait_ready(5)
     players = second.client.players
     await eventually(lambda: any(p.track is not None for p in players.values()), what="the first guild recovering")
     waiting = next(g for g in world.guilds[:2] if g.id not in players or players[g.id].track is None)

@@ -8,6 +8,7 @@ for ``stop`` on stdin and closes its client (sessions kept resumable), as a depl
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import logging
 import os
@@ -91,6 +92,9 @@ async def main(config: dict[str, typing.Any]) -> None:
     print(json.dumps(line), flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
+    # A stop that hangs says where: every thread's stack on stderr after 20 s, then the process exits (the test
+    # shows that stderr in its failure).
+    faulthandler.dump_traceback_later(20, exit=True)
     await client.close()
     await store.close()
     await voice.close()

@@ -273,7 +273,7 @@ class World:
             stats_interval=60.0,
             track_stuck_threshold_ms=10_000,
         )
-        self.discord = FakeDiscord()
+        self.discord = FakeDiscord(clock=self.clock)  # the gateway rate limit counts emulated time
         self.guilds: list[FakeGuild] = []
         self.store = FlakyStore()
         self.traffic = Traffic()
@@ -399,7 +399,8 @@ class World:
         while (deadline := self.clock.next_deadline) is not None and deadline <= target:
             self.clock.advance(max(0.0, deadline - self.clock.now()))
             await self.settle()
-        self.clock.advance(target - self.clock.now())
+        # max(): `now + (deadline - now)` may land one float step past a deadline equal to `target`.
+        self.clock.advance(max(0.0, target - self.clock.now()))
         await self.settle()
 
     async def advance_to_next(self) -> float:
