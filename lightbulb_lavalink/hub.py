@@ -61,7 +61,9 @@ class Hub:
         try:
             await self.coordinator.on_ready(node, ready)
         finally:
-            self.collector.release()  # the burst of a restart is over once a node is synced
+            # The burst of a restart is over once a node is synced. The collector's catch-up (its first pass walks
+            # what the burst built) comes after what that ready dispatched has run, not in front of it.
+            asyncio.get_running_loop().call_soon(self.collector.release)
 
     async def on_replay_done(self, node: Node) -> None:
         """The events a resumed session replayed were all applied."""

@@ -321,4 +321,7 @@ def _note_position(collector: ResumeCollector, claim: Claim, now: float) -> None
     track = player.track
     if track is None or saved.track is None or track.encoded != saved.track.encoded:
         return  # not the track it had (its blob is kept when it is): no jump to tell
-    collector.position(player.guild_id, expected_position(saved, now), player.position)
+    # What the node last reported, not `player.position`: that one is kept within the track's length, which decodes
+    # the track's blob (10,000 decodes in a big resume, for a figure the node's word gives as well).
+    state = player.state
+    collector.position(player.guild_id, expected_position(saved, now), 0 if state is None else state.position)
