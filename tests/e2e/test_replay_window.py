@@ -115,7 +115,7 @@ async def test_a_guild_found_idle_after_a_quick_second_resume_continues_its_queu
         async with asyncio.timeout(3):
             while fake[player.guild_id].track is None:
                 clock.advance(0.1)
-                await asyncio.sleep(0.01)
+                await turns()
     assert fake[player.guild_id].track is not None, "the queue never continued"
     assert fake[player.guild_id].track.info.identifier == "e-1"
     assert len(second.of_type(ResumeCompletedEvent)) == 2, "the second resume never settled"

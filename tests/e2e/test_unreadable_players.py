@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import typing
 
 from lightbulb_lavalink import events
@@ -19,7 +18,6 @@ async def test_one_unreadable_player_is_recovered_and_the_others_are_synced(
 ) -> None:
     first = await world.boot()
     plan = await play_everywhere(world, first)
-    await asyncio.sleep(0.1)
     broken, *kept = list(plan)
     fake = lavalink_players(world, first)[broken]
     await world.stop(first)
