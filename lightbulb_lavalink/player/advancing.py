@@ -52,6 +52,17 @@ class PlayerAdvancing(PlayerTransport):
             return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
+            if (
+                self._sent is not None
+                and not same_track(self._sent, message.track)
+                and not same_track(self.track, message.track)
+                and not same_track(self._pending, message.track)
+            ):
+                # The start of a track we have replaced since (its frame came late, after our newer request): the
+                # node plays what we sent last. Told as it came; it changes nothing.
+                _LOGGER.debug("guild %s: a late start of %s changes nothing", self.guild_id, title(message.track))
+                client.dispatch(events.TrackStartEvent(**common, track=message.track, replayed=replayed))
+                return
             started = self._own(message.track)
             if started is self._pending:
                 self._pending = None  # it started after all (the answer to its request was lost or unreadable)

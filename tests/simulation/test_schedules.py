@@ -171,6 +171,16 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
             AdvanceToNext(),
         ],
     ),
+    # A recovery's start, its frame held, arrives after two /play commands replaced the track: it was taken as
+    # what plays, and the late end of that track then moved it to the history (seed 41).
+    (
+        "late-start-of-a-replaced-track",
+        [RestartNode(), HoldNext(Hold.FRAMES), AdvanceToNext(), CutAsNextStarts(0), Play(0), Play(0)],
+    ),
+    (
+        "late-start-of-a-replaced-track-play-now",
+        [RestartNode(), HoldNext(Hold.FRAMES), AdvanceToNext(), CutAsNextStarts(0), PlayNow(0), PlayNow(0)],
+    ),
 ]
 
 
