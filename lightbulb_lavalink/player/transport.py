@@ -147,6 +147,11 @@ class PlayerTransport(PlayerBase):
             raise
         finally:
             self._starting = None
+        if self._pending is not None and self._pending is not track and self.track is None:
+            # `track` started and ended while its answer was on its way, and the queue moved on to the pending one:
+            # that one is still to start (its task waits for this request), never cleared here.
+            self._save(position=True)
+            return
         self._pending = None
         self._advanced_past = None
         self._unstarted = self.track

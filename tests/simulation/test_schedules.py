@@ -181,6 +181,12 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "late-start-of-a-replaced-track-play-now",
         [RestartNode(), HoldNext(Hold.FRAMES), AdvanceToNext(), CutAsNextStarts(0), PlayNow(0), PlayNow(0)],
     ),
+    # The retry of a failed next start is slow to answer; the track starts and ends meanwhile and the queue moves
+    # on: the retry's late answer cleared the following pending track, which never started (seed 41).
+    (
+        "late-retry-answer-clears-the-next-pending",
+        [FailNextStart("502", 0), HoldNext(Hold.START_ANSWER), AdvanceToNext(), Finish(0)],
+    ),
 ]
 
 
