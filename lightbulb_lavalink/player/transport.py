@@ -140,6 +140,7 @@ class PlayerTransport(PlayerBase):
             paused=paused if paused is not None else UNSET,
         )
         self._starting = self._sent = track
+        generation = self._track_events
         try:
             await self._update(update)
         except BaseException:
@@ -147,9 +148,14 @@ class PlayerTransport(PlayerBase):
             raise
         finally:
             self._starting = None
-        if self._pending is not None and self._pending is not track and self.track is None:
-            # `track` started and ended while its answer was on its way, and the queue moved on to the pending one:
-            # that one is still to start (its task waits for this request), never cleared here.
+        if (
+            self._pending is not None
+            and self.track is None
+            and self._track_events != generation
+            and same_track(self._last_ended, track)
+        ):
+            # `track` started and ended while its answer was on its way, and the queue moved on to the pending one
+            # (in a looped track, `track` again): that one is still to start (its task waits for this request).
             self._save(position=True)
             return
         self._pending = None

@@ -187,6 +187,10 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "late-retry-answer-clears-the-next-pending",
         [FailNextStart("502", 0), HoldNext(Hold.START_ANSWER), AdvanceToNext(), Finish(0)],
     ),
+    (
+        "late-retry-answer-clears-the-next-pending-loop-track",
+        [SetLoop(0, "track"), FailNextStart("502", 0), HoldNext(Hold.START_ANSWER), AdvanceToNext(), Finish(0)],
+    ),
 ]
 
 
