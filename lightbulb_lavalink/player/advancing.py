@@ -274,10 +274,10 @@ class PlayerAdvancing(PlayerTransport):
         retry."""
         if self._pending is None or self.track is not None:
             return
-        if self._lock.locked():  # a command is in flight: it settles the pending track, or this task starts it
-            self._hooks.spawn(self._start_when_free(self._pending), name=f"lavalink-next-{self.guild_id}")
-            return
-        await self._start_when_free(self._pending)
+        # In a task of its own, never awaited here: this runs in the node's event handler (the replay's end), whose
+        # next events (this track's start among them) must go on being read while the request is on its way. It
+        # waits for a command in flight, which settles the pending track or leaves it to this task.
+        self._hooks.spawn(self._start_when_free(self._pending), name=f"lavalink-next-{self.guild_id}")
 
     def advance_unseen(self, finished: GuildSnapshot) -> None:
         """The saved current track of `finished` ended while nobody watched (the node is idle): a `TrackEndEvent`

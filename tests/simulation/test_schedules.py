@@ -36,6 +36,7 @@ from .steps import (
     Finish,
     HoldNext,
     NodeDown,
+    NodeUp,
     Release,
     RestartBot,
     RestartNode,
@@ -190,6 +191,12 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     (
         "late-retry-answer-clears-the-next-pending-loop-track",
         [SetLoop(0, "track"), FailNextStart("502", 0), HoldNext(Hold.START_ANSWER), AdvanceToNext(), Finish(0)],
+    ),
+    # The replay's end started the pending track inside the node's event handler: while its answer was slow no
+    # event was read, its start was never saved, and a crash played it twice (seed 41).
+    (
+        "start-after-replay-blocks-events-crash",
+        [FailNextStart("502", 0), NodeDown(), NodeUp(), HoldNext(Hold.START_ANSWER), CrashAfterEnd(0)],
     ),
 ]
 
