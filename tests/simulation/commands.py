@@ -116,7 +116,8 @@ class Play(UserCommand):
         played = await player.play()
         if waiting is not None and played is waiting:
             # A track waiting to start (its request failed, or the replay is not over) is what plays: play()
-            # starts it now; the queue does not move.
+            # starts it now; the queue does not move. Like any start a command makes, it un-pauses the player.
+            sim.model.set_paused(g, False)
             return f"started the waiting e{entry_of(played)}"
         sim.model.play_queue(g)
         return f"plays e{entry_of(played)}" if played is not None else "nothing to play"

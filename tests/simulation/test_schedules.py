@@ -198,6 +198,11 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "start-after-replay-blocks-events-crash",
         [FailNextStart("502", 0), NodeDown(), NodeUp(), HoldNext(Hold.START_ANSWER), CrashAfterEnd(0)],
     ),
+    # A model limit: /play (no track) starting the waiting track un-pauses the player, as any start a command makes.
+    (
+        "play-the-waiting-track-unpauses",
+        [FailNextStart("502", 0), RestFault("502", "patch", 0), AdvanceToNext(), Pause(0, paused=True), Play(0)],
+    ),
 ]
 
 
