@@ -34,7 +34,13 @@ _BASE_BOT: typing.Final[int] = 800_000_000_000_000_000
 
 
 def snapshot(
-    guild_id: int, *, node: str = "main", position: int = 0, tracks: int = 2, title: str = "Song"
+    guild_id: int,
+    *,
+    node: str = "main",
+    position: int = 0,
+    tracks: int = 2,
+    title: str = "Song",
+    channel_id: int | None = 1_100_000_000_000_000_001,
 ) -> GuildSnapshot:
     """A realistic snapshot: a current track, `tracks` queued tracks with user data, filters."""
     queue = tuple(
@@ -46,7 +52,7 @@ def snapshot(
     return GuildSnapshot(
         guild_id=guild_id,
         node=node,
-        channel_id=1_100_000_000_000_000_001,
+        channel_id=channel_id,
         track=TrackSnapshot(encoded=f"QAAB{guild_id}", user_data={"requester": 1, "title": title}),
         position=position,
         paused=False,

@@ -12,8 +12,9 @@ import uuid
 
 import pytest
 
-from lightbulb_lavalink.snapshot import GuildSnapshot, QueueSnapshot, TrackSnapshot
+from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores import PostgresStore, RedisStore
+from lightbulb_lavalink.testing.store_contract import snapshot as snapshot  # the kit's own: one definition for both
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -35,36 +36,6 @@ def server_missing(what: str, reason: str) -> typing.NoReturn:
     if CI:
         pytest.fail(f"{what} is required when CI=true but is not reachable: {reason}")
     pytest.skip(f"{what} not reachable ({reason}); set {'REDIS_URL' if 'Redis' in what else 'DATABASE_URL'}")
-
-
-def snapshot(
-    guild_id: int,
-    *,
-    node: str = "main",
-    position: int = 0,
-    tracks: int = 2,
-    title: str = "Song",
-    channel_id: int | None = 1_100_000_000_000_000_001,
-) -> GuildSnapshot:
-    """A realistic snapshot: a current track, `tracks` queued tracks with user data, filters."""
-    queue = tuple(
-        TrackSnapshot(
-            encoded=f"QAAA{guild_id}x{i}", user_data={"requester": 90_000_000_000_000_000 + i, "title": title}
-        )
-        for i in range(tracks)
-    )
-    return GuildSnapshot(
-        guild_id=guild_id,
-        node=node,
-        channel_id=channel_id,
-        track=TrackSnapshot(encoded=f"QAAB{guild_id}", user_data={"requester": 1, "title": title}),
-        position=position,
-        paused=False,
-        volume=80,
-        filters={"timescale": {"speed": 1.25, "pitch": 1.0, "rate": 1.0}, "volume": 0.5},
-        queue=QueueSnapshot(tracks=queue, history=queue[:1], loop="queue"),
-        updated_at=1_700_000_000.25,
-    )
 
 
 class CountingStore:
