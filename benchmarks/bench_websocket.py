@@ -62,10 +62,18 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
         # Nobody listens: the stream only updates the players. The count is taken where the library is done with
         # a message (its node's handler), which adds one call per message and nothing else.
         handle = node.on_message
+        hit = counter.hit
 
-        async def counted(message: typing.Any) -> None:
-            await handle(message)
-            counter.hit()
+        async def then_count(rest: typing.Awaitable[None]) -> None:
+            await rest
+            hit()
+
+        def counted(message: typing.Any) -> typing.Awaitable[None] | None:
+            rest = handle(message)
+            if rest is None:
+                hit()
+                return None
+            return then_count(rest)
 
         node.on_message = counted  # type: ignore[method-assign]
     if warmup:

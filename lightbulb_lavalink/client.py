@@ -11,6 +11,7 @@ import hikari
 
 from lightbulb_lavalink import failover
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
+from lightbulb_lavalink.dispatching import EventDispatcher
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.hub import Hub
 from lightbulb_lavalink.node import Node, NodeState
@@ -76,6 +77,7 @@ class LavalinkClient:
         self._session = session
         self._owns_session = session is None
         self._hub = Hub(self)
+        self._dispatcher = EventDispatcher(app.event_manager)
         self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
         self._nodes_started = asyncio.Event()
         self._starting = False  # `start()` is running (a `close()` meanwhile stops it)
@@ -342,6 +344,7 @@ class LavalinkClient:
         if self._store is not None and self._owns_store:
             await self._store.close()
             self._store = None
+        await self._dispatcher.drain()
 
     async def shutdown(self) -> None:
         """Stop for good: destroy every player, leave voice and forget the sessions."""
@@ -458,8 +461,17 @@ class LavalinkClient:
         return await self.best_node().rest.load_tracks(query)
 
     def dispatch(self, event: hikari.Event) -> None:
-        """Dispatch `event` through the bot's event manager."""
-        self.app.event_manager.dispatch(event)
+        """Deliver `event` to the bot's listeners (those of its event manager) and `wait_for` waiters.
+
+        Listeners run at the loop's next turn, in a task, as with hikari's own dispatch, but without a task made
+        per listener (see `lightbulb_lavalink.dispatching`).
+        """
+        self._dispatcher.dispatch(event)
+
+    def heard(self, event_type: type[hikari.Event]) -> bool:
+        """Whether anything listens or waits for `event_type` (or one of its bases): if not, the library does not
+        build it."""
+        return self._dispatcher.heard(event_type)
 
     # -- voice callbacks ----------------------------------------------------------------------------------------
 

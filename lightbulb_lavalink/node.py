@@ -29,7 +29,7 @@ from lightbulb_lavalink.protocol.websocket import WebSocketSession
 from lightbulb_lavalink.resuming.replay import ReplayWindow
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Awaitable, Coroutine
 
     import aiohttp
 
@@ -259,32 +259,46 @@ class Node:
 
     # -- websocket handler ----------------------------------------------------------------------------------------
 
-    async def on_message(self, message: Message) -> None:
-        """Handle one op from the node, in order."""
+    def on_message(self, message: Message) -> Awaitable[None] | None:
+        """Handle one op from the node, in order. What needs no waiting is done at once (`None`); otherwise the
+        rest is returned, to be awaited before the next op."""
         client = self._client
-        if isinstance(message, PlayerUpdateMessage):
-            if self.replay.close():
-                # The per-player updates come after the replayed queue: the replay is over.
-                await self._hooks.on_replay_done(self)
-            player = client.players.get(message.guild_id)
-            if player is not None and player.node is self:
-                state = message.state
-                player.on_state(state)
+        if isinstance(message, PlayerUpdateMessage):  # the hot path: one per playing guild every few seconds
+            if self.replay.is_open:
+                return self._after_replay(message)
+            self._on_player_update(message)
+            return None
+        if isinstance(message, StatsMessage):
+            self.stats = message.stats
+            self.pending_players = 0
+            if client.heard(events.NodeStatsEvent):
+                client.dispatch(events.NodeStatsEvent(app=client.app, client=client, node=self, stats=message.stats))
+            return None
+        if isinstance(message, ReadyMessage):
+            return self._on_ready(message)
+        if isinstance(message, UnknownMessage):
+            self._on_unknown(message)
+            return None
+        return self._on_event(message)
+
+    async def _after_replay(self, message: PlayerUpdateMessage) -> None:
+        if self.replay.close():
+            # The per-player updates come after the replayed queue: the replay is over.
+            await self._hooks.on_replay_done(self)
+        self._on_player_update(message)
+
+    def _on_player_update(self, message: PlayerUpdateMessage) -> None:
+        client = self._client
+        player = client.players.get(message.guild_id)
+        if player is not None and player.node is self:
+            state = message.state
+            player.on_state(state)
+            if client.heard(events.PlayerUpdateEvent):
                 client.dispatch(
                     events.PlayerUpdateEvent(
                         app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
                     )
                 )
-        elif isinstance(message, StatsMessage):
-            self.stats = message.stats
-            self.pending_players = 0
-            client.dispatch(events.NodeStatsEvent(app=client.app, client=client, node=self, stats=message.stats))
-        elif isinstance(message, ReadyMessage):
-            await self._on_ready(message)
-        elif isinstance(message, UnknownMessage):
-            self._on_unknown(message)
-        else:
-            await self._on_event(message)
 
     def _on_unknown(self, message: UnknownMessage) -> None:
         """A message Lavalink itself does not send: a known plugin's event becomes its typed event; anything else (a

@@ -78,6 +78,8 @@ class PlayerAdvancing(PlayerTransport):
             self._advanced_past = None
             self._unstarted = None
             self._save(position=True)
+            if not client.heard(events.TrackStartEvent):
+                return
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
             event = events.TrackExceptionEvent(
@@ -140,18 +142,19 @@ class PlayerAdvancing(PlayerTransport):
             # were told of it then; telling them again would end the track twice.
             _LOGGER.debug("guild %s: dropping a second end of %s", self.guild_id, title(ended))
             return
-        client.dispatch(
-            events.TrackEndEvent(
-                app=client.app,
-                client=client,
-                player=self.as_player(),
-                track=ended,
-                reason=message.reason,
-                may_start_next=message.reason.may_start_next,
-                raw_reason=message.raw_reason,
-                replayed=replayed,
+        if client.heard(events.TrackEndEvent):
+            client.dispatch(
+                events.TrackEndEvent(
+                    app=client.app,
+                    client=client,
+                    player=self.as_player(),
+                    track=ended,
+                    reason=message.reason,
+                    may_start_next=message.reason.may_start_next,
+                    raw_reason=message.raw_reason,
+                    replayed=replayed,
+                )
             )
-        )
         if not message.reason.may_start_next or self._destroyed or superseded or self._phase is not None:
             return
         if not still_current:

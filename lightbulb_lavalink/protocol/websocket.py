@@ -26,6 +26,7 @@ from lightbulb_lavalink.redact import redact_secret
 
 if typing.TYPE_CHECKING:
     import random
+    from collections.abc import Awaitable
 
     from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.protocol.messages import Message
@@ -43,8 +44,9 @@ _ABNORMAL_CLOSURE: typing.Final = 1006
 class WebSocketHandler(typing.Protocol):
     """What a `WebSocketSession` reports to: its owner (a node)."""
 
-    async def on_message(self, message: Message) -> None:
-        """Handle one decoded message; awaited in arrival order, one at a time (a slow one slows reading)."""
+    def on_message(self, message: Message) -> Awaitable[None] | None:
+        """Handle one decoded message, in arrival order, one at a time: what it returns (if not `None`) is awaited
+        before the next message is read (a slow one slows reading)."""
 
     async def on_disconnect(self, code: int | None, reason: str, will_reconnect: bool) -> None:
         """An established connection ended (`code` None when the socket died without a close frame)."""
@@ -377,7 +379,8 @@ class WebSocketSession:
 
     async def _receive(self, ws: aiohttp.ClientWebSocketResponse) -> tuple[int | None, str]:
         """The hot path: read frames, parse, hand over in order. Returns the close code and reason."""
-        handler = self._handler
+        on_message = self._handler.on_message
+        receive = ws.receive
         parse = parse_message
         logger = _LOGGER
         reason = ""
@@ -389,12 +392,12 @@ class WebSocketSession:
             if self._awaiting_ready:
                 try:
                     async with self._clock.timeout(ready_by - self._clock.monotonic()):
-                        msg = await ws.receive()
+                        msg = await receive()
                 except TimeoutError:
                     self._awaiting_ready = False
                     raise RequestTimeoutError(f"no ready within {self._ready_timeout:g} s of the handshake") from None
             else:
-                msg = await ws.receive()
+                msg = await receive()
             kind = msg.type
             if kind is _TEXT or kind is _BINARY:
                 try:
@@ -412,7 +415,9 @@ class WebSocketSession:
                     await self._on_ready(message)
                     continue
                 try:
-                    await handler.on_message(message)
+                    rest = on_message(message)
+                    if rest is not None:
+                        await rest
                 except Exception:
                     logger.exception("websocket %s: the handler failed on %s", self._url, type(message).__name__)
                 continue
@@ -448,7 +453,9 @@ class WebSocketSession:
             f", replacing {previous}" if previous and previous != ready.session_id else "",
         )
         try:
-            await self._handler.on_message(ready)
+            rest = self._handler.on_message(ready)
+            if rest is not None:
+                await rest
         except Exception:
             _LOGGER.exception("websocket %s: the handler failed on ReadyMessage", self._url)
         finally:

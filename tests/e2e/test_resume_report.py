@@ -210,7 +210,12 @@ async def test_a_restart_after_the_node_restarted_reports_every_guild_recovered(
     text, samples = scrape(metrics)
     assert_nothing_secret(world, second, text)
     assert_settled_metrics(samples, report)
-    assert value(samples, "lightbulb_lavalink_players", node="main", state="playing") == GUILDS
+    # The first SHORT guilds' tracks were recovered 1 s into their 3 s: while the clock moves towards the report,
+    # some end and their next track is starting (pending) when it is read.
+    playing = value(samples, "lightbulb_lavalink_players", node="main", state="playing")
+    pending = value(samples, "lightbulb_lavalink_players", node="main", state="pending")
+    assert playing + pending == GUILDS
+    assert playing >= GUILDS - SHORT
 
 
 async def test_a_first_start_with_nothing_saved_reports_a_fresh_session(world: World) -> None:

@@ -1,0 +1,183 @@
+"""Delivering the library's events to the bot's listeners without a task per listener, nor any work when unheard.
+
+hikari's event manager runs every listener of every event in an `asyncio.Task` of its own, which costs more than
+the library spends on the websocket message that caused the event (a `playerUpdate` every few seconds per
+playing guild). `EventDispatcher` delivers to the same listeners (whatever subscribed on the bot's event
+manager: `bot.listen`, `subscribe`, streams, lightbulb's listeners) with what a listener can observe unchanged:
+
+- it runs after the code that dispatched has returned, at a later turn of the loop, never inside the library's
+  own handling of a message;
+- it runs inside a task: `asyncio.current_task()` is never `None`, and `asyncio.timeout` and `TaskGroup` work. All
+  the listeners reached in one turn start in one task, one after the other; a listener that suspends keeps that
+  task for itself and the rest move on in a new one (as Python 3.12's eager tasks do, per listener);
+- each listener runs in its own copy of the context (`contextvars`), as a task of its own would;
+- an exception is logged and dispatched as a `hikari.ExceptionEvent`, as hikari does;
+- `bot.wait_for`: while anything waits for an event's type, the event goes through hikari's own dispatch.
+
+When nothing listens or waits, `heard` says so and the library does not even build the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import typing
+
+import hikari
+from hikari.impl import event_manager_base
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Generator, Iterator
+
+    _Callback = Callable[[hikari.Event], Coroutine[typing.Any, typing.Any, None]]
+    _Tables = tuple[dict[type[typing.Any], list[_Callback]], dict[type[typing.Any], typing.Any]]
+
+__all__ = ["EventDispatcher"]
+
+_LOGGER = logging.getLogger("lightbulb_lavalink.dispatching")
+
+
+def _tables(manager: hikari.api.EventManager) -> _Tables | None:
+    """hikari's listener and waiter tables, when `manager` is hikari's own event manager, else `None`.
+
+    They are private to hikari (the event manager tells listeners publicly but not `wait_for` waiters): any
+    other manager, or a hikari whose tables look different, gets every event through its own `dispatch`.
+    """
+    if not isinstance(manager, event_manager_base.EventManagerBase):
+        return None
+    listeners = getattr(manager, "_listeners", None)
+    waiters = getattr(manager, "_waiters", None)
+    if type(listeners) is not dict or type(waiters) is not dict:
+        return None
+    return listeners, waiters
+
+
+class _Resumed:
+    """A coroutine that already ran up to its first suspension, awaited to go on (in the awaiting task)."""
+
+    __slots__ = ("_context", "_coro", "_first")
+
+    def __init__(
+        self, coro: Coroutine[typing.Any, typing.Any, None], context: contextvars.Context, first: object
+    ) -> None:
+        self._coro = coro
+        self._context = context
+        self._first = first
+
+    def __await__(self) -> Generator[typing.Any, typing.Any, None]:
+        coro, run, value = self._coro, self._context.run, self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task (a cancellation): the listener decides
+                try:
+                    value = run(coro.throw, exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    value = run(coro.send, sent)
+                except StopIteration:
+                    return
+
+
+class EventDispatcher:
+    """Dispatches events to the listeners of one bot's event manager (see the module's description). Owned by
+    the client; `drain` ends what it started."""
+
+    __slots__ = ("_batch", "_manager", "_tables", "_tasks")
+
+    def __init__(self, manager: hikari.api.EventManager) -> None:
+        self._manager = manager
+        self._tables = _tables(manager)
+        self._batch: list[tuple[_Callback, hikari.Event]] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def heard(self, event_type: type[hikari.Event]) -> bool:
+        """Whether anything listens or waits for `event_type` (or a base of it): if not, it need not be built."""
+        tables = self._tables
+        if tables is None:
+            return True
+        listeners, waiters = tables
+        for cls in event_type.dispatches():  # noqa: SIM110 - the loop is cheaper than any() on the hot path
+            if cls in listeners or cls in waiters:
+                return True
+        return False
+
+    def dispatch(self, event: hikari.Event) -> None:
+        """Deliver `event` to every listener of its type and bases, at the loop's next turn."""
+        tables = self._tables
+        if tables is None:
+            self._manager.dispatch(event)
+            return
+        listeners, waiters = tables
+        found: list[_Callback] | None = None
+        for cls in event.dispatches():
+            if cls in waiters:  # hikari resolves its waiters (and runs the listeners too)
+                self._manager.dispatch(event)
+                return
+            callbacks = listeners.get(cls)
+            if callbacks:
+                found = list(callbacks) if found is None else found + callbacks
+        if not found:
+            return
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = []
+            self._spawn(self._run_batch(batch))
+        for callback in found:
+            batch.append((callback, event))
+
+    async def drain(self) -> None:
+        """Cancel the listeners still running (they had every turn of the client's close to finish) and await
+        them."""
+        while self._tasks:
+            tasks = tuple(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- internals ------------------------------------------------------------------------------------------------
+
+    def _spawn(self, coro: Coroutine[typing.Any, typing.Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name="lightbulb-lavalink listeners")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_batch(self, batch: list[tuple[_Callback, hikari.Event]]) -> None:
+        if self._batch is batch:
+            self._batch = None  # what is dispatched from now on starts a batch of its own
+        await self._run(iter(batch))
+
+    async def _run(self, calls: Iterator[tuple[_Callback, hikari.Event]]) -> None:
+        for callback, event in calls:
+            context = contextvars.copy_context()
+            try:
+                coro = context.run(callback, event)
+                first = context.run(coro.send, None)
+            except StopIteration:
+                continue
+            except asyncio.CancelledError:  # the listener cancelled itself
+                continue
+            except Exception as exc:  # the user's listener: reported as hikari reports it
+                self._failed(callback, event, exc)
+                continue
+            # It suspended: this task is the listener's from now on, the rest of the batch goes on in a new one.
+            self._spawn(self._run(calls))
+            try:
+                await _Resumed(coro, context, first)
+            except Exception as exc:
+                self._failed(callback, event, exc)
+            return
+
+    def _failed(self, callback: _Callback, event: hikari.Event, exc: Exception) -> None:
+        trio = (type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None)
+        failed = hikari.ExceptionEvent(exception=exc, failed_event=event, failed_callback=callback)
+        heard = bool(self._manager.get_listeners(hikari.ExceptionEvent, polymorphic=True))
+        log = _LOGGER.debug if heard else _LOGGER.error
+        log("a listener of %s failed: %s", type(event).__name__, getattr(callback, "__name__", callback), exc_info=trio)
+        self._manager.dispatch(failed)
