@@ -46,21 +46,14 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
         nodes=[NodeSettings(name="bench", host="127.0.0.1", port=port, password=PASSWORD)], store="memory://"
     )
     client = LavalinkClient(bot, settings)
-    await client.start(BOT_ID)
-    await client.wait_ready(10)
     node = client.nodes["bench"]
-    current = Track.from_payload(track_payload(0))
-    for gid in guild_ids(guilds):
-        player = Player(client._hub, node, gid)
-        player.track = current  # playing, as it would be after play()
-        client._hub.add_player(player)
     counter = Counter()
     if params.get("listeners", True):
         for event in (events.PlayerUpdateEvent, events.TrackStartEvent, events.TrackEndEvent):
             bot.event_manager.subscribe(event, counter.ahit)
     else:
         # Nobody listens: the stream only updates the players. The count is taken where the library is done with
-        # a message (its node's handler), which adds one call per message and nothing else.
+        # a message (its node's handler, wrapped before the connection reads it), one call per message.
         handle = node.on_message
         hit = counter.hit
 
@@ -76,6 +69,13 @@ async def ours(params: dict[str, typing.Any]) -> dict[str, typing.Any]:
             return then_count(rest)
 
         node.on_message = counted  # type: ignore[method-assign]
+    await client.start(BOT_ID)
+    await client.wait_ready(10)
+    current = Track.from_payload(track_payload(0))
+    for gid in guild_ids(guilds):
+        player = Player(client._hub, node, gid)
+        player.track = current  # playing, as it would be after play()
+        client._hub.add_player(player)
     if warmup:
         await timed_push(port, counter, warmup)
     profile = params.get("profile")  # a path: write cProfile stats of the measured push there

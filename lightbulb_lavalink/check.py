@@ -12,6 +12,7 @@ __all__ = ["CheckLine", "check_node", "check_nodes", "check_settings", "check_st
 
 import asyncio
 import os
+import pathlib
 import sys
 import typing
 
@@ -22,7 +23,7 @@ from lightbulb_lavalink.errors import AuthenticationError, LavalinkError, NodeUn
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.redact import redact_secret
 from lightbulb_lavalink.settings import LavalinkSettings, unknown_env_variables
-from lightbulb_lavalink.stores import open_store
+from lightbulb_lavalink.stores import JSONFileStore, SQLiteStore, open_store
 
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -117,6 +118,15 @@ async def check_store(settings: LavalinkSettings, store: SessionStore | None = N
     except SettingsError as exc:
         return CheckLine(what="store", ok=False, detail=str(exc))
     what = f"store {chosen.url}"
+    unborn = _file_not_made_yet(chosen)
+    if unborn is not None:
+        if store is None:
+            await chosen.close()
+        if not os.access(unborn, os.W_OK | os.X_OK):
+            return CheckLine(what=what, ok=False, detail=f"cannot be used: the folder {unborn} is not writable")
+        return CheckLine(
+            what=what, ok=True, detail="no file yet; the bot creates it at its first start (the folder is writable)"
+        )
     try:
         async with asyncio.timeout(settings.request_timeout):
             await chosen.open()
@@ -130,6 +140,17 @@ async def check_store(settings: LavalinkSettings, store: SessionStore | None = N
     if problems:
         return CheckLine(what=what, ok=False, detail=f"opens, but found damage: {problems[0]}")
     return CheckLine(what=what, ok=True, detail=f"opens and reads ({len(keys)} scope(s) saved for bot 0)")
+
+
+def _file_not_made_yet(store: SessionStore) -> pathlib.Path | None:
+    """The existing folder of a file store whose file does not exist yet (a check must not create it), else
+    `None` (a file that exists, or a folder that does not: opening says what is wrong)."""
+    if not isinstance(store, SQLiteStore | JSONFileStore) or str(store.path) == ":memory:":
+        return None
+    path = pathlib.Path(store.path)
+    if path.exists() or not path.parent.is_dir():
+        return None
+    return path.parent
 
 
 def check_settings(environ: Mapping[str, str]) -> tuple[LavalinkSettings | None, list[CheckLine]]:

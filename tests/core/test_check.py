@@ -40,10 +40,44 @@ async def test_everything_fine_is_one_ok_line_each_and_exit_zero(tmp_path: pathl
             f"ok   node 'main' at 127.0.0.1:{node.port}: Lavalink {node.version}, plugins: none, "
             "resuming: accepted (60 s)"
         )
-        assert lines[2].startswith(f"ok   store sqlite:///{tmp_path / 'sessions.db'}: opens and reads")
+        assert lines[2] == (
+            f"ok   store sqlite:///{tmp_path / 'sessions.db'}: no file yet; the bot creates it at its first start "
+            "(the folder is writable)"
+        )
         assert lines[-1] == "everything is ready"
         assert PASSWORD not in out
         assert node.sessions == {}  # the check's throwaway session did not stay resumable
+    assert list(tmp_path.iterdir()) == [], "a check leaves no file behind"
+
+
+async def test_an_existing_store_file_is_opened_and_read(tmp_path: pathlib.Path) -> None:
+    from lightbulb_lavalink.stores import StoreKey, open_store
+
+    for url in (f"sqlite:///{tmp_path / 'sessions.db'}", f"json:///{tmp_path / 'sessions.json'}"):
+        store = open_store(url)
+        await store.open()
+        await store.set_session(StoreKey(0, "main"), "s1")
+        await store.close()
+        async with FakeLavalink(password=PASSWORD) as node:
+            code, out = await _in_thread({**env(node, tmp_path), "LAVALINK_STORE": url})
+        assert code == 0, out
+        assert f"ok   store {url}: opens and reads (1 scope(s) saved for bot 0)" in out
+
+
+async def test_a_store_folder_that_is_missing_or_read_only_fails(tmp_path: pathlib.Path) -> None:
+    async with FakeLavalink(password=PASSWORD) as node:
+        missing = f"sqlite:///{tmp_path / 'nowhere' / 'sessions.db'}"
+        code, out = await _in_thread({**env(node, tmp_path), "LAVALINK_STORE": missing})
+        assert code == 1
+        assert f"FAIL store {missing}: cannot be used:" in out and "does not exist" in out
+        if os.geteuid() != 0:  # root writes anywhere
+            locked = tmp_path / "locked"
+            locked.mkdir(mode=0o500)
+            url = f"json:///{locked / 'sessions.json'}"
+            code, out = await _in_thread({**env(node, tmp_path), "LAVALINK_STORE": url})
+            assert code == 1
+            assert f"FAIL store {url}: cannot be used: the folder {locked} is not writable" in out
+    assert not (tmp_path / "nowhere").exists()
 
 
 async def test_a_wrong_password_and_an_unreachable_port_say_what_to_do(tmp_path: pathlib.Path) -> None:

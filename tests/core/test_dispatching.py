@@ -22,6 +22,7 @@ from lightbulb_lavalink.protocol.messages import TrackEndReason
 from lightbulb_lavalink.protocol.player import PlayerState
 from tests.core.test_events import GUILD_ID, TRACK
 
+
 async def turns(count: int = 3) -> None:
     """Let the loop run `count` rounds of what is ready now (a waiter registers, a suspended listener goes on)."""
     for _ in range(count):
