@@ -66,6 +66,14 @@ class HandoffState(enum.Enum):
     """A new process took the sessions over: this one plays nothing and writes nothing; it should exit."""
 
 
+def _check_cancelled() -> None:
+    """Raise the current task's cancellation if a driver swallowed it (one landing as the driver's own timeout
+    fires comes out as a result or an error): a cancelled listener must end, not subscribe again."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _me() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -149,14 +157,17 @@ class Handoff:
             try:
                 subscription = await store.subscribe_handoff(bot_id, cluster)
             except StoreError as exc:
+                _check_cancelled()
                 _LOGGER.warning("cannot listen for handoff requests: %s; retrying in %.1f s", exc, delay)
                 await clock.sleep(delay)
                 delay = min(delay * 2, _RESUBSCRIBE[1])
                 continue
             delay = _RESUBSCRIBE[0]
             try:
+                _check_cancelled()
                 await self._read(subscription, self._on_request)
             except StoreError as exc:
+                _check_cancelled()
                 _LOGGER.warning("stopped hearing handoff requests: %s; listening again", exc)
             finally:
                 await subscription.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import typing
 import urllib.parse
@@ -23,10 +24,19 @@ _POLL: typing.Final = 5.0
 """Seconds one read of the subscription waits before it reads again (a message wakes it at once)."""
 
 
+def _check_cancelled() -> None:
+    """Raise the cancellation of the current task if redis-py swallowed it: one that lands as a timeout of its own
+    fires (connecting, subscribing, reading) comes out as a result or a `TimeoutError`, and the cancelled task
+    would otherwise go on reading for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class RedisSubscription:
     """A Redis PubSub on the handoff channel, on a connection of its own (redis-py's `PubSub`)."""
 
-    __slots__ = ("_channel", "_closed", "_password", "_pubsub", "_where")
+    __slots__ = ("_channel", "_closed", "_password", "_pubsub", "_reading", "_where")
 
     def __init__(self, pubsub: redis.asyncio.client.PubSub, channel: str, *, where: str, password: str | None) -> None:
         self._pubsub = pubsub
@@ -34,6 +44,7 @@ class RedisSubscription:
         self._where = where
         self._password = password
         self._closed = False
+        self._reading: asyncio.Future[typing.Any] | None = None
 
     async def open(self) -> None:
         """Subscribe and wait for the server's confirmation (raises `StoreError`)."""
@@ -45,18 +56,36 @@ class RedisSubscription:
                 if message is None:
                     raise StoreError(f"{self._where}: no answer to SUBSCRIBE within {_POLL:g} s")
                 if message.get("type") == "subscribe":
+                    _check_cancelled()
                     return
         except Exception as exc:
             await self.close()
+            _check_cancelled()
             raise self._error(exc) from None
+        except BaseException:
+            await self.close()
+            raise
 
     async def receive(self) -> HandoffMessage:
         """The next handoff message on the channel (raises `StoreError` once the connection is lost)."""
         while True:
+            _check_cancelled()
+            # The driver's read runs in a task of its own: a cancellation of ours never lands inside it (where a
+            # read timeout firing at the same moment can swallow it, leaving the read, and us, waiting for ever).
+            reading = asyncio.ensure_future(self._pubsub.get_message(ignore_subscribe_messages=True, timeout=_POLL))
+            self._reading = reading
             try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=_POLL)
-            except Exception as exc:
+                await asyncio.wait((reading,))
+            except asyncio.CancelledError:
+                reading.cancel()
+                raise
+            if reading.cancelled():
+                raise StoreError(f"{self._where}: the handoff channel's read was cancelled")
+            exc = reading.exception()
+            if exc is not None:
+                _check_cancelled()
                 raise self._error(exc) from None
+            message = reading.result()
             if message is None or message.get("type") != "message":
                 continue
             decoded = HandoffMessage.decode(message.get("data") or b"")
@@ -64,12 +93,18 @@ class RedisSubscription:
                 return decoded
 
     async def close(self) -> None:
-        """Unsubscribe and close the subscription's connection. Idempotent."""
+        """Unsubscribe and close the subscription's connection (which ends a read still running). Idempotent."""
         if self._closed:
             return
         self._closed = True
         with contextlib.suppress(Exception):  # the connection is going away anyway
             await self._pubsub.aclose()
+        reading, self._reading = self._reading, None
+        if reading is not None and not reading.done():
+            reading.cancel()
+            await asyncio.wait((reading,), timeout=_POLL)
+        if reading is not None and reading.done() and not reading.cancelled():
+            reading.exception()  # retrieved: a read the closing connection failed is no error to log
 
     def _error(self, exc: BaseException) -> StoreError:
         if isinstance(exc, StoreError):
