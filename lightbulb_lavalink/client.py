@@ -22,7 +22,7 @@ from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.resuming.handoff import Handoff, HandoffState
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.shards import Shards
-from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store
+from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store, supports_handoff
 from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceManager
 
 if typing.TYPE_CHECKING:
@@ -214,7 +214,9 @@ class LavalinkClient:
             # waits meanwhile (it doubled a restart's time; see `collector`).
             hub.collector.hold()
             handing_over = self.settings.handoff if handoff is None else handoff
-            if handing_over and await self._handoff.take_over(self._start_handed_over, self._close_nodes):
+            if handing_over and await self._handoff.take_over(
+                self._read_before_handoff, self._start_handed_over, self._close_nodes
+            ):
                 return  # the nodes are started and synced: the old process let them go
             if await self._read_store(first=True):
                 await self._start_nodes()
@@ -249,11 +251,27 @@ class LavalinkClient:
                 store, self._store = self._store, None
                 await store.close()
 
-    async def _start_handed_over(self, timeout: float) -> None:
-        """A handoff's start, once the old process let go: read the store (its last writes too), connect the
-        nodes resuming the saved sessions and wait until they are synced."""
+    async def _read_before_handoff(self) -> None:
+        """A handoff's first read of the store, while the old process still plays."""
         if not await self._read_store(first=True):
             raise HandoffError(f"the session store cannot be read: {self._store_error}")
+
+    async def _start_handed_over(self, changed: tuple[int, ...] | None, timeout: float) -> None:
+        """A handoff's start, once the old process let go: read again the guilds it changed meanwhile (all of
+        them: `changed` is `None`) and the session ids, connect the nodes resuming the saved sessions and wait
+        until they are synced."""
+        if changed is None:
+            await self._read_before_handoff()
+        else:
+            store = self.store
+            assert supports_handoff(store)
+            try:
+                for name in self._nodes:
+                    key = self.store_key(name)
+                    session_id = await self.store.get_session(key)
+                    self._hub.book.refresh(name, session_id, changed, await store.get_some_guilds(key, changed))
+            except StoreError as exc:
+                raise HandoffError(f"the session store cannot be read: {exc}") from None
         await self._start_nodes()
         await self.wait_ready(timeout)
 

@@ -5,23 +5,28 @@ the cluster's handoff channel (`lightbulb_lavalink.stores.handoff`), every messa
 
 1. The new process opens the store and starts voice (its bot is connected to Discord), subscribes and publishes
    ``request``.
-2. The running process, which listens on the channel from its start (`Handoff.listen`), lets go: it closes its
-   node websockets, which leaves every session resumable (Lavalink queues the events it would have sent), waits
-   for the commands in flight, writes its last snapshots, stops writing, and publishes ``released``.
-3. The new process reads the store (the old one's last writes included) and connects every node asking to
-   resume its saved session: the usual resume flow syncs every guild and applies the queued events in order.
-   Once every node is ready it publishes ``resumed``.
-4. The old process, told ``resumed``, is done: `HandoffCompletedEvent` and `LavalinkClient.wait_handed_off`
+2. The running process, which listens on the channel from its start (`Handoff.listen`), writes what it changed,
+   notes from then on the guilds it changes (`Hub.changed`) and answers ``prepared``; it plays on.
+3. The new process reads the store (the long part, for a big cluster) and publishes ``release``.
+4. The old process lets go: it closes its node websockets, which leaves every session resumable (Lavalink queues
+   the events it would have sent), waits for the commands in flight, writes its last snapshots, stops writing,
+   and publishes ``released`` with the guilds it changed since ``prepared``.
+5. The new process reads again the session ids and those guilds (`SessionBook.refresh`; every guild when too
+   many changed) and connects every node asking to resume its saved session: the usual resume flow syncs every
+   guild and applies the queued events in order. Once every node is ready it publishes ``resumed``.
+6. The old process, told ``resumed``, is done: `HandoffCompletedEvent` and `LavalinkClient.wait_handed_off`
    tell the bot to exit. It writes nothing more.
 
-Failures: with no ``resumed`` within ``handoff_timeout`` (the new process died, or hangs), or on ``aborted``, the
-old process resumes its own sessions and keeps running, losing nothing (Lavalink queued their events). The new
-process gives up well before that deadline: if its nodes are not all ready within half of ``handoff_timeout``
-after the release, or if it cannot publish ``resumed``, its start fails with `HandoffError` and closes its
-websockets, leaving the sessions resumable for the old one (told at once with ``aborted`` when the store
-answers). A new process that gets no ``released`` within ``handoff_timeout`` starts normally if no live
-connection holds the saved sessions (no process runs: ``PATCH /v4/sessions/{id}`` answers 404 while a session
-is paused), and fails with `HandoffError` otherwise (a process runs that does not listen).
+Failures: before step 4 the old process has let nothing go: without ``release`` within ``handoff_timeout`` (or on
+``aborted``) it stops noting changes and runs on. After it, with no ``resumed`` within ``handoff_timeout`` (the
+new process died, or hangs), or on ``aborted``, the old process resumes its own sessions and keeps running,
+losing nothing (Lavalink queued their events). The new process gives up well before that deadline: if its
+nodes are not all ready within half of ``handoff_timeout`` after the release, or if it cannot publish
+``resumed``, its start fails with `HandoffError` and closes its websockets, leaving the sessions resumable for
+the old one (told at once with ``aborted`` when the store answers). A new process that gets no ``prepared``
+within ``handoff_timeout`` starts normally if no live connection holds the saved sessions (no process runs:
+``PATCH /v4/sessions/{id}`` answers 404 while a session is paused), and fails with `HandoffError` otherwise (a
+process runs that does not listen).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import uuid
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import HandoffError, LavalinkError, SessionNotFoundError, StoreError
 from lightbulb_lavalink.protocol.rest import RestClient
-from lightbulb_lavalink.stores.handoff import HandoffKind, HandoffMessage, supports_handoff
+from lightbulb_lavalink.stores.handoff import MAX_LISTED, HandoffKind, HandoffMessage, supports_handoff
 
 if typing.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -61,7 +66,8 @@ class HandoffState(enum.Enum):
     RUNNING = "running"
     """Playing its guilds: a handoff request is answered."""
     RELEASING = "releasing"
-    """Its websockets are closed for a new process: it waits for that one to resume the sessions."""
+    """A new process takes over: this one prepares, or its websockets are closed and it waits for that one to
+    resume the sessions."""
     HANDED_OFF = "handed off"
     """A new process took the sessions over: this one plays nothing and writes nothing; it should exit."""
 
@@ -188,19 +194,35 @@ class Handoff:
     async def _hand_over(self, request: HandoffMessage) -> None:
         client = self._hub.client
         clock = client.clock
+        timeout = client.settings.handoff_timeout
         store, bot_id, cluster = self._channel()
         nonce = request.nonce
+        go = self._expect(nonce, HandoffKind.RELEASE, HandoffKind.ABORTED)
         answer = self._expect(nonce, HandoffKind.RESUMED, HandoffKind.ABORTED)
         started = clock.monotonic()
-        _LOGGER.info("handoff %s: %s takes this cluster over; letting the sessions go", nonce, request.sender)
+        _LOGGER.info("handoff %s: %s takes this cluster over; getting ready", nonce, request.sender)
         sessions: dict[str, str | None] = {}
+        released = False
         try:
-            await self._let_go(sessions)
-            await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RELEASED, nonce))
-            reply: HandoffMessage | None = None
-            with contextlib.suppress(TimeoutError):
-                async with clock.timeout(client.settings.handoff_timeout):
-                    reply = await answer
+            # Everything changed so far is written: the new process reads it while this one plays on, noting the
+            # guilds it changes from now on (the new one reads those again once this one let go).
+            self._hub.changed = set()
+            if self._hub.writer is not None:
+                await self._hub.writer.flush()
+            await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.PREPARED, nonce))
+            reply = await self._within(go, timeout)
+            if reply is None or reply.kind is not HandoffKind.RELEASE:
+                self._hub.changed = None
+                self.state = HandoffState.RUNNING
+                why = "the new process gave up" if reply is not None else "no answer from the new process"
+                _LOGGER.warning("handoff %s called off before anything was let go (%s)", nonce, why)
+                return
+            _LOGGER.info("handoff %s: letting the sessions go", nonce)
+            changed = await self._let_go(sessions)
+            released = True
+            listed = tuple(sorted(changed)) if len(changed) <= MAX_LISTED else None
+            await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RELEASED, nonce, guilds=listed))
+            reply = await self._within(answer, timeout)
             if reply is not None and reply.kind is HandoffKind.RESUMED:
                 await self._complete(reply, clock.monotonic() - started)
                 return
@@ -209,18 +231,35 @@ class Handoff:
             why = str(exc)
         finally:
             self._forget(nonce)
-        _LOGGER.warning("handoff %s failed (%s): this process resumes its sessions and keeps running", nonce, why)
-        await self._take_back(sessions)
+            self._hub.changed = None
+        _LOGGER.warning("handoff %s failed (%s): this process keeps its sessions and runs on", nonce, why)
+        if released:
+            await self._take_back(sessions)
+        else:
+            self._unpark()
+            self.state = HandoffState.RUNNING
         with contextlib.suppress(StoreError):
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.ABORTED, nonce))
 
-    @staticmethod
-    def _say(kind: HandoffKind, nonce: str) -> HandoffMessage:
-        return HandoffMessage(kind=kind, nonce=nonce, sender=_me())
+    async def _within(self, future: asyncio.Future[HandoffMessage], timeout: float) -> HandoffMessage | None:
+        """`future`'s message, or `None` after `timeout` seconds (on the client's clock)."""
+        with contextlib.suppress(TimeoutError):
+            async with self._hub.client.clock.timeout(timeout):
+                return await future
+        return None
 
-    async def _let_go(self, sessions: dict[str, str | None]) -> None:
+    def _unpark(self) -> None:
+        if self._parked is not None:
+            self._hub.writer, self._parked = self._parked, None
+
+    @staticmethod
+    def _say(kind: HandoffKind, nonce: str, *, guilds: tuple[int, ...] | None = None) -> HandoffMessage:
+        return HandoffMessage(kind=kind, nonce=nonce, sender=_me(), guilds=guilds)
+
+    async def _let_go(self, sessions: dict[str, str | None]) -> set[int]:
         """Close every node websocket (sessions left resumable; each node's session put in `sessions`), let the
-        commands in flight finish, write the last snapshots and stop writing.
+        commands in flight finish, write the last snapshots and stop writing. Returns the guilds changed since
+        the handoff was prepared.
 
         Raises:
             StoreError: The last snapshots could not be written (the handoff fails).
@@ -235,16 +274,18 @@ class Handoff:
         # Closed first: every event Lavalink sends from now on is queued for the session's next connection, so
         # the snapshots written below hold everything this process handled and nothing is handled twice.
         await asyncio.gather(*(player.settle() for player in list(hub.players.values())))
+        changed = hub.changed if hub.changed is not None else set()
+        hub.changed = None
         writer, hub.writer = hub.writer, None
         self._parked = writer
         if writer is not None:
             await writer.flush()
+        return changed
 
     async def _take_back(self, sessions: dict[str, str | None]) -> None:
         """The handoff failed: write again and resume this process's own sessions."""
         hub = self._hub
-        if self._parked is not None:
-            hub.writer, self._parked = self._parked, None
+        self._unpark()
         for player in hub.players.values():
             hub.save(player)
         for node in hub.client.nodes.values():
@@ -274,16 +315,26 @@ class Handoff:
 
     # -- the new process: take over -------------------------------------------------------------------------
 
-    async def take_over(self, start: Callable[[float], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> bool:
-        """Take the cluster over from its running process, calling `start(timeout)` (read the store, connect the
-        nodes, wait at most `timeout` seconds until they are ready) once that process let its sessions go, and
-        `stop()` (close the node websockets, sessions resumable) if this side fails after that: before the old
-        process is told, which then resumes them. Returns `False`, having called nothing, when no process
-        answered and none holds the sessions: the caller starts normally.
+    async def take_over(
+        self,
+        prepare: Callable[[], Awaitable[None]],
+        start: Callable[[tuple[int, ...] | None, float], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+    ) -> bool:
+        """Take the cluster over from its running process.
+
+        Once that process is prepared (it wrote what it changed, and notes what it changes from then on),
+        `prepare()` reads the store while it still plays; once it let its sessions go, `start(changed,
+        timeout)` reads again the guilds it changed meanwhile (all of them: `None`), connects the nodes and
+        waits at most `timeout` seconds until they are ready; if this side fails after that, `stop()` closes
+        the node websockets (sessions resumable) before the old process is told, which then resumes them.
+        Returns `False`, having called nothing, when no process answered and none holds the sessions: the
+        caller starts normally.
 
         Raises:
-            HandoffError: The store carries no handoff; no process answered while one holds the sessions; or the
-                nodes were not ready within half of ``handoff_timeout`` (the old process takes them back).
+            HandoffError: The store carries no handoff; no process answered while one holds the sessions; the
+                store could not be read; or the nodes were not ready within half of ``handoff_timeout`` (the old
+                process keeps its sessions).
         """
         store, bot_id, cluster = self._channel()
         clock = self._hub.client.clock
@@ -294,28 +345,41 @@ class Handoff:
             subscription = await store.subscribe_handoff(bot_id, cluster)
         except StoreError as exc:
             raise HandoffError(f"cannot reach the store to ask for a handoff: {exc}") from None
-        released = self._expect(nonce, HandoffKind.RELEASED)
+        prepared = self._expect(nonce, HandoffKind.PREPARED)
+        released = self._expect(nonce, HandoffKind.RELEASED, HandoffKind.ABORTED)
         aborted = self._expect(nonce, HandoffKind.ABORTED)
         reader = asyncio.ensure_future(self._read(subscription, lambda _: None))
         try:
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.REQUEST, nonce))
-            _LOGGER.info("handoff %s: asked the running process of cluster %r to let go", nonce, cluster)
+            _LOGGER.info("handoff %s: asked the running process of cluster %r to get ready", nonce, cluster)
             with contextlib.suppress(TimeoutError):
                 async with clock.timeout(timeout):
-                    await asyncio.wait((released, reader), return_when=asyncio.FIRST_COMPLETED)
-            if not released.done():
+                    await asyncio.wait((prepared, reader), return_when=asyncio.FIRST_COMPLETED)
+            if not prepared.done():
                 if reader.done():
                     raise HandoffError(f"lost the store while waiting for the handoff: {reader.exception()}")
                 await self._nobody_answered(timeout)
                 return False
-            _LOGGER.info("handoff %s: released by %s; resuming its sessions", nonce, released.result().sender)
-            await self._resume_released(start, aborted, timeout / 2)
+            await prepare()  # while the old process plays on
+            await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RELEASE, nonce))
+            reply = await self._within(released, timeout)
+            if reply is None or reply.kind is not HandoffKind.RELEASED:
+                raise HandoffError("the running process did not let its sessions go; it keeps them")
+            changed = reply.guilds
+            _LOGGER.info(
+                "handoff %s: released by %s (%s changed meanwhile); resuming its sessions",
+                nonce,
+                reply.sender,
+                "every guild" if changed is None else f"{len(changed)} guilds",
+            )
+            await self._resume_released(lambda within: start(changed, within), aborted, timeout / 2)
             # The old process takes its sessions back unless told in time: if it cannot be, this start fails
             # (its caller closes the websockets, leaving the sessions to the old process).
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RESUMED, nonce))
         except BaseException as exc:
-            if released.done():  # the old process waits for an answer: let the sessions go, then tell it at once
-                await stop()
+            if prepared.done():  # the old process waits for an answer: let the sessions go, then tell it at once
+                if released.done():
+                    await stop()
                 with contextlib.suppress(StoreError):
                     await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.ABORTED, nonce))
             if isinstance(exc, StoreError):

@@ -15,7 +15,14 @@ import typing
 
 import attrs
 
+if typing.TYPE_CHECKING:
+    import collections.abc
+
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores.base import StoreKey
+
 __all__ = [
+    "MAX_LISTED",
     "HandoffKind",
     "HandoffMessage",
     "HandoffStore",
@@ -25,15 +32,23 @@ __all__ = [
 ]
 
 _VERSION: typing.Final = 1
+MAX_LISTED: typing.Final = 300
+"""The most guilds a ``released`` message lists (a PostgreSQL NOTIFY carries at most 8,000 bytes)."""
 
 
 class HandoffKind(enum.Enum):
     """What a handoff message says."""
 
     REQUEST = "request"
-    """New process → old: "let your sessions go, I take the cluster over"."""
+    """New process → old: "I take the cluster over: get ready"."""
+    PREPARED = "prepared"
+    """Old → new: "what I changed so far is written; from now on I note which guilds I change": the new process
+    reads the store meanwhile, while the old one still plays."""
+    RELEASE = "release"
+    """New → old: "I have read the store: let your sessions go"."""
     RELEASED = "released"
-    """Old → new: "my websockets are closed, the sessions resumable, my last snapshots written"."""
+    """Old → new: "my websockets are closed, the sessions resumable, my last snapshots written"; `guilds` names
+    those changed since ``prepared`` (for the new process to read again)."""
     RESUMED = "resumed"
     """New → old: "every node is back under me": the old process may exit."""
     ABORTED = "aborted"
@@ -50,10 +65,17 @@ class HandoffMessage:
     """The id of the handoff, chosen by the new process: messages of another handoff are ignored."""
     sender: str = ""
     """Who sent it, for the logs (``host:pid``); never a secret."""
+    guilds: tuple[int, ...] | None = None
+    """``released``: the guilds whose snapshots changed since ``prepared``; `None` when too many to list (at most
+    `MAX_LISTED`): the new process reads every guild again."""
 
     def encode(self) -> str:
         """The message as the JSON text sent over the channel."""
-        return json.dumps({"v": _VERSION, "kind": self.kind.value, "nonce": self.nonce, "sender": self.sender})
+        data: dict[str, typing.Any] = {"v": _VERSION, "kind": self.kind.value, "nonce": self.nonce}
+        data["sender"] = self.sender
+        if self.guilds is not None:
+            data["guilds"] = [str(g) for g in self.guilds]
+        return json.dumps(data)
 
     @classmethod
     def decode(cls, text: str | bytes) -> HandoffMessage | None:
@@ -62,10 +84,11 @@ class HandoffMessage:
             data = json.loads(text)
             if not isinstance(data, dict) or data.get("v") != _VERSION:
                 return None
-            nonce, sender = data.get("nonce"), data.get("sender", "")
+            nonce, sender, listed = data.get("nonce"), data.get("sender", ""), data.get("guilds")
             if not isinstance(nonce, str) or not isinstance(sender, str):
                 return None
-            return cls(kind=HandoffKind(data.get("kind")), nonce=nonce, sender=sender)
+            guilds = None if listed is None else tuple(int(g) for g in listed)
+            return cls(kind=HandoffKind(data.get("kind")), nonce=nonce, sender=sender, guilds=guilds)
         except (ValueError, TypeError):
             return None
 
@@ -101,6 +124,17 @@ class HandoffStore(typing.Protocol):
 
     async def publish_handoff(self, bot_id: int, cluster: str, message: HandoffMessage) -> None:
         """Send `message` to whoever listens to that channel now.
+
+        Raises:
+            StoreError: The server cannot be reached.
+        """
+        ...
+
+    async def get_some_guilds(
+        self, key: StoreKey, guild_ids: collections.abc.Collection[int]
+    ) -> dict[int, GuildSnapshot]:
+        """The snapshots of `guild_ids` saved under `key` (those that have one): what the old process changed
+        while the new one read the store.
 
         Raises:
             StoreError: The server cannot be reached.

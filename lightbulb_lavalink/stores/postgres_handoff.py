@@ -7,6 +7,7 @@ import contextlib
 import typing
 
 from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.stores.base import decode_guilds
 from lightbulb_lavalink.stores.handoff import HandoffMessage, handoff_channel_name
 
 if typing.TYPE_CHECKING:
@@ -15,9 +16,14 @@ if typing.TYPE_CHECKING:
     import asyncpg
     import asyncpg.pool
 
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores.base import StoreKey
+
 __all__ = ["PostgresHandoff", "PostgresSubscription"]
 
 _T = typing.TypeVar("_T")
+_SOME_GUILDS: typing.Final = """SELECT guild_id, data FROM {guilds}
+    WHERE bot_id = $1 AND cluster = $2 AND node = $3 AND guild_id = ANY($4::bigint[])"""
 _LOST: typing.Final = object()
 """Put in the inbox when the listening connection is lost."""
 
@@ -89,6 +95,9 @@ class PostgresHandoff:
         @property
         def url(self) -> str: ...
 
+        @property
+        def tables(self) -> tuple[str, str, str]: ...
+
         async def _call(self, func: collections.abc.Callable[[asyncpg.Pool], typing.Awaitable[_T]]) -> _T: ...
 
     def handoff_channel(self, bot_id: int, cluster: str) -> str:
@@ -114,6 +123,21 @@ class PostgresHandoff:
             return subscription
 
         return await self._call(listen)
+
+    async def get_some_guilds(
+        self, key: StoreKey, guild_ids: collections.abc.Collection[int]
+    ) -> dict[int, GuildSnapshot]:
+        """The snapshots of `guild_ids` under `key` (one SELECT; bad rows skipped with a warning).
+
+        Raises:
+            StoreError: PostgreSQL cannot be reached.
+        """
+        ids = sorted({int(g) for g in guild_ids})
+        if not ids:
+            return {}
+        sql = _SOME_GUILDS.format(guilds=self.tables[1])
+        rows = await self._call(lambda pool: pool.fetch(sql, key.bot_id, key.cluster, key.node, ids))
+        return decode_guilds(((row[0], row[1]) for row in rows), f"postgres {self.url} ({key})")
 
     async def publish_handoff(self, bot_id: int, cluster: str, message: HandoffMessage) -> None:
         """NOTIFY the handoff channel with `message`.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing
 import urllib.parse
 
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.redact import redact_secret
+from lightbulb_lavalink.stores.base import decode_guilds
 from lightbulb_lavalink.stores.handoff import HandoffMessage
 
 if typing.TYPE_CHECKING:
@@ -17,9 +17,14 @@ if typing.TYPE_CHECKING:
     import redis.asyncio
     import redis.asyncio.client
 
+    from lightbulb_lavalink.snapshot import GuildSnapshot
+    from lightbulb_lavalink.stores.base import StoreKey
+
 __all__ = ["RedisHandoff", "RedisSubscription"]
 
 _T = typing.TypeVar("_T")
+_CLOSE_WAIT: typing.Final = 2.0
+"""Seconds `RedisSubscription.close` waits for the driver to end a read and close the connection."""
 _POLL: typing.Final = 5.0
 """Seconds one read of the subscription waits before it reads again (a message wakes it at once)."""
 
@@ -93,18 +98,21 @@ class RedisSubscription:
                 return decoded
 
     async def close(self) -> None:
-        """Unsubscribe and close the subscription's connection (which ends a read still running). Idempotent."""
+        """Stop the read in progress, then unsubscribe and close the subscription's connection; never waits more
+        than a few seconds on the driver. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(Exception):  # the connection is going away anyway
-            await self._pubsub.aclose()
         reading, self._reading = self._reading, None
         if reading is not None and not reading.done():
             reading.cancel()
-            await asyncio.wait((reading,), timeout=_POLL)
+            await asyncio.wait((reading,), timeout=_CLOSE_WAIT)
         if reading is not None and reading.done() and not reading.cancelled():
             reading.exception()  # retrieved: a read the closing connection failed is no error to log
+        closing = asyncio.ensure_future(self._pubsub.aclose())
+        await asyncio.wait((closing,), timeout=_CLOSE_WAIT)
+        if closing.done() and not closing.cancelled():
+            closing.exception()  # retrieved: the connection is going away anyway
 
     def _error(self, exc: BaseException) -> StoreError:
         if isinstance(exc, StoreError):
@@ -129,6 +137,8 @@ class RedisHandoff:
 
         def _get_client(self) -> redis.asyncio.Redis: ...
 
+        def _base(self, key: StoreKey) -> str: ...
+
         async def _call(
             self, func: collections.abc.Callable[[redis.asyncio.Redis], typing.Awaitable[_T]]
         ) -> _T: ...
@@ -152,6 +162,26 @@ class RedisHandoff:
         )
         await subscription.open()
         return subscription
+
+    async def get_some_guilds(
+        self, key: StoreKey, guild_ids: collections.abc.Collection[int]
+    ) -> dict[int, GuildSnapshot]:
+        """The snapshots of `guild_ids` under `key` (one HMGET; bad entries skipped with a warning).
+
+        Raises:
+            StoreError: Redis cannot be reached.
+        """
+        ids = sorted({int(g) for g in guild_ids})
+        if not ids:
+            return {}
+        field = f"{self._base(key)}:guilds"
+
+        async def get(client: redis.asyncio.Redis) -> list[typing.Any]:
+            return typing.cast("list[typing.Any]", await client.hmget(field, [str(g) for g in ids]))
+
+        values = await self._call(get)
+        rows = [(g, v) for g, v in zip(ids, values, strict=True) if v is not None]
+        return decode_guilds(rows, f"redis {self.url} ({key})")
 
     async def publish_handoff(self, bot_id: int, cluster: str, message: HandoffMessage) -> None:
         """PUBLISH `message` on the handoff channel.

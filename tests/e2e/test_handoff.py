@@ -71,10 +71,12 @@ async def boot_new(
     world: World,
     *,
     between: Callable[[], Awaitable[None]] | None = None,
+    after_reading: Callable[[], Awaitable[None]] | None = None,
     **overrides: typing.Any,
 ) -> BotProcess:
     """The new process of a handoff deploy: its own bot (connected to Discord), client and voice; `start()` asks
-    for the handoff. `between` runs after the old process let go and before this one reads the store."""
+    for the handoff. `after_reading` runs once this one read the store, the old one still playing; `between`
+    after the old process let go, before this one reads again what it changed and connects."""
     bot = make_bot(bot_id=world.discord.bot_id)
     await world.discord.connect(bot)
     voice = FakeVoiceGateway(world.discord)
@@ -89,11 +91,19 @@ async def boot_new(
     if between is not None:
         original = client._start_handed_over
 
-        async def start_after(timeout: float) -> None:
+        async def start_after(changed: tuple[int, ...] | None, timeout: float) -> None:
             await between()
-            await original(timeout)
+            await original(changed, timeout)
 
         client._start_handed_over = start_after  # type: ignore[method-assign]
+    if after_reading is not None:
+        read = client._read_before_handoff
+
+        async def read_then() -> None:
+            await read()
+            await after_reading()
+
+        client._read_before_handoff = read_then  # type: ignore[method-assign]
     world.processes.append(process)
     await client.start(handoff=True)
     return process
@@ -154,6 +164,30 @@ async def test_a_track_that_ends_during_the_handoff_advances_its_queue_once(shar
     assert not old.of_type(events.TrackEndEvent)  # handled once, by the new process
     for gid in plan.keys() - {first}:
         assert_queue(new.client.get_player(gid), plan[gid][0], plan[gid][1:])
+
+
+async def test_what_the_old_process_changes_while_the_new_one_reads_is_not_lost(shared: World) -> None:
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    first, second = shared.guilds[0].id, shared.guilds[1].id
+    extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
+    session = old.client.nodes["main"].session_id
+
+    async def change_the_old_one() -> None:
+        # The new process has read the store; the old one still plays and answers commands.
+        player = old.client.get_player(first)
+        assert player is not None
+        player.queue.add(extra)
+        await old.client.leave(second)
+
+    new = await boot_new(shared, after_reading=change_the_old_one)
+
+    assert_queue(new.client.get_player(first), plan[first][0], [*plan[first][1:], "late-0"])
+    assert new.client.get_player(second) is None  # left: not brought back
+    await eventually(lambda: second not in shared.lavalink.players_of(session or ""), what="its player destroyed")
+    assert set(shared.lavalink.players_of(session or "")) == set(plan) - {second}
+    third = shared.guilds[2].id
+    assert_queue(new.client.get_player(third), plan[third][0], plan[third][1:])
 
 
 async def test_a_new_process_that_dies_after_the_release_leaves_the_old_one_playing(shared: World) -> None:

@@ -9,10 +9,11 @@ import typing
 
 import pytest
 
-from lightbulb_lavalink.stores import supports_handoff
+from lightbulb_lavalink.stores import StoreKey, supports_handoff
 from lightbulb_lavalink.stores.handoff import HandoffKind, HandoffMessage, handoff_channel_name
 
 from .conftest import Backend, require_server
+from .helpers import snapshot
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -58,6 +59,16 @@ async def test_a_message_reaches_every_listener_of_its_cluster_only(shared: Back
         await mine.close()
         await other.close()
         await mine.close()  # idempotent
+
+
+async def test_some_guilds_are_read_back_without_the_others(shared: Backend) -> None:
+    store = await _opened(shared)
+    key, other = StoreKey(BOT, "main", "p0"), StoreKey(BOT, "main", "p1")
+    await store.put_guilds(key, [snapshot(g) for g in (1, 2, 3)])
+    await store.put_guilds(other, [snapshot(4)])
+    assert await store.get_some_guilds(key, []) == {}
+    got = await store.get_some_guilds(key, [2, 3, 4, 99])
+    assert got == {2: snapshot(2), 3: snapshot(3)}  # 4 is another cluster's, 99 nobody's
 
 
 @pytest.mark.parametrize("kind", ["memory", "json", "sqlite"])
@@ -107,4 +118,6 @@ async def test_a_listener_cancelled_at_any_moment_ends(shared: Backend, monkeypa
         await asyncio.sleep(rng.uniform(0, 0.02))  # not a wait for something: a moment to cancel at
         task.cancel()
         done, _ = await asyncio.wait((task,), timeout=5)
+        if not done:
+            task.print_stack()
         assert done, "a cancelled listener went on listening"
