@@ -263,6 +263,12 @@ def run(ctx: Context) -> list[CaseResult]:
     restart = case.row("ours: stop-then-start", INFO)
     name = f"bench_handoff_{uuid.uuid4().hex[:10]}"
     store = f"{STORE}{'&' if '?' in STORE else '?'}{'prefix' if STORE.startswith('redis') else 'table'}={name}"
+    try:  # the store must answer: dropping nothing yet is how to ask it
+        run_json(ctx.main_python, "benchmarks.bench_handoff", ["cleanup", json.dumps({"store": store, "name": name})])
+    except RuntimeError as exc:
+        ctx.log(f"handoff: the store {STORE} does not answer: {exc}")
+        handoff.note = f"skipped: no store at {STORE} (set BENCH_HANDOFF_STORE)"
+        return [case]
     with ServerProcess("benchmarks._fakenode", [str(UPDATE_INTERVAL)]) as fake:
         params = {"port": fake.port, "control": fake.info["control"], "store": store, "players": players}
         running: _Bot | None = None
