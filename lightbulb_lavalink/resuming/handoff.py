@@ -91,7 +91,7 @@ class Handoff:
     def __init__(self, hub: Hub, *, reconnect: Callable[[Node, str | None], Awaitable[None]]) -> None:
         self._hub = hub
         self._reconnect = reconnect
-        self._waiters: dict[tuple[str, HandoffKind], asyncio.Future[HandoffMessage]] = {}
+        self._waiters: dict[tuple[str, HandoffKind], list[asyncio.Future[HandoffMessage]]] = {}
         self._own: set[str] = set()  # the nonces this process asked with: its own request is no request to it
         self._done = asyncio.Event()
         self._parked: SnapshotWriter | None = None
@@ -127,20 +127,18 @@ class Handoff:
         """A future for the first of `kinds` said about `nonce` (every kind shares it)."""
         future: asyncio.Future[HandoffMessage] = asyncio.get_running_loop().create_future()
         for kind in kinds:
-            self._waiters[(nonce, kind)] = future
+            self._waiters.setdefault((nonce, kind), []).append(future)
         return future
 
     def _forget(self, nonce: str) -> None:
         for key in [k for k in self._waiters if k[0] == nonce]:
             del self._waiters[key]
 
-    def _heard(self, message: HandoffMessage) -> bool:
-        """Hand `message` to whoever waits for it; whether someone did."""
-        future = self._waiters.get((message.nonce, message.kind))
-        if future is None or future.done():
-            return False
-        future.set_result(message)
-        return True
+    def _heard(self, message: HandoffMessage) -> None:
+        """Hand `message` to whoever waits for it."""
+        for future in self._waiters.get((message.nonce, message.kind), ()):
+            if not future.done():
+                future.set_result(message)
 
     async def _read(self, subscription: HandoffSubscription, on_request: Callable[[HandoffMessage], None]) -> None:
         """Read the channel until cancelled or the connection is lost (`StoreError`)."""
@@ -201,8 +199,7 @@ class Handoff:
         answer = self._expect(nonce, HandoffKind.RESUMED, HandoffKind.ABORTED)
         started = clock.monotonic()
         _LOGGER.info("handoff %s: %s takes this cluster over; getting ready", nonce, request.sender)
-        sessions: dict[str, str | None] = {}
-        released = False
+        sessions: dict[str, str | None] = {}  # the nodes let go, with their sessions
         try:
             # Everything changed so far is written: the new process reads it while this one plays on, noting the
             # guilds it changes from now on (the new one reads those again once this one let go).
@@ -219,7 +216,6 @@ class Handoff:
                 return
             _LOGGER.info("handoff %s: letting the sessions go", nonce)
             changed = await self._let_go(sessions)
-            released = True
             listed = tuple(sorted(changed)) if len(changed) <= MAX_LISTED else None
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RELEASED, nonce, guilds=listed))
             reply = await self._within(answer, timeout)
@@ -233,11 +229,7 @@ class Handoff:
             self._forget(nonce)
             self._hub.changed = None
         _LOGGER.warning("handoff %s failed (%s): this process keeps its sessions and runs on", nonce, why)
-        if released:
-            await self._take_back(sessions)
-        else:
-            self._unpark()
-            self.state = HandoffState.RUNNING
+        await self._take_back(sessions)
         with contextlib.suppress(StoreError):
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.ABORTED, nonce))
 
@@ -283,13 +275,17 @@ class Handoff:
         return changed
 
     async def _take_back(self, sessions: dict[str, str | None]) -> None:
-        """The handoff failed: write again and resume this process's own sessions."""
+        """The handoff failed: write again (every guild: what changed meanwhile was not written) and resume the
+        sessions of the nodes that were let go (`sessions`; none if the handoff failed before)."""
         hub = self._hub
+        parked = self._parked is not None
         self._unpark()
-        for player in hub.players.values():
-            hub.save(player)
+        if parked:
+            for player in hub.players.values():
+                hub.save(player)
         for node in hub.client.nodes.values():
-            await self._reconnect(node, sessions.get(node.name))
+            if node.name in sessions:
+                await self._reconnect(node, sessions[node.name])
         hub.ownership.paused = False
         self.state = HandoffState.RUNNING
 
@@ -345,7 +341,7 @@ class Handoff:
             subscription = await store.subscribe_handoff(bot_id, cluster)
         except StoreError as exc:
             raise HandoffError(f"cannot reach the store to ask for a handoff: {exc}") from None
-        prepared = self._expect(nonce, HandoffKind.PREPARED)
+        prepared = self._expect(nonce, HandoffKind.PREPARED, HandoffKind.ABORTED)
         released = self._expect(nonce, HandoffKind.RELEASED, HandoffKind.ABORTED)
         aborted = self._expect(nonce, HandoffKind.ABORTED)
         reader = asyncio.ensure_future(self._read(subscription, lambda _: None))
@@ -360,6 +356,8 @@ class Handoff:
                     raise HandoffError(f"lost the store while waiting for the handoff: {reader.exception()}")
                 await self._nobody_answered(timeout)
                 return False
+            if prepared.result().kind is HandoffKind.ABORTED:
+                raise HandoffError("the running process could not get ready (its store writes fail); it runs on")
             await prepare()  # while the old process plays on
             await store.publish_handoff(bot_id, cluster, self._say(HandoffKind.RELEASE, nonce))
             reply = await self._within(released, timeout)

@@ -243,6 +243,30 @@ async def test_a_new_process_that_fails_to_resume_tells_the_old_one_at_once(shar
     assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
 
 
+async def test_a_new_process_that_fails_before_the_release_changes_nothing(shared: World) -> None:
+    old = await shared.boot(handoff_timeout=30.0)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+
+    async def cannot_read() -> None:
+        raise HandoffError("the store cannot be read")
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(HandoffError, match="cannot be read"):
+        await boot_new(shared, after_reading=cannot_read)
+    await eventually(lambda: old.client._handoff.state is HandoffState.RUNNING, what="the old process running on")
+    assert asyncio.get_running_loop().time() - started < 10  # told by ABORTED: not the 30 s deadline
+    assert old.client._hub.changed is None  # it stopped noting changes
+    assert not old.of_type(events.NodeDisconnectedEvent)  # its websocket never closed
+    assert old.client.nodes["main"].session_id == session
+    for gid, planned in plan.items():
+        assert_queue(old.client.get_player(gid), planned[0], planned[1:])
+    player = old.client.get_player(shared.guilds[0].id)
+    assert player is not None
+    await player.skip()
+    assert playing(shared, session)[shared.guilds[0].id] == plan[shared.guilds[0].id][1]
+
+
 async def test_no_process_listening_fails_the_new_one_within_its_deadline(shared: World) -> None:
     old = await shared.boot()
     await play_everywhere(shared, old)
