@@ -25,7 +25,7 @@ from benchmarks import _harness
 from benchmarks._harness import INFO, CaseResult, Context, evaluate_targets, render_table, run_json, write_results
 from benchmarks._peers import ensure_peers_env, installed_versions
 
-SECTIONS: typing.Final = ("decode", "websocket", "resume", "memory", "startup", "stores", "rejoin")
+SECTIONS: typing.Final = ("decode", "websocket", "resume", "memory", "startup", "stores", "rejoin", "handoff")
 _MODULES: typing.Final = {
     "decode": "benchmarks.bench_decode",
     "websocket": "benchmarks.bench_websocket",
@@ -33,6 +33,7 @@ _MODULES: typing.Final = {
     "memory": "benchmarks.bench_memory",
     "startup": "benchmarks.bench_startup",
     "rejoin": "benchmarks.bench_rejoin",
+    "handoff": "benchmarks.bench_handoff",
 }
 BENCH_DIR: typing.Final = Path(__file__).resolve().parent
 RESULTS: typing.Final = BENCH_DIR / "results.json"

@@ -1,12 +1,13 @@
 """`FakeLavalink` in its own process, plus a control port to seed players fast (main environment only).
 
-    python -m benchmarks._fakenode
+    python -m benchmarks._fakenode [PLAYER_UPDATE_INTERVAL]
 
 prints ``{"port": N, "control": M}`` and serves until stdin closes. The node is a plain `FakeLavalink` (player
-updates and stats every hour, so they do not disturb the measurements); the control server answers
-``POST /seed`` with ``{"session_id": ..., "guilds": [...], "tracks": [...]}``: each guild gets a player on that
-session, voice connected, playing its track. That builds the "before the restart" state of the resume case
-in milliseconds instead of ten thousand REST calls.
+updates every `PLAYER_UPDATE_INTERVAL` seconds, by default every hour, and stats every hour, so they do not
+disturb the measurements; the handoff case asks for a steady stream of updates); the control server answers
+``POST /seed`` with ``{"session_id": ..., "guilds": [...], "tracks": [...]}`` (and optionally ``"spread"``: seconds
+over which to start them): each guild gets a player on that session, voice connected, playing its track. That
+builds the "before the restart" state of the resume case in milliseconds instead of ten thousand REST calls.
 """
 
 from __future__ import annotations
@@ -24,19 +25,24 @@ from lightbulb_lavalink.testing.server import FakeLavalink
 __all__ = ["main"]
 
 
-async def _serve() -> None:
-    async with FakeLavalink(player_update_interval=3600.0, stats_interval=3600.0) as node:
+async def _serve(player_update_interval: float) -> None:
+    async with FakeLavalink(player_update_interval=player_update_interval, stats_interval=3600.0) as node:
 
         async def seed(request: web.Request) -> web.Response:
             body = await request.json()
             session = node.sessions[body["session_id"]]
             tracks = [decode_track(t) for t in body["tracks"]]
+            # ``spread``: seconds over which the players start, so that their updates come evenly rather than in
+            # one burst per interval (as on a real node, where players are created one by one).
+            pause = float(body.get("spread", 0.0)) / max(1, len(tracks))
             for gid, track in zip(body["guilds"], tracks, strict=True):
                 player = session.get_or_create_player(int(gid))
                 player.connect_voice(
                     FakeVoice(token=f"token-{gid}", endpoint="c-rot01.discord.media:443", session_id="voice-bench")
                 )
                 player.play(track)
+                if pause:
+                    await asyncio.sleep(pause)
             return web.json_response({"players": len(session.players)})
 
         app = web.Application(client_max_size=1 << 30)
@@ -52,7 +58,7 @@ async def _serve() -> None:
 
 def main() -> None:
     """Command-line entry point."""
-    asyncio.run(_serve())
+    asyncio.run(_serve(float(sys.argv[1]) if len(sys.argv) > 1 else 3600.0))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import (
     AuthenticationError,
+    HandoffError,
     LavalinkError,
     NodeUnavailable,
     PlayerNotFoundError,
@@ -35,6 +36,7 @@ from lightbulb_lavalink.errors import (
     VoiceTimeoutError,
 )
 from lightbulb_lavalink.events import (
+    HandoffCompletedEvent,
     LavalinkEvent,
     NodeDisconnectedEvent,
     NodeReadyEvent,
@@ -112,6 +114,8 @@ __all__ = [
     "Filters",
     "GuildQueue",
     "GuildSnapshot",
+    "HandoffCompletedEvent",
+    "HandoffError",
     "HikariVoiceGateway",
     "Info",
     "JSONFileStore",

@@ -12,7 +12,7 @@ import hikari
 from lightbulb_lavalink import failover
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
 from lightbulb_lavalink.dispatching import EventDispatcher
-from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, StoreError
+from lightbulb_lavalink.errors import HandoffError, LavalinkError, NodeUnavailable, StoreError
 from lightbulb_lavalink.hub import Hub
 from lightbulb_lavalink.node import Node, NodeState
 from lightbulb_lavalink.observe import MeasuredStore
@@ -20,9 +20,10 @@ from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
 from lightbulb_lavalink.resuming.book import describe
+from lightbulb_lavalink.resuming.handoff import Handoff, HandoffState
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.shards import Shards
-from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store
+from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store, supports_handoff
 from lightbulb_lavalink.voice import HikariVoiceGateway, VoiceManager
 
 if typing.TYPE_CHECKING:
@@ -79,6 +80,7 @@ class LavalinkClient:
         self._hub = Hub(self)
         self._dispatcher = EventDispatcher(app.event_manager)
         self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
+        self._handoff = Handoff(self._hub, reconnect=self._reconnect_node)
         self._nodes_started = asyncio.Event()
         self._starting = False  # `start()` is running (a `close()` meanwhile stops it)
         self._store_error: str | None = None
@@ -164,7 +166,7 @@ class LavalinkClient:
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
-    async def start(self, bot_id: hikari.Snowflakeish | None = None) -> None:
+    async def start(self, bot_id: hikari.Snowflakeish | None = None, *, handoff: bool | None = None) -> None:
         """Open the store, read what it saved and connect every node, asking each to resume its saved session.
 
         Returns once the websockets are started, without waiting for `ready` (see `wait_ready`), so that an
@@ -172,8 +174,16 @@ class LavalinkClient:
         the background): starting fresh would overwrite every saved queue. `bot_id` defaults to the bot's own
         user from hikari's cache.
 
+        With `handoff` (default: the settings' ``handoff``), a handoff deploy: the process of the same cluster
+        that runs now is asked, through the shared store, to let its Lavalink sessions go, and this one resumes
+        them; it returns once every node is ready (the old process then exits: `wait_handed_off`). If no process
+        answers and no live connection holds the saved sessions, it starts as without `handoff`.
+
         Raises:
             LavalinkError: `bot_id` was not given and hikari does not know the bot's user yet (no READY).
+            HandoffError: With `handoff`: the store is not shared (SQLite, JSON, memory), no process answered
+                while one holds the sessions, or the sessions did not come back in time (the old process keeps
+                them). Nothing is left open.
         """
         if self.started:
             return
@@ -186,6 +196,7 @@ class LavalinkClient:
             bot_id = me.id
         self.bot_id = int(bot_id)
         hub = self._hub
+        self._handoff.reset()
         # `close()` during a start sets `closing`: the start then stops where it is (see `close`).
         hub.closing = False
         self._starting = True
@@ -204,6 +215,11 @@ class LavalinkClient:
             # Reading the store and syncing the first node build every saved guild at once: the garbage collector
             # waits meanwhile (it doubled a restart's time; see `collector`).
             hub.collector.hold()
+            handing_over = self.settings.handoff if handoff is None else handoff
+            if handing_over and await self._handoff.take_over(
+                self._read_before_handoff, self._start_handed_over, self._close_nodes
+            ):
+                return  # the nodes are started and synced: the old process let them go
             if await self._read_store(first=True):
                 await self._start_nodes()
             else:
@@ -236,6 +252,40 @@ class LavalinkClient:
             if self._store is not None and self._owns_store:
                 store, self._store = self._store, None
                 await store.close()
+
+    async def _read_before_handoff(self) -> None:
+        """A handoff's first read of the store, while the old process still plays."""
+        if not await self._read_store(first=True):
+            raise HandoffError(f"the session store cannot be read: {self._store_error}")
+
+    async def _start_handed_over(self, changed: tuple[int, ...] | None, timeout: float) -> None:
+        """A handoff's start, once the old process let go: read again the guilds it changed meanwhile (all of
+        them: `changed` is `None`) and the session ids, connect the nodes resuming the saved sessions and wait
+        until they are synced."""
+        if changed is None:
+            await self._read_before_handoff()
+        else:
+            store = self.store
+            assert supports_handoff(store)
+            try:
+                for name in self._nodes:
+                    key = self.store_key(name)
+                    session_id = await self.store.get_session(key)
+                    self._hub.book.refresh(name, session_id, changed, await store.get_some_guilds(key, changed))
+            except StoreError as exc:
+                raise HandoffError(f"the session store cannot be read: {exc}") from None
+        await self._start_nodes()
+        await self.wait_ready(timeout)
+
+    async def _close_nodes(self) -> None:
+        """A handoff failed here: close every node websocket, leaving the sessions resumable for the old process."""
+        for node in self._nodes.values():
+            await node.close()
+
+    async def _reconnect_node(self, node: Node, session_id: str | None) -> None:
+        """A handoff failed: connect `node` again, resuming `session_id`."""
+        if self._session is not None and self.bot_id is not None and not self._hub.closing:
+            await node.start(self._session, self.bot_id, session_id)
 
     async def _read_store(self, *, first: bool) -> bool:
         """Read the session book; on failure say why on every node and return `False`."""
@@ -281,6 +331,8 @@ class LavalinkClient:
         self._nodes_started.set()
         if self._hub.ownership.active:
             self._hub.spawn(self._hub.ownership.watch(self._release_poll), name="lavalink-releases")
+        if self._handoff.available:
+            self._hub.spawn(self._handoff.listen(), name="lavalink-handoff")
 
     async def _open_store(self) -> None:
         if self._store is None:
@@ -316,6 +368,18 @@ class LavalinkClient:
         remaining = max(0.0, deadline - self.clock.monotonic())
         await asyncio.gather(*(node.wait_ready(remaining) for node in self._nodes.values()))
 
+    @property
+    def handed_off(self) -> bool:
+        """Whether a new process of this cluster took the sessions over (a handoff deploy): this one plays and
+        saves nothing any more, and should exit."""
+        return self._handoff.state is HandoffState.HANDED_OFF
+
+    async def wait_handed_off(self) -> None:
+        """Wait until a new process of this cluster takes the sessions over (a handoff deploy; `start` with
+        ``handoff=True`` in the new process), then return: the bot should exit (``await bot.close()``).
+        `HandoffCompletedEvent` is dispatched then too. Waits for ever if no handoff comes."""
+        await self._handoff.wait_handed_off()
+
     async def close(self) -> None:
         """Stop, keeping every session resumable: players keep playing on Lavalink for `resume_timeout` seconds.
 
@@ -332,6 +396,7 @@ class LavalinkClient:
         for player in hub.players.values():
             hub.save(player)
         await hub.cancel_tasks()
+        await self._handoff.close()
         await self.voice.close()
         for node in self._nodes.values():
             await node.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "HandoffError",
     "LavalinkError",
     "MusicUnavailableError",
     "NodeUnavailable",
@@ -122,6 +123,11 @@ class VoiceTimeoutError(LavalinkError, TimeoutError):
 
 class StoreError(LavalinkError):
     """A session store could not be read or written (corrupt file, unreachable server)."""
+
+
+class HandoffError(LavalinkError):
+    """A handoff deploy could not take the cluster over: the store cannot carry one (SQLite, JSON, memory), no
+    running process answered, or the sessions did not come back in time. The old process, if any, keeps running."""
 
 
 class UserDataError(LavalinkError, TypeError, ValueError):

@@ -16,6 +16,7 @@ async def on_track_end(event: lightbulb_lavalink.events.TrackEndEvent) -> None:
 from __future__ import annotations
 
 __all__ = [
+    "HandoffCompletedEvent",
     "LavalinkEvent",
     "NodeDisconnectedEvent",
     "NodeEvent",
@@ -326,3 +327,18 @@ class PlayerMovedEvent(PlayerEvent):
 
     previous_node: Node = attrs.field(repr=False)
     """The node it left."""
+
+
+@attrs.define(kw_only=True, weakref_slot=False)
+class HandoffCompletedEvent(LavalinkEvent):
+    """A new process of this cluster took its Lavalink sessions over (a handoff deploy): this process no longer
+    plays anything and should exit (``await bot.close()``). See `LavalinkClient.wait_handed_off`."""
+
+    nonce: str = attrs.field()
+    """The id of the handoff."""
+
+    successor: str = attrs.field()
+    """Who took over, as it named itself (``host:pid``)."""
+
+    took: float = attrs.field()
+    """Seconds from the new process's request to its confirmation that every session is back under it."""

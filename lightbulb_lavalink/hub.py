@@ -52,6 +52,9 @@ class Hub:
         """Set by `LavalinkClient.close()`: nothing new is started, a sync in progress stops where it is."""
         self.collector = CollectorPause()
         """Holds Python's garbage collector off from `start()` until the first node is synced (see `collector`)."""
+        self.changed: set[int] | None = None
+        """While a handoff is prepared: the guilds whose snapshot was scheduled or deleted since (the new process
+        reads them again); `None` otherwise."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- NodeHooks --------------------------------------------------------------------------------------------
@@ -88,6 +91,7 @@ class Hub:
         tombstone = GuildSnapshot(
             guild_id=guild_id, node=node.name, channel_id=None, left=True, updated_at=self.client.clock.time()
         )
+        self._changed(guild_id)
         self.writer.schedule(self.client.store_key(node.name), tombstone, guild_id=guild_id)
 
     def destroyed(self, node: Node, guild_id: int) -> None:
@@ -101,11 +105,13 @@ class Hub:
     def save(self, player: Player) -> None:
         """Schedule a write of the player's snapshot (coalesced by the writer)."""
         if self.writer is not None and self.client.bot_id is not None and not player.left:
+            self._changed(player.guild_id)
             self.writer.schedule(self.client.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
 
     def forget(self, node: str, guild_id: int) -> None:
         """Delete the guild's snapshot saved under `node`."""
         if self.writer is not None and self.client.bot_id is not None:
+            self._changed(guild_id)
             self.writer.delete(self.client.store_key(node), guild_id)
 
     def spawn(self, coro: Coroutine[typing.Any, typing.Any, None], *, name: str) -> asyncio.Task[None]:
@@ -120,6 +126,10 @@ class Hub:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    def _changed(self, guild_id: int) -> None:
+        if self.changed is not None:
+            self.changed.add(guild_id)
 
     # -- the registry -----------------------------------------------------------------------------------------
 
@@ -188,6 +198,7 @@ class Hub:
         """Drop what was moved off a node that is no longer configured."""
         if self.writer is not None:
             for guild_id in guild_ids:
+                self._changed(guild_id)
                 self.writer.delete(key, guild_id)
             self.writer.schedule_session(key, None)
 

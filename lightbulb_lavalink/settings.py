@@ -309,6 +309,12 @@ class LavalinkSettings:
     """The largest answer a node may send, in bytes: a REST body or a websocket message (64 KiB to 1 GiB;
     default 32 MiB, far above a 5000-track playlist). A larger one fails the request with a `ProtocolError`,
     read no further."""
+    handoff: bool = False
+    """Whether `LavalinkClient.start` takes its cluster over from a running process of the same cluster (a handoff
+    deploy, through a Redis or PostgreSQL store) instead of starting on its own: see the processes guide."""
+    handoff_timeout: float = attrs.field(default=10.0, converter=_to_float)
+    """Seconds a handoff may take: the new process waits this long for the running one to answer, and the running
+    one this long for the new one to resume its sessions before it takes them back (the new one gives up at half)."""
     fail_fast: bool = False
     """What the lightbulb extension does when it cannot start (a bad setting, a store it cannot open):
     `False` (default) loads it degraded, every command that needs music answering "music is unavailable" and
@@ -342,6 +348,8 @@ class LavalinkSettings:
         if self.reconnect_max_delay < self.reconnect_delay:
             raise SettingsError("reconnect_max_delay", "must be at least reconnect_delay")
         _check_int("max_response_size", self.max_response_size, MIN_RESPONSE_SIZE, MAX_RESPONSE_SIZE)
+        _check_bool("handoff", self.handoff)
+        _check_seconds("handoff_timeout", self.handoff_timeout, zero_ok=False)
         _check_bool("fail_fast", self.fail_fast)
 
     def _check_nodes(self) -> None:

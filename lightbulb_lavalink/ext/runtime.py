@@ -15,6 +15,7 @@ import typing
 import hikari
 
 from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.events import HandoffCompletedEvent
 from lightbulb_lavalink.ext import access, presentation, reports
 
 if typing.TYPE_CHECKING:
@@ -66,6 +67,7 @@ class ExtensionRuntime:
         events = self.app.event_manager
         events.subscribe(hikari.StartedEvent, self.on_started)
         events.subscribe(hikari.StoppingEvent, self.on_stopping)
+        events.subscribe(HandoffCompletedEvent, self.on_handed_off)
         self._subscribed = True
 
     def unsubscribe(self) -> None:
@@ -75,6 +77,7 @@ class ExtensionRuntime:
         events = self.app.event_manager
         events.unsubscribe(hikari.StartedEvent, self.on_started)
         events.unsubscribe(hikari.StoppingEvent, self.on_stopping)
+        events.unsubscribe(HandoffCompletedEvent, self.on_handed_off)
         self._subscribed = False
 
     @property
@@ -123,6 +126,16 @@ class ExtensionRuntime:
     async def on_stopping(self, _: hikari.StoppingEvent) -> None:
         """Listener: the bot is stopping, close the client resumably."""
         await self.close()
+
+    async def on_handed_off(self, event: HandoffCompletedEvent) -> None:
+        """Listener: a new process of this cluster took the Lavalink sessions over (a handoff deploy, started with
+        ``LAVALINK_HANDOFF=true``): this process has nothing left to play, so the bot stops (`hikari.GatewayBot.close`),
+        which ends ``bot.run()``."""
+        if event.client is not self.client:
+            return
+        _LOGGER.info("handed over to %s: stopping the bot", event.successor)
+        if self.app.is_alive:
+            await self.app.close()
 
     # -- access -------------------------------------------------------------------------------------------
 

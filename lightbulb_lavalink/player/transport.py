@@ -51,6 +51,12 @@ class PlayerTransport(PlayerBase):
             if not voice.is_queued(self.guild_id):
                 raise NodeUnavailable(f"guild {self.guild_id} is still being restored; try again in a moment")
 
+    async def settle(self) -> None:
+        """Wait until the command or start of this guild that is talking to the node, if any, is done (a handoff
+        waits for them before its last snapshots are written)."""
+        async with self._lock:
+            return
+
     async def _prepare(self) -> None:
         """Before a command: wait for this guild's restore, and fail before changing anything if the node is away
         (`NodeUnavailable`) or the bot left the guild (`LavalinkError`: join again)."""

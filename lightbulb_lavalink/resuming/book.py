@@ -92,6 +92,21 @@ class SessionBook:
         self._sessions, self._guilds, self._orphans = sessions, guilds, orphans
         self._loaded = True
 
+    def refresh(
+        self, node: str, session_id: str | None, changed: Iterable[int], saved: dict[int, GuildSnapshot]
+    ) -> None:
+        """Bring `node`'s session id and the guilds `changed` up to date with the store (`saved`: their snapshots
+        now, a guild missing from it was deleted): a handoff's new process, which read the store while the old one
+        still played, reads again only what the old one changed meanwhile."""
+        self._sessions[node] = session_id
+        guilds = self._guilds.setdefault(node, {})
+        for guild_id in changed:
+            snap = saved.get(guild_id)
+            if snap is None:
+                guilds.pop(guild_id, None)
+            else:
+                guilds[guild_id] = snap
+
     def session_id(self, node: str) -> str | None:
         """The session id saved for `node`, or `None`."""
         return self._sessions.get(node)

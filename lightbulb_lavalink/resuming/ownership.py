@@ -68,7 +68,7 @@ class Ownership:
     process's shards and a store that supports ownership.
     """
 
-    __slots__ = ("_hub", "_sources", "_store", "released", "shards", "taken_over")
+    __slots__ = ("_hub", "_sources", "_store", "paused", "released", "shards", "taken_over")
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -80,6 +80,9 @@ class Ownership:
         """How many players were taken over from another process's live session."""
         self.released = 0
         """How many guilds were let go because another process claimed them."""
+        self.paused = False
+        """Set while a handoff lets this process's sessions go: the release inbox, which the new process of the
+        same cluster shares, is left to it."""
 
     @property
     def active(self) -> bool:
@@ -221,6 +224,8 @@ class Ownership:
             await client.clock.sleep(interval)
             if self._store is None or client.bot_id is None:
                 return
+            if self.paused:
+                continue
             try:
                 released = await self._store.take_releases(client.bot_id, client.settings.cluster)
             except StoreError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lightbulb_lavalink.stores.base import SessionStore, StoreKey, decode_guilds, encode_snapshot
 from lightbulb_lavalink.stores.factory import DEFAULT_STORE_URL, STORE_SCHEMES, check_store_url, open_store
+from lightbulb_lavalink.stores.handoff import HandoffMessage, HandoffStore, supports_handoff
 from lightbulb_lavalink.stores.jsonfile import JSONFileStore
 from lightbulb_lavalink.stores.memory import MemoryStore
 from lightbulb_lavalink.stores.ownership import OwnershipStore, supports_ownership
@@ -21,6 +22,8 @@ from lightbulb_lavalink.stores.writer import SnapshotProducer, SnapshotWriter
 __all__ = [
     "DEFAULT_STORE_URL",
     "STORE_SCHEMES",
+    "HandoffMessage",
+    "HandoffStore",
     "JSONFileStore",
     "MemoryStore",
     "OwnershipStore",
@@ -35,5 +38,6 @@ __all__ = [
     "decode_guilds",
     "encode_snapshot",
     "open_store",
+    "supports_handoff",
     "supports_ownership",
 ]

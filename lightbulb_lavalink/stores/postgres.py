@@ -22,6 +22,7 @@ from lightbulb_lavalink.stores.base import (
     split_url,
 )
 from lightbulb_lavalink.stores.postgres_claims import MIGRATION_2, PostgresOwnership
+from lightbulb_lavalink.stores.postgres_handoff import PostgresHandoff
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -162,7 +163,7 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class PostgresStore(PostgresOwnership):
+class PostgresStore(PostgresOwnership, PostgresHandoff):
     """PostgreSQL through an asyncpg pool (``postgresql://``, ``postgres://``; ``pip install
     'lightbulb-lavalink[postgres]'``).
 
@@ -171,7 +172,8 @@ class PostgresStore(PostgresOwnership):
     the snapshot in a ``json`` column) and ``T_migrations`` (the schema version). They are created when
     missing, under an advisory lock so processes starting together do not race (schema version 2 adds
     ``T_owners`` and ``T_releases``, the guild claims of `PostgresOwnership`; a version 1 database is
-    migrated in place). Each write is one statement: an upsert of the guild rows.
+    migrated in place). Each write is one statement: an upsert of the guild rows. Handoff deploys talk through
+    LISTEN/NOTIFY (`PostgresHandoff`).
     """
 
     __slots__ = (

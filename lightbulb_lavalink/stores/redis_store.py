@@ -21,6 +21,7 @@ from lightbulb_lavalink.stores.base import (
     split_url,
 )
 from lightbulb_lavalink.stores.redis_claims import RedisOwnership
+from lightbulb_lavalink.stores.redis_handoff import RedisHandoff
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -120,7 +121,7 @@ def parse_redis_url(url: str, *, prefix: str | None = None) -> RedisURL:
     )
 
 
-class RedisStore(RedisOwnership):
+class RedisStore(RedisOwnership, RedisHandoff):
     """Redis through redis-py's asyncio client (``redis://``, ``rediss://``; ``pip install
     'lightbulb-lavalink[redis]'``).
 
@@ -129,7 +130,7 @@ class RedisStore(RedisOwnership):
     ``P:{B}:C:N:guilds`` (a hash: guild id → snapshot JSON) and ``P:{B}:scopes`` (a set of ``C:N``).
     Every write is one MULTI/EXEC transaction; no key ever gets a TTL. The ``{B}`` hash tag keeps one
     bot's keys in one Redis Cluster slot. Guild ownership, for bots that run several processes:
-    `RedisOwnership`.
+    `RedisOwnership`; handoff deploys (PUBLISH/SUBSCRIBE on ``P:{B}:handoff:C``): `RedisHandoff`.
     """
 
     __slots__ = (

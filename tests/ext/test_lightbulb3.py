@@ -85,6 +85,23 @@ async def test_stopping_the_bot_closes_the_client_and_keeps_the_session_resumabl
         assert world.guild.id in world.node.players_of(session_id)
 
 
+async def test_a_completed_handoff_stops_the_bot(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lightbulb_lavalink.events import HandoffCompletedEvent
+
+    async with running_bot(world) as bot:
+        lavalink = await bot.ready_lavalink()
+        closed: list[bool] = []
+
+        async def close(_: object) -> None:
+            closed.append(True)
+
+        monkeypatch.setattr(type(bot.bot), "is_alive", property(lambda _: True))
+        monkeypatch.setattr(type(bot.bot), "close", close)
+        event = HandoffCompletedEvent(app=bot.bot, client=lavalink, nonce="n", successor="host:2", took=0.1)
+        await bot.bot.event_manager.dispatch(event, return_tasks=True)
+        assert closed == [True]  # the new process holds the cluster: this bot has nothing left to do
+
+
 async def test_load_and_unload_are_idempotent(world: World) -> None:
     async with running_bot(world) as bot:
         await bot.started()

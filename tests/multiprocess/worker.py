@@ -1,8 +1,10 @@
 """One bot process of a multi-process test: its own hikari bot, fake Discord and `LavalinkClient`.
 
-Run by `test_reshard.py` as ``python -m tests.multiprocess.worker '<json>'``. It starts, holds the guilds of its
-shards, prints one JSON line (``{"ready": ...}``) with what each of its guilds plays and has queued, then waits
-for ``stop`` on stdin and closes its client (sessions kept resumable), as a deploy's stop does.
+Run by `test_reshard.py` and `test_handoff.py` as ``python -m tests.multiprocess.worker '<json>'``. It starts,
+holds the guilds of its shards, prints one JSON line (``{"ready": ...}``) with what each of its guilds plays and
+has queued, then waits for ``stop`` on stdin and closes its client (sessions kept resumable), as a deploy's stop
+does. With ``"handoff": true`` it starts by taking its cluster over from the running process (a handoff deploy);
+a process whose cluster is taken over that way prints ``{"handed_off": ...}``, closes and exits by itself.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ async def main(config: dict[str, typing.Any]) -> None:
         snapshot_interval=0.05,
         reconnect_delay=0.05,
         reconnect_max_delay=0.2,
+        handoff_timeout=float(config.get("handoff_timeout", 20)),
     )
     store = open_store(config["store"])
     if config.get("crash_after_claim"):
@@ -64,7 +67,7 @@ async def main(config: dict[str, typing.Any]) -> None:
         type(store).claim_guilds = claim_then_die  # type: ignore[attr-defined]
     client = LavalinkClient(bot, settings, store=store, voice_gateway=voice, shards=shards, release_poll=0.2)
     started = time.monotonic()
-    await client.start(BOT_ID)
+    await client.start(BOT_ID, handoff=bool(config.get("handoff")))
     await client.wait_ready(30)
     if config.get("seed"):
         await _seed(client, discord, guilds)
@@ -90,14 +93,30 @@ async def main(config: dict[str, typing.Any]) -> None:
         "seconds": time.monotonic() - started,  # client start to every guild back
     }
     print(json.dumps(line), flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)
+    stop = asyncio.ensure_future(_read_stop())
+    handed_off = asyncio.ensure_future(client.wait_handed_off())
+    await asyncio.wait((stop, handed_off), return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    handed_off.cancel()
+    if client.handed_off:
+        print(json.dumps({"handed_off": True, "players": len(client.players)}), flush=True)
     # A stop that hangs says where: every thread's stack on stderr after 20 s, then the process exits (the test
     # shows that stderr in its failure).
     faulthandler.dump_traceback_later(20, exit=True)
     await client.close()
     await store.close()
     await voice.close()
+
+
+async def _read_stop() -> None:
+    """Until a line (``stop``) comes on stdin, or it closes."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        await reader.readline()
+    finally:
+        transport.close()
 
 
 async def _seed(client: LavalinkClient, discord: FakeDiscord, guilds: list[int]) -> None:

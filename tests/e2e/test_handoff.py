@@ -1,0 +1,308 @@
+"""Handoff deploys in one process: two `LavalinkClient`s of one cluster on one `FakeLavalink` and a real shared
+store (Redis, PostgreSQL), the new one taking the sessions over from the running one.
+
+Real time (the stores are real servers), but nothing waits by sleeping: each step awaits the event, the future or
+the condition it is about.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import typing
+
+import pytest
+
+from lightbulb_lavalink import HandoffCompletedEvent, HandoffError, events
+from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.node import NodeState
+from lightbulb_lavalink.resuming.handoff import HandoffState
+from lightbulb_lavalink.stores.handoff import HandoffKind
+from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
+from tests.stores.conftest import drop_server_data, require_server, server_status
+from tests.stores.helpers import DATABASE_URL, REDIS_URL, unique
+
+from .conftest import TIME_SCALE, BotProcess, World, make_tracks
+from .test_resume import assert_queue, eventually, ids
+
+if typing.TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+__all__ = ["server_status"]
+
+LONG = 3_600_000  # an hour-long track: none ends by itself during a test
+
+
+@pytest.fixture(params=("redis", "postgres"))
+async def shared(request: pytest.FixtureRequest, server_status: dict[str, str | None]) -> AsyncIterator[World]:
+    """A `World` whose store is a real Redis or PostgreSQL server, under a name no other test uses."""
+    kind: str = request.param
+    await require_server(kind, server_status)
+    name = unique("llho")
+    store = f"{REDIS_URL}?prefix={name}" if kind == "redis" else f"{DATABASE_URL}?table={name}"
+    async with FakeLavalink(time_scale=TIME_SCALE, player_update_interval=1.0) as lavalink:
+        discord = FakeDiscord()
+        guilds = [await discord.add_guild(members=3) for _ in range(3)]
+        world = World(lavalink=lavalink, discord=discord, store_url=store, guilds=guilds)
+        try:
+            yield world
+        finally:
+            for process in world.processes:
+                await process.client.close()
+                await process.voice.close()
+            await drop_server_data(kind, name)
+
+
+async def play_everywhere(world: World, process: BotProcess) -> dict[int, list[str]]:
+    """Each guild: a listener in voice, the bot joins, plays one long track and queues three more."""
+    plan: dict[int, list[str]] = {}
+    for n, guild in enumerate(world.guilds):
+        tracks = make_tracks(world.lavalink, f"g{n}", 4, length=LONG)
+        await world.seat_listener(guild)
+        player = await process.client.join(guild.id, guild.voice_channel_ids[0])
+        player.queue.extend(tracks[1:])
+        await player.play(tracks[0])
+        plan[guild.id] = ids(tracks)
+    return plan
+
+
+async def boot_new(
+    world: World,
+    *,
+    between: Callable[[], Awaitable[None]] | None = None,
+    after_reading: Callable[[], Awaitable[None]] | None = None,
+    **overrides: typing.Any,
+) -> BotProcess:
+    """The new process of a handoff deploy: its own bot (connected to Discord), client and voice; `start()` asks
+    for the handoff. `after_reading` runs once this one read the store, the old one still playing; `between`
+    after the old process let go, before this one reads again what it changed and connects."""
+    bot = make_bot(bot_id=world.discord.bot_id)
+    await world.discord.connect(bot)
+    voice = FakeVoiceGateway(world.discord)
+    settings = world.settings().with_overrides(**overrides)
+    client = LavalinkClient(bot, settings, voice_gateway=voice)
+    process = BotProcess(bot=bot, client=client, voice=voice, seen=[])
+
+    async def record(event: events.LavalinkEvent) -> None:
+        process.receive(event)
+
+    bot.event_manager.subscribe(events.LavalinkEvent, record)
+    if between is not None:
+        original = client._start_handed_over
+
+        async def start_after(changed: tuple[int, ...] | None, timeout: float) -> None:
+            await between()
+            await original(changed, timeout)
+
+        client._start_handed_over = start_after  # type: ignore[method-assign]
+    if after_reading is not None:
+        read = client._read_before_handoff
+
+        async def read_then() -> None:
+            await read()
+            await after_reading()
+
+        client._read_before_handoff = read_then  # type: ignore[method-assign]
+    world.processes.append(process)
+    await client.start(handoff=True)
+    return process
+
+
+def playing(world: World, session_id: str | None) -> dict[int, str]:
+    """What each guild's player plays on Lavalink, in `session_id`."""
+    assert session_id is not None
+    return {g: p.track.info.identifier for g, p in world.lavalink.players_of(session_id).items() if p.track}
+
+
+async def test_a_handoff_moves_every_guild_to_the_new_process_with_its_queue(shared: World) -> None:
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    done = old.expect(HandoffCompletedEvent)
+
+    new = await boot_new(shared)
+
+    completed = await asyncio.wait_for(done, 10)
+    assert old.client.handed_off and completed.took < 5
+    await asyncio.wait_for(old.client.wait_handed_off(), 1)
+    node = new.client.nodes["main"]
+    assert node.state is NodeState.READY and node.session_id == session  # the same session, resumed
+    assert node.last_sync is not None and node.last_sync.kind == "resumed"
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+    assert playing(shared, session) == {g: p[0] for g, p in plan.items()}  # nothing restarted or doubled
+    assert not new.of_type(events.TrackStartEvent)
+    # One owner: the old process's node is closed and writes nothing any more; the new one answers commands.
+    assert old.client.nodes["main"].state is NodeState.DISCONNECTED
+    player = new.client.get_player(shared.guilds[0].id)
+    assert player is not None
+    await player.skip()
+    assert playing(shared, session)[shared.guilds[0].id] == plan[shared.guilds[0].id][1]
+    assert old.client._hub.writer is None
+
+
+async def test_a_track_that_ends_during_the_handoff_advances_its_queue_once(shared: World) -> None:
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    first = shared.guilds[0].id
+
+    async def end_a_track() -> None:
+        # The old process let go: the session is paused, Lavalink queues the event for the next connection.
+        assert shared.lavalink.sessions[session or ""].paused
+        shared.lavalink.players_of(session or "")[first].finish()
+
+    new = await boot_new(shared, between=end_a_track)
+
+    end = await new.wait_for(events.TrackEndEvent, lambda e: e.guild_id == first)
+    assert end.replayed and end.track.info.identifier == plan[first][0]
+    await eventually(lambda: playing(shared, session).get(first) == plan[first][1], what="the next track playing")
+    assert_queue(new.client.get_player(first), plan[first][1], plan[first][2:])
+    player = new.client.get_player(first)
+    assert player is not None and ids(player.queue.history) == plan[first][:1]
+    assert not old.of_type(events.TrackEndEvent)  # handled once, by the new process
+    for gid in plan.keys() - {first}:
+        assert_queue(new.client.get_player(gid), plan[gid][0], plan[gid][1:])
+
+
+async def test_what_the_old_process_changes_while_the_new_one_reads_is_not_lost(shared: World) -> None:
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    first, second = shared.guilds[0].id, shared.guilds[1].id
+    extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
+    session = old.client.nodes["main"].session_id
+
+    async def change_the_old_one() -> None:
+        # The new process has read the store; the old one still plays and answers commands.
+        player = old.client.get_player(first)
+        assert player is not None
+        player.queue.add(extra)
+        await old.client.leave(second)
+
+    new = await boot_new(shared, after_reading=change_the_old_one)
+
+    assert_queue(new.client.get_player(first), plan[first][0], [*plan[first][1:], "late-0"])
+    assert new.client.get_player(second) is None  # left: not brought back
+    await eventually(lambda: second not in shared.lavalink.players_of(session or ""), what="its player destroyed")
+    assert set(shared.lavalink.players_of(session or "")) == set(plan) - {second}
+    third = shared.guilds[2].id
+    assert_queue(new.client.get_player(third), plan[third][0], plan[third][1:])
+
+
+async def test_a_new_process_that_dies_after_the_release_leaves_the_old_one_playing(shared: World) -> None:
+    old = await shared.boot(handoff_timeout=1.0)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    back = old.expect(events.SessionResumedEvent)
+
+    async def die() -> None:
+        raise RuntimeError("killed")  # as a crash after the release: nothing connected
+
+    store_type = type(old.client.store)
+    original = store_type.publish_handoff
+
+    async def publish(store: typing.Any, bot_id: int, cluster: str, message: typing.Any) -> None:
+        if message.kind is not HandoffKind.ABORTED:  # a dead process says nothing more
+            await original(store, bot_id, cluster, message)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_type, "publish_handoff", publish)
+        with pytest.raises(RuntimeError, match="killed"):
+            await boot_new(shared, between=die, handoff_timeout=1.0)
+
+    resumed = await asyncio.wait_for(back, 10)  # at the old process's deadline, it resumes its own session
+    assert resumed.session_id == session and resumed.players_synced == len(plan)
+    assert not old.client.handed_off and old.client.nodes["main"].state is NodeState.READY
+    for gid, planned in plan.items():
+        assert_queue(old.client.get_player(gid), planned[0], planned[1:])
+    assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
+    player = old.client.get_player(shared.guilds[1].id)
+    assert player is not None
+    await player.skip()  # it answers commands again
+    assert playing(shared, session)[shared.guilds[1].id] == plan[shared.guilds[1].id][1]
+
+
+async def test_a_new_process_that_fails_to_resume_tells_the_old_one_at_once(shared: World) -> None:
+    old = await shared.boot(handoff_timeout=30.0)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    back = old.expect(events.SessionResumedEvent)
+
+    async def refuse() -> None:
+        raise HandoffError("this process cannot start")
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(HandoffError, match="cannot start"):
+        await boot_new(shared, between=refuse)
+    resumed = await asyncio.wait_for(back, 10)
+    assert asyncio.get_running_loop().time() - started < 10  # told by ABORTED: not the 30 s deadline
+    assert resumed.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(old.client.get_player(gid), planned[0], planned[1:])
+    assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
+
+
+async def test_a_new_process_that_fails_before_the_release_changes_nothing(shared: World) -> None:
+    old = await shared.boot(handoff_timeout=30.0)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+
+    async def cannot_read() -> None:
+        raise HandoffError("the store cannot be read")
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(HandoffError, match="cannot be read"):
+        await boot_new(shared, after_reading=cannot_read)
+    await eventually(lambda: old.client._handoff.state is HandoffState.RUNNING, what="the old process running on")
+    assert asyncio.get_running_loop().time() - started < 10  # told by ABORTED: not the 30 s deadline
+    assert old.client._hub.changed is None  # it stopped noting changes
+    assert not old.of_type(events.NodeDisconnectedEvent)  # its websocket never closed
+    assert old.client.nodes["main"].session_id == session
+    for gid, planned in plan.items():
+        assert_queue(old.client.get_player(gid), planned[0], planned[1:])
+    player = old.client.get_player(shared.guilds[0].id)
+    assert player is not None
+    await player.skip()
+    assert playing(shared, session)[shared.guilds[0].id] == plan[shared.guilds[0].id][1]
+
+
+async def test_no_process_listening_fails_the_new_one_within_its_deadline(shared: World) -> None:
+    old = await shared.boot()
+    await play_everywhere(shared, old)
+    listening = old.client._handoff.state
+    assert listening is HandoffState.RUNNING
+    # An old process that does not hand over (an older version): its listener is gone.
+    await old.client._hub.cancel_tasks()
+
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(HandoffError, match="answered"):
+        await boot_new(shared, handoff_timeout=0.5)
+    assert asyncio.get_running_loop().time() - started < 5
+    assert old.client.nodes["main"].state is NodeState.READY  # untouched
+
+
+async def test_with_no_process_running_a_handoff_start_is_a_normal_start(shared: World) -> None:
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    await shared.stop(old)
+
+    new = await boot_new(shared, handoff_timeout=0.5)
+
+    resumed = await new.wait_for(events.SessionResumedEvent)
+    assert resumed.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_handoff_on_a_single_process_store_is_a_clear_error(tmp_path: pathlib.Path) -> None:
+    async with FakeLavalink() as lavalink:
+        discord = FakeDiscord()
+        world = World(lavalink=lavalink, discord=discord, store_url=f"sqlite:///{tmp_path / 's.db'}", guilds=[])
+        bot = make_bot(bot_id=discord.bot_id)
+        await discord.connect(bot)
+        client = LavalinkClient(bot, world.settings(), voice_gateway=FakeVoiceGateway(discord))
+        with pytest.raises(HandoffError, match="processes share"):
+            await asyncio.wait_for(client.start(handoff=True), 5)
+        assert not client.started
