@@ -79,6 +79,7 @@ class LavalinkClient:
         self._owns_session = session is None
         self._hub = Hub(self)
         self._dispatcher = EventDispatcher(app.event_manager)
+        self._store_keys: dict[str, StoreKey] = {}
         self._nodes = {ns.name: Node(self, ns, self._hub) for ns in self.settings.nodes}
         self._handoff = Handoff(self._hub, reconnect=self._reconnect_node)
         self._nodes_started = asyncio.Event()
@@ -149,7 +150,11 @@ class LavalinkClient:
         """
         if self.bot_id is None:
             raise LavalinkError("the bot id is known once the client started")
-        return StoreKey(bot_id=self.bot_id, node=node, cluster=self.settings.cluster)
+        cached = self._store_keys.get(node)
+        if cached is None or cached.bot_id != self.bot_id or cached.cluster != self.settings.cluster:
+            # Every save asks for one: built once per node (attrs validates each field it is given).
+            cached = self._store_keys[node] = StoreKey(bot_id=self.bot_id, node=node, cluster=self.settings.cluster)
+        return cached
 
     def attach_metrics(self, metrics: MetricsSource, *, label: str = "default") -> None:
         """Measure this client with `metrics` (`lightbulb_lavalink.metrics.LavalinkMetrics`), its metrics labelled

@@ -89,13 +89,14 @@ class EventDispatcher:
     """Dispatches events to the listeners of one bot's event manager (see the module's description). Owned by
     the client; `drain` ends what it started."""
 
-    __slots__ = ("_batch", "_manager", "_tables", "_tasks")
+    __slots__ = ("_bases", "_batch", "_manager", "_tables", "_tasks")
 
     def __init__(self, manager: hikari.api.EventManager) -> None:
         self._manager = manager
         self._tables = _tables(manager)
         self._batch: list[tuple[_Callback, hikari.Event]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._bases: dict[type[hikari.Event], typing.Sequence[type[hikari.Event]]] = {}
 
     def heard(self, event_type: type[hikari.Event]) -> bool:
         """Whether anything listens or waits for `event_type` (or a base of it): if not, it need not be built."""
@@ -103,7 +104,10 @@ class EventDispatcher:
         if tables is None:
             return True
         listeners, waiters = tables
-        for cls in event_type.dispatches():  # noqa: SIM110 - the loop is cheaper than any() on the hot path
+        bases = self._bases.get(event_type)
+        if bases is None:
+            bases = self._bases[event_type] = event_type.dispatches()
+        for cls in bases:  # noqa: SIM110 - the loop is cheaper than any() on the hot path
             if cls in listeners or cls in waiters:
                 return True
         return False

@@ -103,9 +103,18 @@ async def main(config: dict[str, typing.Any]) -> None:
     # A stop that hangs says where: every thread's stack on stderr after 20 s, then the process exits (the test
     # shows that stderr in its failure).
     faulthandler.dump_traceback_later(20, exit=True)
+    watchdog = asyncio.get_running_loop().call_later(15, _dump_tasks)
     await client.close()
+    watchdog.cancel()
     await store.close()
     await voice.close()
+
+
+def _dump_tasks() -> None:
+    """Where every task of a stop that hangs waits (the thread stacks faulthandler prints show only the loop)."""
+    for task in asyncio.all_tasks():
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
 
 
 async def _read_stop() -> None:
