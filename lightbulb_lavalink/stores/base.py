@@ -246,6 +246,18 @@ def split_url(url: str) -> urllib.parse.SplitResult:
     return parts
 
 
+def raise_if_cancelled() -> None:
+    """Raise the current task's cancellation if a database driver swallowed it.
+
+    redis-py (and at times asyncpg) turns a cancellation that lands as one of its own timeouts fires into a
+    result or a timeout error; a task polling the store would then go on for ever, and `close()` wait for it.
+    Called after every driver call.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def check_seconds(what: str, value: object, *, zero_ok: bool = False) -> float:
     """`value` as a store timeout: a finite number of seconds up to `MAX_STORE_SECONDS`; else `SettingsError`."""
     if isinstance(value, bool) or not isinstance(value, int | float):

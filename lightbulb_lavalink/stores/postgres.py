@@ -18,6 +18,7 @@ from lightbulb_lavalink.stores.base import (
     check_whole,
     decode_guilds,
     latest_by_guild,
+    raise_if_cancelled,
     sorted_keys,
     split_url,
 )
@@ -341,12 +342,16 @@ class PostgresStore(PostgresOwnership, PostgresHandoff):
         import asyncpg
 
         try:
-            return await func(await self._ready_pool())
+            result = await func(await self._ready_pool())
         except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+            raise_if_cancelled()
             why = redact_secret(f"{type(exc).__name__}: {exc}", self._password)
             raise StoreError(f"postgres {self._url}: {why}") from None
         except TimeoutError:
+            raise_if_cancelled()
             raise StoreError(f"postgres {self._url}: no answer within {self._timeout} s") from None
+        raise_if_cancelled()
+        return result
 
     # -- operations --------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from lightbulb_lavalink.stores.base import (
     check_whole,
     decode_guilds,
     latest_by_guild,
+    raise_if_cancelled,
     sorted_keys,
     split_url,
 )
@@ -226,10 +227,13 @@ class RedisStore(RedisOwnership, RedisHandoff):
         import redis.exceptions
 
         try:
-            return await func(self._get_client())
+            result = await func(self._get_client())
         except (redis.exceptions.RedisError, OSError, ValueError) as exc:
+            raise_if_cancelled()
             why = redact_secret(f"{type(exc).__name__}: {exc}", self._password)
             raise StoreError(f"redis {self._url}: {why}") from None
+        raise_if_cancelled()
+        return result
 
     async def open(self) -> None:
         """Create the client and check the server answers (`StoreError` if not; later calls retry)."""
