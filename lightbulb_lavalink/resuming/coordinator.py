@@ -27,8 +27,9 @@ from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.player import GuildState
 from lightbulb_lavalink.resuming import recovery, rejoin, sync
 from lightbulb_lavalink.resuming.claims import claim_guilds, claim_snapshots
-from lightbulb_lavalink.resuming.outcome import ResumeCollector, note_recovery, note_synced
+from lightbulb_lavalink.resuming.outcome import note_recovery, note_synced
 from lightbulb_lavalink.resuming.report import SyncReport, utc
+from lightbulb_lavalink.resuming.reporting import ReportBook
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.hub import Hub
@@ -36,7 +37,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.resuming.claims import Claim
-    from lightbulb_lavalink.resuming.outcome import Part, ResumeReport
+    from lightbulb_lavalink.resuming.outcome import Part, ResumeCollector
 
 __all__ = ["ResumeCoordinator"]
 
@@ -53,17 +54,17 @@ class ResumeCoordinator:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._stalled: dict[str, list[sync.Stalled]] = {}
-        self._reports: dict[str, ResumeCollector] = {}
         self._replays: dict[str, Part] = {}
-        self._store_read: dict[str, float] = {}
+        self.reports = ReportBook(hub)
+        """The resume report being gathered for each node's latest `ready`."""
 
     def store_read(self, seconds: float) -> None:
         """The client read the saved sessions in `seconds`: the first report of each node says so."""
-        self._store_read = dict.fromkeys(self._hub.client.nodes, seconds)
+        self.reports.store_read(seconds)
 
     def report_of(self, node: Node) -> ResumeCollector | None:
         """The report being gathered for `node`'s latest `ready`, until it settles."""
-        return self._reports.get(node.name)
+        return self.reports.of(node)
 
     async def on_ready(self, node: Node, ready: ReadyMessage) -> None:
         """Handle a node's `ready`; returns once the replayed events can be applied."""
@@ -72,7 +73,8 @@ class ResumeCoordinator:
         started = clock.monotonic()
         previous = node.expected_session_id
         resumed = ready.resumed and previous is not None and previous == ready.session_id
-        report = self._open_report(node, ready, previous, resumed=resumed)
+        self._replays.pop(node.name, None)
+        report = self.reports.open(node, ready, previous, resumed=resumed)
         holding = report.hold()
         try:
             await self._on_ready(node, ready, previous, report, resumed=resumed, started=started)
@@ -138,63 +140,13 @@ class ResumeCoordinator:
                 if hub.players.get(player.guild_id) is player and player.node is node:
                     await player.start_pending()  # unless a replayed event or a command settled it meanwhile
         finally:
-            report = self._reports.get(node.name)
+            report = self.reports.of(node)
             if report is not None:
                 report.events_replayed = node.replay.count
                 report.events_applied = node.replay.applied
                 report.events_dropped = node.replay.dropped
             if replaying is not None:
                 replaying.release()
-
-    # -- the report -------------------------------------------------------------------------------------------
-
-    def _open_report(self, node: Node, ready: ReadyMessage, previous: str | None, *, resumed: bool) -> ResumeCollector:
-        """Start the report of this `ready` (the previous one, if still open, is cut short: `complete=False`)."""
-        client = self._hub.client
-        old = self._reports.pop(node.name, None)
-        self._replays.pop(node.name, None)
-        if old is not None:
-            old.finish(complete=False)
-        report = ResumeCollector(
-            node=node.name,
-            session_id=ready.session_id,
-            previous_session_id=previous,
-            resumed=resumed,
-            at=utc(client.clock),
-            clock=client.clock,
-            on_done=lambda done: self._completed(node, done),
-        )
-        store_read = self._store_read.pop(node.name, None)
-        if store_read is not None:
-            report.took("store_read", store_read)
-        if node.last_handshake is not None:
-            report.took("handshake", node.last_handshake)
-        self._reports[node.name] = report
-        return report
-
-    def _completed(self, node: Node, report: ResumeReport) -> None:
-        """Everything a `ready` set off has settled: keep the report, tell the metrics and the bot."""
-        hub = self._hub
-        client = hub.client
-        current = self._reports.get(node.name)
-        if current is not None and current.done:
-            del self._reports[node.name]
-        node.last_resume = report
-        _LOGGER.info(
-            "node %s: %s session %s settled in %.1f ms: %d resumed, %d recovered, %d failed, %d left alone",
-            node.name,
-            report.kind,
-            report.session_id,
-            report.duration * 1000,
-            len(report.resumed),
-            len(report.recovered),
-            len(report.failed),
-            len(report.left_alone),
-        )
-        if client.observer is not None:
-            client.observer.resume_completed(report)
-        if not hub.closing:
-            client.dispatch(events.ResumeCompletedEvent(app=client.app, client=client, node=node, report=report))
 
     # -- resumed ----------------------------------------------------------------------------------------------
 
