@@ -34,6 +34,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 GUILDS = [1_200_000_000_000_000_000 + (i << 22) for i in range(300)]
 _LOGGER = logging.getLogger(__name__)
 START_TIMEOUT = float(os.environ.get("MP_START_TIMEOUT", "90"))
+TRACK_LENGTH = 3_600_000
+"""Every queued track lasts an hour. The checks expect each guild on its first track, so none may end by itself
+while a test runs: the catalogue's own lengths (1 to 6 minutes) are shorter than a slow run on a busy machine
+(its Lavalink keeps playing a stopped process's guilds, and a guild whose track ended meanwhile rightly moves on)."""
 
 
 @attrs.define
@@ -122,6 +126,10 @@ async def deployment(
     name = unique("llmp")
     store = f"{REDIS_URL}?prefix={name}" if kind == "redis" else f"{DATABASE_URL}?table={name}"
     async with FakeLavalink() as lavalink:
+        for guild_id in GUILDS:
+            for index in range(TRACKS_PER_GUILD):
+                name = identifier(guild_id, index)
+                lavalink.add_track(title=name, identifier=name, length=TRACK_LENGTH, source_name="youtube")
         deployment = Deployment(lavalink, store)
         try:
             yield deployment
