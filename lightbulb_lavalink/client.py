@@ -462,6 +462,7 @@ class LavalinkClient:
         """
         gid, cid = int(guild_id), int(channel_id)
         hub = self._hub
+        self._handoff.check_commands()
         await self._wait_syncing(node)
         player = hub.players.get(gid)
         if player is not None:
@@ -494,8 +495,14 @@ class LavalinkClient:
 
     async def leave(self, guild_id: hikari.Snowflakeish) -> None:
         """Destroy the guild's player, drop its queue and snapshot, and leave voice (a guild still being restored
-        is never brought back)."""
+        is never brought back).
+
+        Raises:
+            NodeUnavailable: This process is handing its sessions over to a new one (a handoff deploy), or did:
+                the guild is left as it is.
+        """
         gid = int(guild_id)
+        self._handoff.check_commands()
         player = self._hub.remove_player(gid)
         try:
             if player is not None:
@@ -510,6 +517,7 @@ class LavalinkClient:
             LavalinkError: The guild has no player.
             NodeUnavailable: No node can take it.
         """
+        self._handoff.check_commands()
         player = self._hub.players.get(int(guild_id))
         if player is None:
             raise LavalinkError(f"guild {guild_id} has no player")

@@ -41,7 +41,7 @@ import typing
 import uuid
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import HandoffError, LavalinkError, SessionNotFoundError, StoreError
+from lightbulb_lavalink.errors import HandoffError, LavalinkError, NodeUnavailable, SessionNotFoundError, StoreError
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.stores.handoff import MAX_LISTED, HandoffKind, HandoffMessage, supports_handoff
 
@@ -103,6 +103,21 @@ class Handoff:
         """Whether the store carries handoffs (Redis, PostgreSQL)."""
         client = self._hub.client
         return client.bot_id is not None and supports_handoff(client.store)
+
+    def check_commands(self) -> None:
+        """Fail a command that would change what this process plays once it has let its sessions go: nothing it
+        changes from then on is written, so the new process would bring the guild back as it was.
+
+        Raises:
+            NodeUnavailable: The sessions are being handed over (try again in a moment: the new process answers
+                then), or were.
+        """
+        if self.state is HandoffState.HANDED_OFF:
+            raise NodeUnavailable("this process handed its Lavalink sessions over to a new one and is exiting")
+        if self._parked is not None:
+            raise NodeUnavailable(
+                "this process is handing its Lavalink sessions over to a new one; try again in a moment"
+            )
 
     def reset(self) -> None:
         """The client starts (again): running, not handed off."""

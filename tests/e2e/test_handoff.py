@@ -15,6 +15,7 @@ import pytest
 
 from lightbulb_lavalink import HandoffCompletedEvent, HandoffError, events
 from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.node import NodeState
 from lightbulb_lavalink.resuming.handoff import HandoffState
 from lightbulb_lavalink.stores.handoff import HandoffKind
@@ -306,3 +307,30 @@ async def test_a_handoff_on_a_single_process_store_is_a_clear_error(tmp_path: pa
         with pytest.raises(HandoffError, match="processes share"):
             await asyncio.wait_for(client.start(handoff=True), 5)
         assert not client.started
+
+
+async def test_a_leave_the_old_process_gets_while_letting_go_fails_clearly(shared: World) -> None:
+    """Between the release and the resume the old process writes nothing: a leave it took there would leave the
+    voice channel while the new process brings the guild back. It fails (NodeUnavailable, as documented), and the
+    guild plays on under the new process."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    second = shared.guilds[1].id
+    outcome: list[BaseException | None] = []
+
+    async def leave_on_the_old_one() -> None:
+        try:
+            await old.client.leave(second)
+        except LavalinkError as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    new = await boot_new(shared, between=leave_on_the_old_one)
+
+    assert len(outcome) == 1 and isinstance(outcome[0], NodeUnavailable), outcome
+    assert "hand" in str(outcome[0])
+    assert_queue(new.client.get_player(second), plan[second][0], plan[second][1:])
+    voice = shared.discord.bot_voice(second)
+    assert voice is not None and voice.channel_id is not None  # the bot is still in voice there
+
