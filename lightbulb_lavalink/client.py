@@ -417,7 +417,14 @@ class LavalinkClient:
         await self._dispatcher.drain()
 
     async def shutdown(self) -> None:
-        """Stop for good: destroy every player, leave voice and forget the sessions."""
+        """Stop for good: destroy every player, leave voice and forget the sessions.
+
+        Once a new process took the sessions over (a handoff deploy) they are its own: this only closes.
+        """
+        if self.handed_off:
+            _LOGGER.info("shutdown after a handoff: the sessions belong to the new process; closing only")
+            await self.close()
+            return
         for guild_id in list(self._hub.players):
             try:
                 await self.leave(guild_id)

@@ -334,3 +334,22 @@ async def test_a_leave_the_old_process_gets_while_letting_go_fails_clearly(share
     voice = shared.discord.bot_voice(second)
     assert voice is not None and voice.channel_id is not None  # the bot is still in voice there
 
+
+async def test_the_old_process_shutting_down_after_a_handoff_leaves_the_new_one_playing(shared: World) -> None:
+    """A bot that ends with `shutdown()` (leave every guild, end the sessions) must not do so with sessions it
+    handed over: the new process holds them."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    new = await boot_new(shared)
+    await asyncio.wait_for(old.client.wait_handed_off(), 10)
+
+    await old.client.shutdown()
+
+    assert not old.client.started
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+        voice = shared.discord.bot_voice(gid)
+        assert voice is not None and voice.channel_id is not None
+    assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
+    assert shared.lavalink.sessions[session or ""].resuming
