@@ -25,8 +25,8 @@ nodes are not all ready within half of ``handoff_timeout`` after the release, or
 ``resumed``, its start fails with `HandoffError` and closes its websockets, leaving the sessions resumable for
 the old one (told at once with ``aborted`` when the store answers). A new process that gets no ``prepared``
 within ``handoff_timeout`` starts normally if no live connection holds the saved sessions (no process runs:
-``PATCH /v4/sessions/{id}`` answers 404 while a session is paused), and fails with `HandoffError` otherwise (a
-process runs that does not listen).
+``PATCH /v4/sessions/{id}`` answers 404 while a session is paused; a node that cannot be reached holds nothing),
+and fails with `HandoffError` otherwise (a process runs that does not listen).
 """
 
 from __future__ import annotations
@@ -454,10 +454,12 @@ class Handoff:
     async def _held_elsewhere(self, sessions: dict[str, str | None]) -> bool:
         """Whether a live connection holds any of `sessions` (node name → session id): Lavalink answers a
         session's routes while one is connected, and 404 while it is paused or gone. (NodeLink answers for a
-        paused session too: there a paused session counts as held, and the handoff fails rather than guess.)
+        paused session too: there a paused session counts as held, and the handoff fails rather than guess.) A node
+        that cannot be reached at all holds nothing: the process starts as it would without a handoff.
 
         Raises:
-            HandoffError: A node cannot be asked (it cannot be told whether the session is held).
+            HandoffError: A node does not answer in time, or answers with an error (it cannot be told whether the
+                session is held).
         """
         client = self._hub.client
         for name, session_id in sessions.items():
@@ -468,6 +470,13 @@ class Handoff:
             try:
                 await rest.update_session(session_id)  # an empty PATCH: changes nothing
             except SessionNotFoundError:
+                continue
+            except NodeUnavailable as exc:
+                # Down (no connection at all): nothing is connected to it from here either, and a start without
+                # handoff would not wait for it; the node resumes the session once it is back.
+                _LOGGER.warning(
+                    "node %r cannot be reached (%s): counting session %s as not held", name, exc, session_id
+                )
                 continue
             except LavalinkError as exc:
                 raise HandoffError(f"cannot tell whether node {name!r} holds session {session_id}: {exc}") from None

@@ -353,3 +353,24 @@ async def test_the_old_process_shutting_down_after_a_handoff_leaves_the_new_one_
         assert voice is not None and voice.channel_id is not None
     assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
     assert shared.lavalink.sessions[session or ""].resuming
+
+
+async def test_a_handoff_start_while_the_node_is_down_and_no_process_runs_starts_normally(shared: World) -> None:
+    """``LAVALINK_HANDOFF=true`` left set is documented safe: a process booting while no other runs and its node is
+    briefly unreachable starts as without it (the nodes reconnect in the background), rather than not at all."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    await shared.stop(old)
+    await shared.lavalink.drop_connections(refuse_new=True)
+
+    starting = asyncio.ensure_future(boot_new(shared, handoff_timeout=0.5))
+    try:
+        new = await asyncio.wait_for(starting, 10)
+    finally:
+        await shared.lavalink.accept_connections()
+    assert new.client.started
+    resumed = await new.wait_for(events.SessionResumedEvent)
+    assert resumed.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
