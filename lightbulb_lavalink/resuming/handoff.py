@@ -95,6 +95,7 @@ class Handoff:
         self._own: set[str] = set()  # the nonces this process asked with: its own request is no request to it
         self._done = asyncio.Event()
         self._parked: SnapshotWriter | None = None
+        self._taking_over = False  # `take_over` runs: this process listens already, but holds nothing yet
         self.state: HandoffState = HandoffState.RUNNING
         """Where this process stands."""
 
@@ -193,12 +194,13 @@ class Handoff:
 
     def _on_request(self, message: HandoffMessage) -> None:
         client = self._hub.client
-        if self.state is not HandoffState.RUNNING or not client.started:
+        if self.state is not HandoffState.RUNNING or not client.started or self._taking_over:
+            if self._taking_over:
+                doing = "still taking the cluster over"
+            else:
+                doing = self.state.value if client.started else "not started"
             _LOGGER.warning(
-                "handoff request %s from %s ignored: this process is %s",
-                message.nonce,
-                message.sender,
-                self.state.value if client.started else "not started",
+                "handoff request %s from %s ignored: this process is %s", message.nonce, message.sender, doing
             )
             return
         self.state = HandoffState.RELEASING
@@ -348,10 +350,26 @@ class Handoff:
                 process keeps its sessions).
         """
         store, bot_id, cluster = self._channel()
-        clock = self._hub.client.clock
-        timeout = self._hub.client.settings.handoff_timeout
         nonce = uuid.uuid4().hex
         self._own.add(nonce)
+        self._taking_over = True
+        try:
+            return await self._take_over(nonce, store, bot_id, cluster, prepare, start, stop)
+        finally:
+            self._taking_over = False
+
+    async def _take_over(
+        self,
+        nonce: str,
+        store: HandoffStore,
+        bot_id: int,
+        cluster: str,
+        prepare: Callable[[], Awaitable[None]],
+        start: Callable[[tuple[int, ...] | None, float], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+    ) -> bool:
+        clock = self._hub.client.clock
+        timeout = self._hub.client.settings.handoff_timeout
         try:
             subscription = await store.subscribe_handoff(bot_id, cluster)
         except StoreError as exc:

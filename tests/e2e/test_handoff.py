@@ -374,3 +374,38 @@ async def test_a_handoff_start_while_the_node_is_down_and_no_process_runs_starts
     assert resumed.session_id == session
     for gid, planned in plan.items():
         assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_process_still_taking_over_does_not_answer_another_request(shared: World) -> None:
+    """Two deploys at once: B asks while A, which took over, is still waiting for its nodes. A listens already,
+    but must not start handing over what it does not hold yet (it would close its nodes under its own start, and
+    the first process would take the sessions back beside B); B's request goes unanswered and B fails."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    done = old.expect(HandoffCompletedEvent)
+    second: list[asyncio.Future[BotProcess]] = []
+    states: list[HandoffState] = []
+    original = LavalinkClient.wait_ready
+
+    async def wait_ready(client: LavalinkClient, timeout: float = 10.0) -> None:
+        if client is not old.client and not second:
+            # A connected its nodes and listens: B asks now, and A gets a moment to answer (it must not).
+            second.append(asyncio.ensure_future(boot_new(shared, handoff_timeout=1.0)))
+            await eventually(lambda: len(shared.processes) == 3, what="B started")
+            for _ in range(20):
+                await asyncio.sleep(0.01)
+            states.append(client._handoff.state)
+        await original(client, timeout)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LavalinkClient, "wait_ready", wait_ready)
+        first = await boot_new(shared, handoff_timeout=5.0)
+    await asyncio.wait_for(done, 10)
+    assert states == [HandoffState.RUNNING]
+    with pytest.raises(HandoffError):
+        await asyncio.wait_for(second[0], 10)
+    assert first.client.nodes["main"].session_id == session
+    assert first.client.nodes["main"].state is NodeState.READY
+    for gid, planned in plan.items():
+        assert_queue(first.client.get_player(gid), planned[0], planned[1:])
