@@ -314,7 +314,9 @@ class Handoff:
             await writer.close()  # nothing is pending: it was flushed, and nothing was scheduled since
         _LOGGER.info("handoff %s done in %.1f ms: %s holds this cluster now", reply.nonce, took * 1000, reply.sender)
         self._done.set()
-        client.dispatch(
+        # Through hikari's own dispatch: its listeners close the bot, whose close closes this client, which ends the
+        # listeners it started; one of them awaiting the bot's close would wait for itself, and the bot never stop.
+        client.app.event_manager.dispatch(
             events.HandoffCompletedEvent(
                 app=client.app, client=client, nonce=reply.nonce, successor=reply.sender, took=took
             )

@@ -11,6 +11,7 @@ import asyncio
 import pathlib
 import typing
 
+import hikari
 import pytest
 
 from lightbulb_lavalink import HandoffCompletedEvent, HandoffError, events
@@ -409,3 +410,28 @@ async def test_a_process_still_taking_over_does_not_answer_another_request(share
     assert first.client.nodes["main"].state is NodeState.READY
     for gid, planned in plan.items():
         assert_queue(first.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_listener_that_closes_the_bot_on_handoff_completed_lets_it_stop(shared: World) -> None:
+    """What `HandoffCompletedEvent` says to do (and the extension does): ``await bot.close()`` in its listener.
+    hikari's close awaits the `StoppingEvent` listeners, one of which closes the client: the client closing must
+    not cancel and wait for the listener that is closing the bot (it waits for the client: the bot never stops)."""
+    old = await shared.boot()
+    await play_everywhere(shared, old)
+    closed = asyncio.Event()
+
+    async def close_the_bot() -> None:  # what hikari's GatewayBot.close does before closing its shards
+        await old.bot.event_manager.dispatch(hikari.StoppingEvent(app=old.bot), return_tasks=True)
+        closed.set()
+
+    async def on_handed_off(_: HandoffCompletedEvent) -> None:
+        await close_the_bot()
+
+    async def on_stopping(_: hikari.StoppingEvent) -> None:
+        await old.client.close()
+
+    old.bot.event_manager.subscribe(HandoffCompletedEvent, on_handed_off)
+    old.bot.event_manager.subscribe(hikari.StoppingEvent, on_stopping)
+    await boot_new(shared)
+    await asyncio.wait_for(closed.wait(), 5)
+    assert not old.client.started
