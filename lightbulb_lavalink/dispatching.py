@@ -138,9 +138,9 @@ class EventDispatcher:
 
     async def drain(self) -> None:
         """Cancel the listeners still running (they had every turn of the client's close to finish) and await
-        them."""
-        while self._tasks:
-            tasks = tuple(self._tasks)
+        them; a listener that closes the client is not one of them (it goes on once the close returns)."""
+        current = asyncio.current_task()
+        while tasks := tuple(t for t in self._tasks if t is not current):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

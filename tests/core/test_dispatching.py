@@ -406,3 +406,24 @@ async def test_a_listener_raising_a_base_exception_does_not_take_the_others_down
     finally:
         await world.client._dispatcher.drain()
         loop.set_exception_handler(handler)
+
+
+async def test_a_listener_that_closes_the_client_is_not_cancelled_by_that_close(world: World) -> None:
+    """A listener that ends with ``await client.close()`` goes on after it: the close ends the other listeners
+    still running, not the one that called it."""
+    dispatcher = EventDispatcher(world.bot.event_manager)
+    after: list[str] = []
+    done = asyncio.Event()
+
+    async def closes(_: events.TrackEndEvent) -> None:
+        await asyncio.sleep(0)
+        try:
+            await dispatcher.drain()
+            after.append("went on")
+        finally:
+            done.set()
+
+    world.bot.event_manager.subscribe(events.TrackEndEvent, closes)
+    dispatcher.dispatch(world.end())
+    await asyncio.wait_for(done.wait(), 1)
+    assert after == ["went on"]
