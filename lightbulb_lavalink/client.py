@@ -417,7 +417,14 @@ class LavalinkClient:
         await self._dispatcher.drain()
 
     async def shutdown(self) -> None:
-        """Stop for good: destroy every player, leave voice and forget the sessions."""
+        """Stop for good: destroy every player, leave voice and forget the sessions.
+
+        Once a new process took the sessions over (a handoff deploy) they are its own: this only closes.
+        """
+        if self.handed_off:
+            _LOGGER.info("shutdown after a handoff: the sessions belong to the new process; closing only")
+            await self.close()
+            return
         for guild_id in list(self._hub.players):
             try:
                 await self.leave(guild_id)
@@ -462,6 +469,7 @@ class LavalinkClient:
         """
         gid, cid = int(guild_id), int(channel_id)
         hub = self._hub
+        self._handoff.check_commands()
         await self._wait_syncing(node)
         player = hub.players.get(gid)
         if player is not None:
@@ -494,8 +502,14 @@ class LavalinkClient:
 
     async def leave(self, guild_id: hikari.Snowflakeish) -> None:
         """Destroy the guild's player, drop its queue and snapshot, and leave voice (a guild still being restored
-        is never brought back)."""
+        is never brought back).
+
+        Raises:
+            NodeUnavailable: This process is handing its sessions over to a new one (a handoff deploy), or did:
+                the guild is left as it is.
+        """
         gid = int(guild_id)
+        self._handoff.check_commands()
         player = self._hub.remove_player(gid)
         try:
             if player is not None:
@@ -510,6 +524,7 @@ class LavalinkClient:
             LavalinkError: The guild has no player.
             NodeUnavailable: No node can take it.
         """
+        self._handoff.check_commands()
         player = self._hub.players.get(int(guild_id))
         if player is None:
             raise LavalinkError(f"guild {guild_id} has no player")

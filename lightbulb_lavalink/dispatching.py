@@ -12,7 +12,9 @@ manager: `bot.listen`, `subscribe`, streams, lightbulb's listeners) with what a 
   task for itself and the rest move on in a new one (as Python 3.12's eager tasks do, per listener);
 - each listener runs in its own copy of the context (`contextvars`), as a task of its own would;
 - an exception is logged and dispatched as a `hikari.ExceptionEvent`, as hikari does;
-- `bot.wait_for`: while anything waits for an event's type, the event goes through hikari's own dispatch.
+- `bot.wait_for`: while anything waits for an event's type, the event goes through hikari's own dispatch;
+- a listener sees the events in the order they were dispatched: every listener reached starts in dispatch order,
+  whichever way each event goes (a suspended listener's rest, hikari's own tasks, a batch dispatched meanwhile).
 
 When nothing listens or waits, `heard` says so and the library does not even build the event.
 """
@@ -28,9 +30,10 @@ import hikari
 from hikari.impl import event_manager_base
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Generator, Iterator
+    from collections.abc import Callable, Coroutine, Generator
 
     _Callback = Callable[[hikari.Event], Coroutine[typing.Any, typing.Any, None]]
+    _Call = tuple[_Callback | None, hikari.Event]  # `None`: the event goes through hikari's own dispatch
     _Tables = tuple[dict[type[typing.Any], list[_Callback]], dict[type[typing.Any], typing.Any]]
 
 __all__ = ["EventDispatcher"]
@@ -94,7 +97,7 @@ class EventDispatcher:
     def __init__(self, manager: hikari.api.EventManager) -> None:
         self._manager = manager
         self._tables = _tables(manager)
-        self._batch: list[tuple[_Callback, hikari.Event]] | None = None
+        self._batch: list[_Call] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._bases: dict[type[hikari.Event], typing.Sequence[type[hikari.Event]]] = {}
 
@@ -121,26 +124,23 @@ class EventDispatcher:
         listeners, waiters = tables
         found: list[_Callback] | None = None
         for cls in event.dispatches():
-            if cls in waiters:  # hikari resolves its waiters (and runs the listeners too)
-                self._manager.dispatch(event)
+            if cls in waiters:  # hikari resolves its waiters (and runs the listeners too), in the batch's order
+                self._pending().append((None, event))
                 return
             callbacks = listeners.get(cls)
             if callbacks:
                 found = list(callbacks) if found is None else found + callbacks
         if not found:
             return
-        batch = self._batch
-        if batch is None:
-            batch = self._batch = []
-            self._spawn(self._run_batch(batch))
+        batch = self._pending()
         for callback in found:
             batch.append((callback, event))
 
     async def drain(self) -> None:
         """Cancel the listeners still running (they had every turn of the client's close to finish) and await
-        them."""
-        while self._tasks:
-            tasks = tuple(self._tasks)
+        them; a listener that closes the client is not one of them (it goes on once the close returns)."""
+        current = asyncio.current_task()
+        while tasks := tuple(t for t in self._tasks if t is not current):
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -152,13 +152,38 @@ class EventDispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_batch(self, batch: list[tuple[_Callback, hikari.Event]]) -> None:
+    def _pending(self) -> list[_Call]:
+        """The batch not started yet, which what is dispatched now joins (a new one, with its task, if none)."""
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = []
+            self._spawn(self._run_batch(batch))
+        return batch
+
+    def _move_on(self, rest: list[_Call]) -> None:
+        """The running batch cannot go on in its task (a listener keeps it, or hikari just made tasks that must
+        start first): `rest` starts in a new task, followed by the batch dispatched meanwhile (its own task, made
+        earlier, finds it empty), so that every listener still sees the events in the order they were
+        dispatched."""
+        pending = self._batch
+        if pending:
+            rest.extend(pending)
+            pending.clear()
+        if rest:
+            self._batch = rest
+            self._spawn(self._run_batch(rest))
+
+    async def _run_batch(self, batch: list[_Call]) -> None:
         if self._batch is batch:
             self._batch = None  # what is dispatched from now on starts a batch of its own
-        await self._run(iter(batch))
+        await self._run(batch)
 
-    async def _run(self, calls: Iterator[tuple[_Callback, hikari.Event]]) -> None:
-        for callback, event in calls:
+    async def _run(self, batch: list[_Call]) -> None:
+        for index, (callback, event) in enumerate(batch):
+            if callback is None:  # something waits for it: hikari's dispatch, whose tasks start before the rest
+                self._manager.dispatch(event)
+                self._move_on(batch[index + 1 :])
+                return
             context = contextvars.copy_context()
             try:
                 coro = context.run(callback, event)
@@ -170,8 +195,11 @@ class EventDispatcher:
             except Exception as exc:  # the user's listener: reported as hikari reports it
                 self._failed(callback, event, exc)
                 continue
+            except BaseException:  # it ends this task, as it would end the listener's own task with hikari
+                self._move_on(batch[index + 1 :])
+                raise
             # It suspended: this task is the listener's from now on, the rest of the batch goes on in a new one.
-            self._spawn(self._run(calls))
+            self._move_on(batch[index + 1 :])
             try:
                 await _Resumed(coro, context, first)
             except Exception as exc:

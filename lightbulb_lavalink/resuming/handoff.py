@@ -25,8 +25,8 @@ nodes are not all ready within half of ``handoff_timeout`` after the release, or
 ``resumed``, its start fails with `HandoffError` and closes its websockets, leaving the sessions resumable for
 the old one (told at once with ``aborted`` when the store answers). A new process that gets no ``prepared``
 within ``handoff_timeout`` starts normally if no live connection holds the saved sessions (no process runs:
-``PATCH /v4/sessions/{id}`` answers 404 while a session is paused), and fails with `HandoffError` otherwise (a
-process runs that does not listen).
+``PATCH /v4/sessions/{id}`` answers 404 while a session is paused; a node that cannot be reached holds nothing),
+and fails with `HandoffError` otherwise (a process runs that does not listen).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import typing
 import uuid
 
 from lightbulb_lavalink import events
-from lightbulb_lavalink.errors import HandoffError, LavalinkError, SessionNotFoundError, StoreError
+from lightbulb_lavalink.errors import HandoffError, LavalinkError, NodeUnavailable, SessionNotFoundError, StoreError
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.stores.handoff import MAX_LISTED, HandoffKind, HandoffMessage, supports_handoff
 
@@ -95,6 +95,7 @@ class Handoff:
         self._own: set[str] = set()  # the nonces this process asked with: its own request is no request to it
         self._done = asyncio.Event()
         self._parked: SnapshotWriter | None = None
+        self._taking_over = False  # `take_over` runs: this process listens already, but holds nothing yet
         self.state: HandoffState = HandoffState.RUNNING
         """Where this process stands."""
 
@@ -103,6 +104,21 @@ class Handoff:
         """Whether the store carries handoffs (Redis, PostgreSQL)."""
         client = self._hub.client
         return client.bot_id is not None and supports_handoff(client.store)
+
+    def check_commands(self) -> None:
+        """Fail a command that would change what this process plays once it has let its sessions go: nothing it
+        changes from then on is written, so the new process would bring the guild back as it was.
+
+        Raises:
+            NodeUnavailable: The sessions are being handed over (try again in a moment: the new process answers
+                then), or were.
+        """
+        if self.state is HandoffState.HANDED_OFF:
+            raise NodeUnavailable("this process handed its Lavalink sessions over to a new one and is exiting")
+        if self._parked is not None:
+            raise NodeUnavailable(
+                "this process is handing its Lavalink sessions over to a new one; try again in a moment"
+            )
 
     def reset(self) -> None:
         """The client starts (again): running, not handed off."""
@@ -178,12 +194,13 @@ class Handoff:
 
     def _on_request(self, message: HandoffMessage) -> None:
         client = self._hub.client
-        if self.state is not HandoffState.RUNNING or not client.started:
+        if self.state is not HandoffState.RUNNING or not client.started or self._taking_over:
+            if self._taking_over:
+                doing = "still taking the cluster over"
+            else:
+                doing = self.state.value if client.started else "not started"
             _LOGGER.warning(
-                "handoff request %s from %s ignored: this process is %s",
-                message.nonce,
-                message.sender,
-                self.state.value if client.started else "not started",
+                "handoff request %s from %s ignored: this process is %s", message.nonce, message.sender, doing
             )
             return
         self.state = HandoffState.RELEASING
@@ -297,7 +314,9 @@ class Handoff:
             await writer.close()  # nothing is pending: it was flushed, and nothing was scheduled since
         _LOGGER.info("handoff %s done in %.1f ms: %s holds this cluster now", reply.nonce, took * 1000, reply.sender)
         self._done.set()
-        client.dispatch(
+        # Through hikari's own dispatch: its listeners close the bot, whose close closes this client, which ends the
+        # listeners it started; one of them awaiting the bot's close would wait for itself, and the bot never stop.
+        client.app.event_manager.dispatch(
             events.HandoffCompletedEvent(
                 app=client.app, client=client, nonce=reply.nonce, successor=reply.sender, took=took
             )
@@ -333,10 +352,26 @@ class Handoff:
                 process keeps its sessions).
         """
         store, bot_id, cluster = self._channel()
-        clock = self._hub.client.clock
-        timeout = self._hub.client.settings.handoff_timeout
         nonce = uuid.uuid4().hex
         self._own.add(nonce)
+        self._taking_over = True
+        try:
+            return await self._take_over(nonce, store, bot_id, cluster, prepare, start, stop)
+        finally:
+            self._taking_over = False
+
+    async def _take_over(
+        self,
+        nonce: str,
+        store: HandoffStore,
+        bot_id: int,
+        cluster: str,
+        prepare: Callable[[], Awaitable[None]],
+        start: Callable[[tuple[int, ...] | None, float], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+    ) -> bool:
+        clock = self._hub.client.clock
+        timeout = self._hub.client.settings.handoff_timeout
         try:
             subscription = await store.subscribe_handoff(bot_id, cluster)
         except StoreError as exc:
@@ -439,10 +474,12 @@ class Handoff:
     async def _held_elsewhere(self, sessions: dict[str, str | None]) -> bool:
         """Whether a live connection holds any of `sessions` (node name → session id): Lavalink answers a
         session's routes while one is connected, and 404 while it is paused or gone. (NodeLink answers for a
-        paused session too: there a paused session counts as held, and the handoff fails rather than guess.)
+        paused session too: there a paused session counts as held, and the handoff fails rather than guess.) A node
+        that cannot be reached at all holds nothing: the process starts as it would without a handoff.
 
         Raises:
-            HandoffError: A node cannot be asked (it cannot be told whether the session is held).
+            HandoffError: A node does not answer in time, or answers with an error (it cannot be told whether the
+                session is held).
         """
         client = self._hub.client
         for name, session_id in sessions.items():
@@ -453,6 +490,13 @@ class Handoff:
             try:
                 await rest.update_session(session_id)  # an empty PATCH: changes nothing
             except SessionNotFoundError:
+                continue
+            except NodeUnavailable as exc:
+                # Down (no connection at all): nothing is connected to it from here either, and a start without
+                # handoff would not wait for it; the node resumes the session once it is back.
+                _LOGGER.warning(
+                    "node %r cannot be reached (%s): counting session %s as not held", name, exc, session_id
+                )
                 continue
             except LavalinkError as exc:
                 raise HandoffError(f"cannot tell whether node {name!r} holds session {session_id}: {exc}") from None

@@ -317,3 +317,113 @@ async def test_another_event_manager_gets_every_event_through_its_own_dispatch(w
     event = world.update()
     dispatcher.dispatch(event)
     assert manager.dispatched == [event]
+
+
+async def test_a_listener_sees_the_events_in_dispatch_order_while_another_type_is_waited_for(world: World) -> None:
+    """A `wait_for` on one event type sends that type through hikari's own dispatch: a listener of both types
+    must still see them in the order they were dispatched, even when another listener of the first suspends."""
+    seen: list[str] = []
+    both = asyncio.Event()
+    never = asyncio.Event()
+
+    async def slow(_: events.TrackEndEvent) -> None:
+        await never.wait()
+
+    async def on_end(_: events.TrackEndEvent) -> None:
+        seen.append("end")
+
+    async def on_update(_: events.PlayerUpdateEvent) -> None:
+        seen.append("update")
+        both.set()
+
+    manager = world.bot.event_manager
+    manager.subscribe(events.TrackEndEvent, slow)
+    manager.subscribe(events.TrackEndEvent, on_end)
+    manager.subscribe(events.PlayerUpdateEvent, on_update)
+    waiting = asyncio.ensure_future(manager.wait_for(events.PlayerUpdateEvent, timeout=None))
+    await turns(1)
+    world.client.dispatch(world.end())
+    world.client.dispatch(world.update())
+    await both.wait()
+    await turns()
+    assert seen == ["end", "update"]
+    await waiting
+    await world.client._dispatcher.drain()
+
+
+async def test_a_listener_sees_the_events_in_dispatch_order_when_a_listener_dispatches(world: World) -> None:
+    """A listener that dispatches (the library's sync paths do: a queue emptied by a command) starts a new batch:
+    the rest of the current batch must still reach each listener before it."""
+    seen: list[str] = []
+    both = asyncio.Event()
+    never = asyncio.Event()
+
+    async def dispatching(_: events.TrackEndEvent) -> None:
+        world.client.dispatch(world.update())
+        await never.wait()
+
+    async def on_end(_: events.TrackEndEvent) -> None:
+        seen.append("end")
+
+    async def on_update(_: events.PlayerUpdateEvent) -> None:
+        seen.append("update")
+        both.set()
+
+    manager = world.bot.event_manager
+    manager.subscribe(events.TrackEndEvent, dispatching)
+    manager.subscribe(events.TrackEndEvent, on_end)
+    manager.subscribe(events.PlayerUpdateEvent, on_update)
+    world.client.dispatch(world.end())
+    await both.wait()
+    await turns()
+    assert seen == ["end", "update"]
+    await world.client._dispatcher.drain()
+
+
+class _ListenerAbort(BaseException):
+    """A BaseException that is neither a cancellation nor an exit: asyncio lets it end the task."""
+
+
+async def test_a_listener_raising_a_base_exception_does_not_take_the_others_down(world: World) -> None:
+    """hikari runs each listener in a task of its own: one raising a BaseException ends that task only."""
+    other_ran = asyncio.Event()
+
+    async def aborts(_: events.TrackEndEvent) -> None:
+        raise _ListenerAbort
+
+    async def fine(_: events.TrackEndEvent) -> None:
+        other_ran.set()
+
+    world.bot.event_manager.subscribe(events.TrackEndEvent, aborts)
+    world.bot.event_manager.subscribe(events.TrackEndEvent, fine)
+    loop = asyncio.get_running_loop()
+    handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda *_: None)  # the ended task's exception, never retrieved
+    try:
+        world.client.dispatch(world.end())
+        async with asyncio.timeout(1):
+            await other_ran.wait()
+    finally:
+        await world.client._dispatcher.drain()
+        loop.set_exception_handler(handler)
+
+
+async def test_a_listener_that_closes_the_client_is_not_cancelled_by_that_close(world: World) -> None:
+    """A listener that ends with ``await client.close()`` goes on after it: the close ends the other listeners
+    still running, not the one that called it."""
+    dispatcher = EventDispatcher(world.bot.event_manager)
+    after: list[str] = []
+    done = asyncio.Event()
+
+    async def closes(_: events.TrackEndEvent) -> None:
+        await asyncio.sleep(0)
+        try:
+            await dispatcher.drain()
+            after.append("went on")
+        finally:
+            done.set()
+
+    world.bot.event_manager.subscribe(events.TrackEndEvent, closes)
+    dispatcher.dispatch(world.end())
+    await asyncio.wait_for(done.wait(), 1)
+    assert after == ["went on"]

@@ -11,10 +11,12 @@ import asyncio
 import pathlib
 import typing
 
+import hikari
 import pytest
 
 from lightbulb_lavalink import HandoffCompletedEvent, HandoffError, events
 from lightbulb_lavalink.client import LavalinkClient
+from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.node import NodeState
 from lightbulb_lavalink.resuming.handoff import HandoffState
 from lightbulb_lavalink.stores.handoff import HandoffKind
@@ -306,3 +308,130 @@ async def test_a_handoff_on_a_single_process_store_is_a_clear_error(tmp_path: pa
         with pytest.raises(HandoffError, match="processes share"):
             await asyncio.wait_for(client.start(handoff=True), 5)
         assert not client.started
+
+
+async def test_a_leave_the_old_process_gets_while_letting_go_fails_clearly(shared: World) -> None:
+    """Between the release and the resume the old process writes nothing: a leave it took there would leave the
+    voice channel while the new process brings the guild back. It fails (NodeUnavailable, as documented), and the
+    guild plays on under the new process."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    second = shared.guilds[1].id
+    outcome: list[BaseException | None] = []
+
+    async def leave_on_the_old_one() -> None:
+        try:
+            await old.client.leave(second)
+        except LavalinkError as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    new = await boot_new(shared, between=leave_on_the_old_one)
+
+    assert len(outcome) == 1 and isinstance(outcome[0], NodeUnavailable), outcome
+    assert "hand" in str(outcome[0])
+    assert_queue(new.client.get_player(second), plan[second][0], plan[second][1:])
+    voice = shared.discord.bot_voice(second)
+    assert voice is not None and voice.channel_id is not None  # the bot is still in voice there
+
+
+async def test_the_old_process_shutting_down_after_a_handoff_leaves_the_new_one_playing(shared: World) -> None:
+    """A bot that ends with `shutdown()` (leave every guild, end the sessions) must not do so with sessions it
+    handed over: the new process holds them."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    new = await boot_new(shared)
+    await asyncio.wait_for(old.client.wait_handed_off(), 10)
+
+    await old.client.shutdown()
+
+    assert not old.client.started
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+        voice = shared.discord.bot_voice(gid)
+        assert voice is not None and voice.channel_id is not None
+    assert playing(shared, session) == {g: p[0] for g, p in plan.items()}
+    assert shared.lavalink.sessions[session or ""].resuming
+
+
+async def test_a_handoff_start_while_the_node_is_down_and_no_process_runs_starts_normally(shared: World) -> None:
+    """``LAVALINK_HANDOFF=true`` left set is documented safe: a process booting while no other runs and its node is
+    briefly unreachable starts as without it (the nodes reconnect in the background), rather than not at all."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    await shared.stop(old)
+    await shared.lavalink.drop_connections(refuse_new=True)
+
+    starting = asyncio.ensure_future(boot_new(shared, handoff_timeout=0.5))
+    try:
+        new = await asyncio.wait_for(starting, 10)
+    finally:
+        await shared.lavalink.accept_connections()
+    assert new.client.started
+    resumed = await new.wait_for(events.SessionResumedEvent)
+    assert resumed.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_process_still_taking_over_does_not_answer_another_request(shared: World) -> None:
+    """Two deploys at once: B asks while A, which took over, is still waiting for its nodes. A listens already,
+    but must not start handing over what it does not hold yet (it would close its nodes under its own start, and
+    the first process would take the sessions back beside B); B's request goes unanswered and B fails."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    done = old.expect(HandoffCompletedEvent)
+    second: list[asyncio.Future[BotProcess]] = []
+    states: list[HandoffState] = []
+    original = LavalinkClient.wait_ready
+
+    async def wait_ready(client: LavalinkClient, timeout: float = 10.0) -> None:
+        if client is not old.client and not second:
+            # A connected its nodes and listens: B asks now, and A gets a moment to answer (it must not).
+            second.append(asyncio.ensure_future(boot_new(shared, handoff_timeout=1.0)))
+            await eventually(lambda: len(shared.processes) == 3, what="B started")
+            for _ in range(20):
+                await asyncio.sleep(0.01)
+            states.append(client._handoff.state)
+        await original(client, timeout)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LavalinkClient, "wait_ready", wait_ready)
+        first = await boot_new(shared, handoff_timeout=5.0)
+    await asyncio.wait_for(done, 10)
+    assert states == [HandoffState.RUNNING]
+    with pytest.raises(HandoffError):
+        await asyncio.wait_for(second[0], 10)
+    assert first.client.nodes["main"].session_id == session
+    assert first.client.nodes["main"].state is NodeState.READY
+    for gid, planned in plan.items():
+        assert_queue(first.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_listener_that_closes_the_bot_on_handoff_completed_lets_it_stop(shared: World) -> None:
+    """What `HandoffCompletedEvent` says to do (and the extension does): ``await bot.close()`` in its listener.
+    hikari's close awaits the `StoppingEvent` listeners, one of which closes the client: the client closing must
+    not cancel and wait for the listener that is closing the bot (it waits for the client: the bot never stops)."""
+    old = await shared.boot()
+    await play_everywhere(shared, old)
+    closed = asyncio.Event()
+
+    async def close_the_bot() -> None:  # what hikari's GatewayBot.close does before closing its shards
+        await old.bot.event_manager.dispatch(hikari.StoppingEvent(app=old.bot), return_tasks=True)
+        closed.set()
+
+    async def on_handed_off(_: HandoffCompletedEvent) -> None:
+        await close_the_bot()
+
+    async def on_stopping(_: hikari.StoppingEvent) -> None:
+        await old.client.close()
+
+    old.bot.event_manager.subscribe(HandoffCompletedEvent, on_handed_off)
+    old.bot.event_manager.subscribe(hikari.StoppingEvent, on_stopping)
+    await boot_new(shared)
+    await asyncio.wait_for(closed.wait(), 5)
+    assert not old.client.started

@@ -99,9 +99,9 @@ def test_postgres_channel_names_fit_and_never_collide() -> None:
 async def test_a_listener_cancelled_at_any_moment_ends(shared: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cancellation landing as a driver's own timeout fires (connecting, subscribing, reading) must still end
     the listener: it used to be swallowed now and then, and a client's close() waited for ever."""
-    import lightbulb_lavalink.stores.redis_handoff
+    from lightbulb_lavalink.stores import redis_handoff  # not the attribute chain: another test may have cut it
 
-    monkeypatch.setattr(lightbulb_lavalink.stores.redis_handoff, "_POLL", 0.005)  # a read timeout every 5 ms
+    monkeypatch.setattr(redis_handoff, "_POLL", 0.005)  # a read timeout every 5 ms
     store = await _opened(shared)
     rng = random.Random(14)
 
