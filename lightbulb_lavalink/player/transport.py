@@ -140,14 +140,20 @@ class PlayerTransport(PlayerBase):
             paused=paused if paused is not None else UNSET,
         )
         self._starting = self._sent = track
+        # Unstarted from now on: its TrackStartEvent may overtake the answer (the node starts it before answering),
+        # and then the answer must not make it unstarted again (its own end would be taken for an earlier play's).
+        unstarted, self._unstarted = self._unstarted, track
         generation = self._track_events
         try:
             await self._update(update)
         except BaseException:
             self._superseded = superseded
+            if self._unstarted is track:
+                self._unstarted = unstarted
             raise
         finally:
             self._starting = None
+        announced = self._unstarted is not track  # its start (or end) came before the answer
         if (
             self._pending is not None
             and self.track is None
@@ -156,11 +162,14 @@ class PlayerTransport(PlayerBase):
         ):
             # `track` started and ended while its answer was on its way, and the queue moved on to the pending one
             # (in a looped track, `track` again): that one is still to start (its task waits for this request).
+            if not announced:
+                self._unstarted = None
             self._save(position=True)
             return
         self._pending = None
-        self._advanced_past = None
-        self._unstarted = self.track
+        if not announced:  # else its events said it all: its start and, if it came, its end (the queue moved on)
+            self._advanced_past = None
+        self._unstarted = None if announced or self.track is not track else track
         self._end_time = end
         self._save(position=True)
 

@@ -203,6 +203,11 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "play-the-waiting-track-unpauses",
         [FailNextStart("502", 0), RestFault("502", "patch", 0), AdvanceToNext(), Pause(0, paused=True), Play(0)],
     ),
+    # A start answered after its TrackStartEvent came (the node started it first): the answer took it as not started
+    # yet, so its own end was dropped as an earlier play's and the guild went silent for good (seed 101).
+    ("start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), PlayNow(0), Release(), CutAsNextStarts(0)]),
+    ("next-start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Finish(0), Release(), Finish(0)]),
+    ("skip-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Skip(0), Release(), Finish(0)]),
 ]
 
 
