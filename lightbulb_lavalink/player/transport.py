@@ -153,7 +153,6 @@ class PlayerTransport(PlayerBase):
             raise
         finally:
             self._starting = None
-        announced = self._unstarted is not track  # its start (or end) came before the answer
         if (
             self._pending is not None
             and self.track is None
@@ -162,14 +161,14 @@ class PlayerTransport(PlayerBase):
         ):
             # `track` started and ended while its answer was on its way, and the queue moved on to the pending one
             # (in a looped track, `track` again): that one is still to start (its task waits for this request).
-            if not announced:
-                self._unstarted = None
+            self._unstarted = None
             self._save(position=True)
             return
         self._pending = None
-        if not announced:  # else its events said it all: its start and, if it came, its end (the queue moved on)
-            self._advanced_past = None
-        self._unstarted = None if announced or self.track is not track else track
+        # (`_advanced_past` stays until the track's TrackStartEvent: the end of the track the queue moved on from
+        # comes before it on the websocket, and may still be on its way now.)
+        # Still unstarted unless its start (or end) came before the answer.
+        self._unstarted = track if self._unstarted is track and self.track is track else None
         self._end_time = end
         self._save(position=True)
 

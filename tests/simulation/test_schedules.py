@@ -208,6 +208,13 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     ("start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), PlayNow(0), Release(), CutAsNextStarts(0)]),
     ("next-start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Finish(0), Release(), Finish(0)]),
     ("skip-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Skip(0), Release(), Finish(0)]),
+    # The end a resume's sync inferred (e1) was still on its way (held frames) when the answer to the next track's
+    # start came: that answer forgot the queue had moved on from e1, so after a stop the late end advanced it again
+    # (e1 twice in the history, the stopped guild playing e3) (seed 303).
+    (
+        "answer-forgets-the-inferred-end-still-on-its-way",
+        [NodeDown(), NodeUp(), Finish(0), HoldNext(Hold.FRAMES), AdvanceToNext(), AdvanceToNext(), Stop(0)],
+    ),
 ]
 
 
