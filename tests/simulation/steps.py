@@ -198,8 +198,9 @@ async def _drain_commands(sim: Simulation) -> None:
 class StopBot(Step):
     """The bot process goes away: a clean stop (`close()`), or a crash that loses the writes not made yet.
 
-    Before either, commands in flight finish and the store is up. A crash first lets every change be written,
-    so the model stays exact: what a crash can lose is only what the system does after that (`CrashAfterEnd`).
+    Before either, commands in flight finish and the store is up. A crash first lets every change be written
+    (held websocket frames arrive first: a hold is latency, so they came before the crash), so the model stays
+    exact: what a crash can lose is only what the system does after that (`CrashAfterEnd`).
     """
 
     crash: bool = False
@@ -213,6 +214,7 @@ class StopBot(Step):
             world.store.down = False
             await sim.stop_process(crash=False)
             return "stopped cleanly"
+        await world.deliver_frames()
         await world.flush_writes()
         await sim.stop_process(crash=True)
         return "crashed"
@@ -256,6 +258,7 @@ class CrashAfterEnd(Step):
         if world.process is None:
             return "not running"
         await _drain_commands(sim)
+        await world.deliver_frames()
         await world.flush_writes()
         g = self.guild % sim.guild_count
         player = world.fake_player(sim.guild_id(g))

@@ -17,6 +17,7 @@ from .commands import (
     Pause,
     Play,
     PlayNow,
+    Remove,
     SetLoop,
     Skip,
     Step,
@@ -214,6 +215,31 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     (
         "answer-forgets-the-inferred-end-still-on-its-way",
         [NodeDown(), NodeUp(), Finish(0), HoldNext(Hold.FRAMES), AdvanceToNext(), AdvanceToNext(), Stop(0)],
+    ),
+    # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
+    # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
+    # arrive before the crash's flush, as any latency does.
+    (
+        "frames-held-across-a-crash-then-remove",
+        [
+            HoldNext(Hold.FRAMES),
+            RestartBot(),
+            FailNextStart("502", 0),
+            RestFault("502", "players", 0),
+            RestartBot(crash=True),
+            Remove(0, index=0),
+        ],
+    ),
+    (
+        "frames-held-across-a-crash-then-node-restart",
+        [
+            HoldNext(Hold.FRAMES),
+            RestartBot(),
+            FailNextStart("502", 0),
+            RestFault("502", "players", 0),
+            RestartBot(crash=True),
+            RestartNode(),
+        ],
     ),
 ]
 
