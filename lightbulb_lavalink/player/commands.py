@@ -222,7 +222,7 @@ class Player(PlayerRestoring):
         """
         await self._prepare()
         async with self._lock:
-            await self._stop()
+            await self._command(QueueMove(), None)
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.

@@ -203,18 +203,29 @@ class PlayerTransport(PlayerBase):
         """
         flight = InFlight(move=move, target=target, before=self.snapshot())
         self._in_flight = flight
+        self._overtaken = None
         try:
             if target is None:
                 await self._stop()
             else:
                 await self._switch_to(target, start=start, end=end, paused=paused)
         except BaseException:
+            overtaken, self._overtaken = self._overtaken, None
             if self._in_flight is flight:
                 self._in_flight = None
-                if target is not None:
+                if overtaken is not None and not self._destroyed:
+                    # What it was to replace had ended on its own first: the queue moves on from it, as if no
+                    # command had come (a track starting would have replaced the target anyway).
+                    await self._advance_from(overtaken)
+                elif target is not None:
                     self._unconfirmed = Unconfirmed(track=target, move=move)
             raise
+        self._overtaken = None
         self._take_effect(flight)
+
+    async def _advance_from(self, finished: Track, *, unannounced: bool = False) -> None:
+        """The queue moves on from `finished`, which ended on its own (`PlayerAdvancing` does it)."""
+        raise NotImplementedError
 
     def _take_effect(self, flight: InFlight) -> None:
         """The node took the command in flight: its queue change stands (once)."""

@@ -216,6 +216,20 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "answer-forgets-the-inferred-end-still-on-its-way",
         [NodeDown(), NodeUp(), Finish(0), HoldNext(Hold.FRAMES), AdvanceToNext(), AdvanceToNext(), Stop(0)],
     ),
+    # The track a command was replacing ended on its own first (its end frame slow), then the command failed: the
+    # end was taken as the command's, so nothing moved on: the guild went silent and e1 was in no history (seed 303).
+    (
+        "track-ends-before-a-failed-play-now",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), PlayNow(0)],
+    ),
+    (
+        "track-ends-before-a-failed-skip",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), Skip(0)],
+    ),
+    (
+        "track-ends-before-a-failed-stop",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), Stop(0)],
+    ),
     # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
     # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
     # arrive before the crash's flush, as any latency does.
