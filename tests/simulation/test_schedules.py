@@ -230,6 +230,16 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "track-ends-before-a-failed-stop",
         [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), Stop(0)],
     ),
+    # A model limit: the same end, and the command then accepted. The model took the end first and the command as
+    # acting on what came next (a skip skipping e2 as well); the user asked to skip (or replace) the e1 they saw.
+    (
+        "track-ends-before-a-skip-reaches-the-node",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), Finish(0), HoldNext(Hold.START_REQUEST), Skip(0), Release()],
+    ),
+    (
+        "track-ends-before-a-play-now-reaches-the-node",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), Finish(0), HoldNext(Hold.START_REQUEST), PlayNow(0), Release()],
+    ),
     # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
     # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
     # arrive before the crash's flush, as any latency does.
