@@ -14,6 +14,7 @@ from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import QueueMove
 
 if typing.TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
     from lightbulb_lavalink.protocol.player import PlayerInfo
     from lightbulb_lavalink.protocol.tracks import Track
@@ -63,6 +64,22 @@ class PlayerTransport(PlayerBase):
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         if self.node.session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """A command's turn to talk to the node: `_prepare`, then the guild's lock. A restore or recovery that began
+        while the command waited for the lock goes first (it restores a snapshot taken before the command, so it
+        would undo it): the command gives the lock back, waits for it as `_prepare` does, and tries again."""
+        while True:
+            await self._prepare()
+            await self._lock.acquire()
+            if self._ready.is_set():
+                break
+            self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     async def _update(self, update: PlayerUpdate, *, no_replace: bool = False) -> None:
         session_id = self.node.session_id

@@ -240,6 +240,10 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "track-ends-before-a-play-now-reaches-the-node",
         [StopBot(), HoldNext(Hold.FRAMES), BootBot(), Finish(0), HoldNext(Hold.START_REQUEST), PlayNow(0), Release()],
     ),
+    # A /play waiting for the guild's lock (the next track's start was slow) when the node restarted: the recovery
+    # began meanwhile, the command then ran first, and the recovery restored its older snapshot over it (e7 lost,
+    # e2 both playing and queued) (seed 202).
+    ("command-waiting-for-the-lock-as-a-recovery-begins", [FailNextStart("timeout", 0), PlayNow(0), RestartNode()]),
     # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
     # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
     # arrive before the crash's flush, as any latency does.
