@@ -244,6 +244,13 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     # began meanwhile, the command then ran first, and the recovery restored its older snapshot over it (e7 lost,
     # e2 both playing and queued) (seed 202).
     ("command-waiting-for-the-lock-as-a-recovery-begins", [FailNextStart("timeout", 0), PlayNow(0), RestartNode()]),
+    # A clean stop while the start of the pending e2 was on its way: the node played it, and it ended while no bot
+    # ran. The next process, knowing e2 only as pending in the store, took its replayed end for another track's and
+    # started e2 again (played twice, the queue behind the model's) (seed 808).
+    (
+        "pending-start-sent-as-the-bot-stopped-then-ends",
+        [CutAsNextStarts(0), HoldNext(Hold.START_REQUEST), AdvanceToNext(), StopBot(), Finish(0)],
+    ),
     # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
     # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
     # arrive before the crash's flush, as any latency does.
