@@ -375,8 +375,11 @@ class Simulation:
             await world.boot()
         await world.advance(HEAL_SECONDS)
         deadline = world.clock.now() + HEAL_SECONDS
+        left = len(self.in_flight())
         while self.in_flight() and world.clock.now() < deadline and world.clock.next_deadline is not None:
             await world.advance_to_next()
+            if len(self.in_flight()) < left:  # each command has its own budget (see `steps._drain_commands`)
+                left, deadline = len(self.in_flight()), world.clock.now() + HEAL_SECONDS
         await world.flush_writes()
         await world.settle()
 

@@ -183,9 +183,14 @@ async def _drain_commands(sim: Simulation) -> None:
         return
     world.traffic.release()
     await world.settle()
+    # Each command has its own budget: a guild's commands run one after the other, and each may wait its full
+    # timeout for a guild that cannot be restored yet (the node down), so a queue of them takes that many times.
     deadline = world.clock.now() + HEAL_SECONDS
+    left = len(sim.in_flight())
     while sim.in_flight():
         world.traffic.release()  # what the commands wait for may be held only now
+        if len(sim.in_flight()) < left:
+            left, deadline = len(sim.in_flight()), world.clock.now() + HEAL_SECONDS
         if world.clock.next_deadline is None or world.clock.now() > deadline:
             from .checks import StuckCommandError
 

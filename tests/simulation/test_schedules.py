@@ -251,6 +251,25 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "pending-start-sent-as-the-bot-stopped-then-ends",
         [CutAsNextStarts(0), HoldNext(Hold.START_REQUEST), AdvanceToNext(), StopBot(), Finish(0)],
     ),
+    # A harness limit, not a client bug: commands of one guild queued while it could not be restored (the node
+    # down), each rejected after its own 20 s wait; the drain before a restart gave them 136 s in all (seed 1111;
+    # one Join more here, where seed 0's timers need it).
+    (
+        "a-queue-of-commands-waiting-for-a-restore",
+        [
+            HoldNext(Hold.PLAYERS_REQUEST),
+            RestartBot(),
+            NodeDown(),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Play(0),
+            RestartBot(),
+        ],
+    ),
     # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
     # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
     # arrive before the crash's flush, as any latency does.
