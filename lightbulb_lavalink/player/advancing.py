@@ -107,6 +107,9 @@ class PlayerAdvancing(PlayerTransport):
             flight = self._in_flight
             if flight is not None and message.reason in (TrackEndReason.REPLACED, TrackEndReason.STOPPED):
                 self._take_effect(flight)  # the node replaced or stopped it: the command's answer is on its way
+            elif flight is not None and message.reason.may_start_next and self.track is not None:
+                # It ended on its own before the node took the command: if the command fails, the queue moves on.
+                self._overtaken = self.track if same_track(self.track, ended) else None
         finished = ended
         stale = unannounced = False
         if (

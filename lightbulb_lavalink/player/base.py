@@ -104,6 +104,7 @@ class PlayerBase:
         "_last_ended",
         "_last_position_save",
         "_lock",
+        "_overtaken",
         "_pending",
         "_pending_at",
         "_phase",
@@ -186,6 +187,9 @@ class PlayerBase:
         self._superseded: Track | None = None  # replaced or stopped by a command: its end never advances
         self._unconfirmed: Unconfirmed | None = None
         self._in_flight: InFlight | None = None
+        # The track a command in flight replaces or stops, which ended on its own before the node took the command
+        # (its end came as finished, not replaced): if the command fails, the queue moves on from it after all.
+        self._overtaken: Track | None = None
         self._track_events = 0  # bumped by every track event, to tell stale REST answers
         self._last_ended: Track | None = None
         self._advanced_past: Track | None = None  # the track the queue last moved on from, until another starts

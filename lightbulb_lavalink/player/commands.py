@@ -70,8 +70,7 @@ class Player(PlayerRestoring):
         if paused is not None:
             check_bool(paused, "paused")
         check_bool(replace, "replace")
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             # A pending track is the current one as far as the user can tell (`snapshot()` reports it).
             pending = self._pending if self.track is None else None
             current = self.track if self.track is not None else pending
@@ -106,8 +105,7 @@ class Player(PlayerRestoring):
             LavalinkError: The bot left the guild (join again), or the request failed (`RestError`,
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             await self._update(PlayerUpdate(paused=True))
         self._save(position=True)
 
@@ -120,8 +118,7 @@ class Player(PlayerRestoring):
             LavalinkError: The bot left the guild (join again), or the request failed (`RestError`,
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             await self._update(PlayerUpdate(paused=False))
         self._save(position=True)
 
@@ -150,8 +147,7 @@ class Player(PlayerRestoring):
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
         check_ms(position, "position")
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             await self._update(PlayerUpdate(position=position))
         self._save(position=True)
 
@@ -167,8 +163,7 @@ class Player(PlayerRestoring):
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
         check_volume(volume)
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             await self._update(PlayerUpdate(volume=volume))
         self._save()
 
@@ -183,8 +178,7 @@ class Player(PlayerRestoring):
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
         check_filters(filters)
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             await self._update(PlayerUpdate(filters=filters))
         self.filters = filters  # the node took them, whatever of them it reports readably (NodeLink's volume: {})
         self._save()
@@ -201,8 +195,7 @@ class Player(PlayerRestoring):
             LavalinkError: The bot left the guild (join again), or the request failed (`RestError`,
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
-        await self._prepare()
-        async with self._lock:
+        async with self._turn():
             # A pending track is skipped like a playing one: to the history, never silently dropped.
             move = self.queue.plan_skip(self.track if self.track is not None else self._pending)
             nxt = move.started
@@ -220,9 +213,8 @@ class Player(PlayerRestoring):
             LavalinkError: The bot left the guild (join again), or the request failed (`RestError`,
                 `RequestTimeoutError`, `ProtocolError`); the queue is then as it was.
         """
-        await self._prepare()
-        async with self._lock:
-            await self._stop()
+        async with self._turn():
+            await self._command(QueueMove(), None)
 
     async def destroy(self) -> None:
         """Destroy the player on its node and forget it (the queue is dropped); used by `LavalinkClient.leave`.

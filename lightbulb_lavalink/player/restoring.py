@@ -116,6 +116,9 @@ class PlayerRestoring(PlayerAdvancing):
             self._pending = None
         if kept is not None and was_pending and self._pending is None and saved is not None:
             self._set_pending(kept, saved.position, saved.end_time)  # rebuilt from the store: it had not started
+            # As far as the store knows: the process that saved it may have sent its start as it went away, and the
+            # node played it (its start and end are then still to come, in the replay).
+            self._sent = self._pending
         stalled = False
         if playing is not None:
             if self._pending is not None and same_track(self._pending, playing):

@@ -14,6 +14,7 @@ from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import QueueMove
 
 if typing.TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
     from lightbulb_lavalink.protocol.player import PlayerInfo
     from lightbulb_lavalink.protocol.tracks import Track
@@ -69,6 +70,22 @@ class PlayerTransport(PlayerBase):
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         if self.node.session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """A command's turn to talk to the node: `_prepare`, then the guild's lock. A restore or recovery that began
+        while the command waited for the lock goes first (it restores a snapshot taken before the command, so it
+        would undo it): the command gives the lock back, waits for it as `_prepare` does, and tries again."""
+        while True:
+            await self._prepare()
+            await self._lock.acquire()
+            if self._ready.is_set():
+                break
+            self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     async def _update(self, update: PlayerUpdate, *, no_replace: bool = False) -> None:
         session_id = self.node.session_id
@@ -146,11 +163,16 @@ class PlayerTransport(PlayerBase):
             paused=paused if paused is not None else UNSET,
         )
         self._starting = self._sent = track
+        # Unstarted from now on: its TrackStartEvent may overtake the answer (the node starts it before answering),
+        # and then the answer must not make it unstarted again (its own end would be taken for an earlier play's).
+        unstarted, self._unstarted = self._unstarted, track
         generation = self._track_events
         try:
             await self._update(update)
         except BaseException:
             self._superseded = superseded
+            if self._unstarted is track:
+                self._unstarted = unstarted
             raise
         finally:
             self._starting = None
@@ -162,11 +184,14 @@ class PlayerTransport(PlayerBase):
         ):
             # `track` started and ended while its answer was on its way, and the queue moved on to the pending one
             # (in a looped track, `track` again): that one is still to start (its task waits for this request).
+            self._unstarted = None
             self._save(position=True)
             return
         self._pending = None
-        self._advanced_past = None
-        self._unstarted = self.track
+        # (`_advanced_past` stays until the track's TrackStartEvent: the end of the track the queue moved on from
+        # comes before it on the websocket, and may still be on its way now.)
+        # Still unstarted unless its start (or end) came before the answer.
+        self._unstarted = track if self._unstarted is track and self.track is track else None
         self._end_time = end
         self._save(position=True)
 
@@ -201,18 +226,29 @@ class PlayerTransport(PlayerBase):
         """
         flight = InFlight(move=move, target=target, before=self.snapshot())
         self._in_flight = flight
+        self._overtaken = None
         try:
             if target is None:
                 await self._stop()
             else:
                 await self._switch_to(target, start=start, end=end, paused=paused)
         except BaseException:
+            overtaken, self._overtaken = self._overtaken, None
             if self._in_flight is flight:
                 self._in_flight = None
-                if target is not None:
+                if overtaken is not None and not self._destroyed:
+                    # What it was to replace had ended on its own first: the queue moves on from it, as if no
+                    # command had come (a track starting would have replaced the target anyway).
+                    await self._advance_from(overtaken)
+                elif target is not None:
                     self._unconfirmed = Unconfirmed(track=target, move=move)
             raise
+        self._overtaken = None
         self._take_effect(flight)
+
+    async def _advance_from(self, finished: Track, *, unannounced: bool = False) -> None:
+        """The queue moves on from `finished`, which ended on its own (`PlayerAdvancing` does it)."""
+        raise NotImplementedError
 
     def _take_effect(self, flight: InFlight) -> None:
         """The node took the command in flight: its queue change stands (once)."""

@@ -438,10 +438,14 @@ class World:
 
     # -- the node -----------------------------------------------------------------------------------------
 
+    async def deliver_frames(self) -> None:
+        """Let the websocket frames held in transit arrive now (a hold is latency, not loss), and settle."""
+        self.traffic._deliver_frames()
+        await self.settle()
+
     async def cut(self, *, refuse: bool) -> None:
         """Cut every websocket (sessions pause); with `refuse`, the node also stops accepting connections."""
-        self.traffic._deliver_frames()  # frames held in transit arrive before the cut: a hold is latency, not loss
-        await self.settle()
+        await self.deliver_frames()  # frames held in transit arrive before the cut
         await self.lavalink.drop_connections(refuse_new=refuse)
         if refuse:
             self.node_down = True
@@ -455,8 +459,7 @@ class World:
 
     async def restart_node(self) -> None:
         """The node dies and comes back: sockets cut without a close frame, every session and player lost."""
-        self.traffic._deliver_frames()
-        await self.settle()
+        await self.deliver_frames()
         await self.lavalink.drop_connections()
         await self.lavalink.restart()
         await self.settle()

@@ -84,6 +84,8 @@ class Simulation:
         self.first_divergence: str | None = None
         self.node_ends: list[NodeEnd] = []
         self.unsaved_ends: list[UnsavedEnd] = []
+        self.overtaken: dict[int, int] = {}
+        """Guild -> its current entry, whose end came while a command replacing it was on its way (`_run`)."""
         self.logs: list[logging.LogRecord] = []
         """The library's warnings and errors during this example."""
 
@@ -154,6 +156,11 @@ class Simulation:
             elif event.may_start_next and recovering:
                 # By design a recovering guild's track end never advances its queue: the recovery decides.
                 self.log(f"client: guild {g}: end of e{entry} ({event.reason.value}) while recovering: no change")
+            elif event.may_start_next and self._overtakes_a_command(g, entry, event):
+                self.log(
+                    f"client: guild {g}: end of e{entry} ({event.reason.value}){replayed} while a command replacing "
+                    "it is on its way: the command's outcome decides"
+                )
             elif event.may_start_next:
                 applied = self.model.track_ended(g, entry)
                 effect = "the model moves on" if applied else "not the model's current entry: no change"
@@ -178,6 +185,27 @@ class Simulation:
                         f"  guild {unsaved.guild}: the crashed process's unsaved advance died with its session: "
                         "the snapshot wins"
                     )
+
+    def _overtakes_a_command(self, g: int, entry: int | None, event: events.TrackEndEvent) -> bool:
+        """Whether this end of the model's current entry came while a command of the guild that replaces or stops
+        it was on its way to the node (its frame was held in transit, so the `NodeEvent` rule that events wait for
+        no command could not hold). The node ended the track before it took the command; the user asked to
+        replace or stop the track they saw: if the command is accepted, that is what happened (the end changes
+        nothing), and if it is rejected, the end moves the queue on then (`_run`)."""
+        flight = getattr(event.player, "_in_flight", None)  # the client's own: the command's request is out
+        if flight is None or not self.busy(g) or entry is None or self.model.guilds[g].current != entry:
+            return False
+        self.overtaken[g] = entry
+        return True
+
+    def _settle_overtaken(self, g: int, *, accepted: bool) -> None:
+        entry = self.overtaken.pop(g, None)
+        if entry is None:
+            return
+        if accepted:
+            self.log(f"  the end of e{entry} came before the command reached the node: the command stands")
+        elif self.model.track_ended(g, entry):
+            self.log(f"  the command failed: the end of e{entry}, which came meanwhile, moves the model on")
 
     # -- track ends and bot processes ------------------------------------------------------------------------
 
@@ -261,13 +289,16 @@ class Simulation:
                 result = await perform(process.client)
             except Rejected as exc:
                 self.log(f"{origin}: not sent, {exc}")
+                self._settle_overtaken(command.guild, accepted=False)
             except (LavalinkError, TimeoutError) as exc:
                 self.log(f"{origin}: rejected by the client, {type(exc).__name__}: {exc}")
+                self._settle_overtaken(command.guild, accepted=False)
             except Exception as exc:
                 self.problems.append(f"{origin} raised {type(exc).__name__}: {exc}")
                 self.log(f"{origin}: UNEXPECTED {type(exc).__name__}: {exc}")
             else:
                 self.log(f"{origin}: {result}")
+                self._settle_overtaken(command.guild, accepted=True)
 
     async def _see_the_restored_guild(self, client: LavalinkClient, g: int) -> None:
         """A limit of the model, not of the client: while a guild whose last advance a crash left unsaved is
@@ -344,8 +375,11 @@ class Simulation:
             await world.boot()
         await world.advance(HEAL_SECONDS)
         deadline = world.clock.now() + HEAL_SECONDS
+        left = len(self.in_flight())
         while self.in_flight() and world.clock.now() < deadline and world.clock.next_deadline is not None:
             await world.advance_to_next()
+            if len(self.in_flight()) < left:  # each command has its own budget (see `steps._drain_commands`)
+                left, deadline = len(self.in_flight()), world.clock.now() + HEAL_SECONDS
         await world.flush_writes()
         await world.settle()
 

@@ -183,9 +183,14 @@ async def _drain_commands(sim: Simulation) -> None:
         return
     world.traffic.release()
     await world.settle()
+    # Each command has its own budget: a guild's commands run one after the other, and each may wait its full
+    # timeout for a guild that cannot be restored yet (the node down), so a queue of them takes that many times.
     deadline = world.clock.now() + HEAL_SECONDS
+    left = len(sim.in_flight())
     while sim.in_flight():
         world.traffic.release()  # what the commands wait for may be held only now
+        if len(sim.in_flight()) < left:
+            left, deadline = len(sim.in_flight()), world.clock.now() + HEAL_SECONDS
         if world.clock.next_deadline is None or world.clock.now() > deadline:
             from .checks import StuckCommandError
 
@@ -198,8 +203,9 @@ async def _drain_commands(sim: Simulation) -> None:
 class StopBot(Step):
     """The bot process goes away: a clean stop (`close()`), or a crash that loses the writes not made yet.
 
-    Before either, commands in flight finish and the store is up. A crash first lets every change be written,
-    so the model stays exact: what a crash can lose is only what the system does after that (`CrashAfterEnd`).
+    Before either, commands in flight finish and the store is up. A crash first lets every change be written
+    (held websocket frames arrive first: a hold is latency, so they came before the crash), so the model stays
+    exact: what a crash can lose is only what the system does after that (`CrashAfterEnd`).
     """
 
     crash: bool = False
@@ -213,6 +219,7 @@ class StopBot(Step):
             world.store.down = False
             await sim.stop_process(crash=False)
             return "stopped cleanly"
+        await world.deliver_frames()
         await world.flush_writes()
         await sim.stop_process(crash=True)
         return "crashed"
@@ -256,6 +263,7 @@ class CrashAfterEnd(Step):
         if world.process is None:
             return "not running"
         await _drain_commands(sim)
+        await world.deliver_frames()
         await world.flush_writes()
         g = self.guild % sim.guild_count
         player = world.fake_player(sim.guild_id(g))

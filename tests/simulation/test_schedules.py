@@ -17,6 +17,7 @@ from .commands import (
     Pause,
     Play,
     PlayNow,
+    Remove,
     SetLoop,
     Skip,
     Step,
@@ -202,6 +203,97 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     (
         "play-the-waiting-track-unpauses",
         [FailNextStart("502", 0), RestFault("502", "patch", 0), AdvanceToNext(), Pause(0, paused=True), Play(0)],
+    ),
+    # A start answered after its TrackStartEvent came (the node started it first): the answer took it as not started
+    # yet, so its own end was dropped as an earlier play's and the guild went silent for good (seed 101).
+    ("start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), PlayNow(0), Release(), CutAsNextStarts(0)]),
+    ("next-start-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Finish(0), Release(), Finish(0)]),
+    ("skip-answer-after-its-start-event", [HoldNext(Hold.START_ANSWER), Skip(0), Release(), Finish(0)]),
+    # The end a resume's sync inferred (e1) was still on its way (held frames) when the answer to the next track's
+    # start came: that answer forgot the queue had moved on from e1, so after a stop the late end advanced it again
+    # (e1 twice in the history, the stopped guild playing e3) (seed 303).
+    (
+        "answer-forgets-the-inferred-end-still-on-its-way",
+        [NodeDown(), NodeUp(), Finish(0), HoldNext(Hold.FRAMES), AdvanceToNext(), AdvanceToNext(), Stop(0)],
+    ),
+    # The track a command was replacing ended on its own first (its end frame slow), then the command failed: the
+    # end was taken as the command's, so nothing moved on: the guild went silent and e1 was in no history (seed 303).
+    (
+        "track-ends-before-a-failed-play-now",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), PlayNow(0)],
+    ),
+    (
+        "track-ends-before-a-failed-skip",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), Skip(0)],
+    ),
+    (
+        "track-ends-before-a-failed-stop",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), FailNextStart("timeout", 0), Stop(0)],
+    ),
+    # A model limit: the same end, and the command then accepted. The model took the end first and the command as
+    # acting on what came next (a skip skipping e2 as well); the user asked to skip (or replace) the e1 they saw.
+    (
+        "track-ends-before-a-skip-reaches-the-node",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), Finish(0), HoldNext(Hold.START_REQUEST), Skip(0), Release()],
+    ),
+    (
+        "track-ends-before-a-play-now-reaches-the-node",
+        [StopBot(), HoldNext(Hold.FRAMES), BootBot(), Finish(0), HoldNext(Hold.START_REQUEST), PlayNow(0), Release()],
+    ),
+    # A /play waiting for the guild's lock (the next track's start was slow) when the node restarted: the recovery
+    # began meanwhile, the command then ran first, and the recovery restored its older snapshot over it (e7 lost,
+    # e2 both playing and queued) (seed 202).
+    ("command-waiting-for-the-lock-as-a-recovery-begins", [FailNextStart("timeout", 0), PlayNow(0), RestartNode()]),
+    # A clean stop while the start of the pending e2 was on its way: the node played it, and it ended while no bot
+    # ran. The next process, knowing e2 only as pending in the store, took its replayed end for another track's and
+    # started e2 again (played twice, the queue behind the model's) (seed 808).
+    (
+        "pending-start-sent-as-the-bot-stopped-then-ends",
+        [CutAsNextStarts(0), HoldNext(Hold.START_REQUEST), AdvanceToNext(), StopBot(), Finish(0)],
+    ),
+    # A harness limit, not a client bug: commands of one guild queued while it could not be restored (the node
+    # down), each rejected after its own 20 s wait; the drain before a restart gave them 136 s in all (seed 1111;
+    # one Join more here, where seed 0's timers need it).
+    (
+        "a-queue-of-commands-waiting-for-a-restore",
+        [
+            HoldNext(Hold.PLAYERS_REQUEST),
+            RestartBot(),
+            NodeDown(),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Join(0),
+            Play(0),
+            RestartBot(),
+        ],
+    ),
+    # A harness limit, not a client bug: frames held when a crash came reached the dying process after its store
+    # writer was gone, so it handled an end it could never save, unknown to the model (seed 202). Held frames now
+    # arrive before the crash's flush, as any latency does.
+    (
+        "frames-held-across-a-crash-then-remove",
+        [
+            HoldNext(Hold.FRAMES),
+            RestartBot(),
+            FailNextStart("502", 0),
+            RestFault("502", "players", 0),
+            RestartBot(crash=True),
+            Remove(0, index=0),
+        ],
+    ),
+    (
+        "frames-held-across-a-crash-then-node-restart",
+        [
+            HoldNext(Hold.FRAMES),
+            RestartBot(),
+            FailNextStart("502", 0),
+            RestFault("502", "players", 0),
+            RestartBot(crash=True),
+            RestartNode(),
+        ],
     ),
 ]
 
