@@ -195,6 +195,11 @@ class Simulation:
         flight = getattr(event.player, "_in_flight", None)  # the client's own: the command's request is out
         if flight is None or not self.busy(g) or entry is None or self.model.guilds[g].current != entry:
             return False
+        # Listeners hear the end a turn or more after the client handled it: a command sent meanwhile replaces
+        # what the end already moved on to, not the track that ended (the command's own snapshot says which).
+        replaced = flight.before.track
+        if replaced is None or entry_of(decode_track(replaced.encoded)) != entry:
+            return False
         self.overtaken[g] = entry
         return True
 
