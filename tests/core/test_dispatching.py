@@ -21,13 +21,7 @@ from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.protocol.messages import TrackEndReason
 from lightbulb_lavalink.protocol.player import PlayerState
 from tests.core.test_events import GUILD_ID, TRACK
-
-
-async def turns(count: int = 3) -> None:
-    """Let the loop run `count` rounds of what is ready now (a waiter registers, a suspended listener goes on)."""
-    for _ in range(count):
-        await asyncio.sleep(0)
-
+from tests.loop_turns import suspend, turns
 
 if typing.TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -246,7 +240,7 @@ async def test_each_listener_has_its_own_context(world: World) -> None:
     async def second(_: events.TrackEndEvent) -> None:
         seen.append(var.get())
         var.set("second")
-        await asyncio.sleep(0)  # suspends: it keeps its own context after
+        await suspend()  # suspends: it keeps its own context after
         seen.append(var.get())
         done.set()
 
@@ -416,7 +410,7 @@ async def test_a_listener_that_closes_the_client_is_not_cancelled_by_that_close(
     done = asyncio.Event()
 
     async def closes(_: events.TrackEndEvent) -> None:
-        await asyncio.sleep(0)
+        await suspend()
         try:
             await dispatcher.drain()
             after.append("went on")

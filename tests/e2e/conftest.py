@@ -16,6 +16,7 @@ from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
+from tests.loop_turns import turns as turns  # re-exported for the e2e tests
 
 if typing.TYPE_CHECKING:
     import pathlib
@@ -261,8 +262,3 @@ class HeldGetPlayers:
         self._release.set()
 
 
-async def turns(count: int = 10) -> None:
-    """Let the event loop run `count` rounds of what is ready now (no time passes: for work a `ManualClock`
-    advance released, or a socket's data already written)."""
-    for _ in range(count):
-        await asyncio.sleep(0)
