@@ -13,7 +13,7 @@ import typing
 
 from lightbulb_lavalink import failover
 from lightbulb_lavalink.collector import CollectorPause
-from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.errors import NodeUnavailable, StoreError
 from lightbulb_lavalink.resuming import ResumeCoordinator, SessionBook
 from lightbulb_lavalink.resuming.ownership import Ownership
 from lightbulb_lavalink.snapshot import GuildSnapshot
@@ -55,6 +55,12 @@ class Hub:
         self.changed: set[int] | None = None
         """While a handoff is prepared: the guilds whose snapshot was scheduled or deleted since (the new process
         reads them again); `None` otherwise."""
+        self.refusing: str | None = None
+        """Set while a handoff lets this process's sessions go, and once it did: why a command is refused
+        (`check_commands`); `None` otherwise."""
+        self.frozen = False
+        """Set once a handoff wrote this process's last snapshots: no change can reach the new process any more, so
+        every change is refused (`check_changes`), with `refusing` as the reason."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- NodeHooks --------------------------------------------------------------------------------------------
@@ -101,6 +107,24 @@ class Hub:
             self.forget(node.name, guild_id)
 
     # -- PlayerHooks ------------------------------------------------------------------------------------------
+
+    def check_commands(self) -> None:
+        """Refuse a command (a request to a node, a join or a leave) while a handoff lets the sessions go.
+
+        Raises:
+            NodeUnavailable: The sessions are being handed over to a new process, or were (`refusing` says which).
+        """
+        if self.refusing is not None:
+            raise NodeUnavailable(self.refusing)
+
+    def check_changes(self) -> None:
+        """Refuse any change of a guild (its queue's included) once a handoff wrote the last snapshots.
+
+        Raises:
+            NodeUnavailable: The change could not be kept: the new process already read what this one holds.
+        """
+        if self.frozen:
+            raise NodeUnavailable(self.refusing or "this process handed its Lavalink sessions over")
 
     def save(self, player: Player) -> None:
         """Schedule a write of the player's snapshot (coalesced by the writer)."""

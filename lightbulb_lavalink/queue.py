@@ -72,10 +72,11 @@ class GuildQueue:
     The current track is not part of the queue: the player holds it and hands it back to `advance` (or
     `skip`) when it ends. Indexes behave like list indexes (negative ones count from the end), but an index
     out of range raises `IndexError` instead of being clamped. Every change bumps `version` and calls
-    `on_change`, so the player can schedule a snapshot write.
+    `on_change`, so the player can schedule a snapshot write; `guard` is called before every change, and may
+    refuse it by raising (a player's queue refuses changes that could not be kept: see `guard`).
     """
 
-    __slots__ = ("_history", "_history_limit", "_loop", "_tracks", "_version", "on_change")
+    __slots__ = ("_history", "_history_limit", "_loop", "_tracks", "_version", "guard", "on_change")
 
     _tracks: list[Track]
     _history: list[Track] | None
@@ -86,6 +87,10 @@ class GuildQueue:
     on_change: Callable[[], None] | None
     """Called with no argument after every change; must be cheap and must not raise (the player schedules a
     snapshot write from it)."""
+    guard: Callable[[], None] | None
+    """Called with no argument before every change; what it raises refuses the change (nothing is changed). A
+    player's queue raises `NodeUnavailable` once its process has handed its sessions over to a new one (a handoff
+    deploy): nothing changed from then on could be kept."""
 
     def __init__(
         self,
@@ -105,6 +110,7 @@ class GuildQueue:
         self._loop = _parse_loop(loop)
         self._version = 0
         self.on_change = on_change
+        self.guard = None
 
     # ------------------------------------------------------------------ reading
 
@@ -130,6 +136,7 @@ class GuildQueue:
 
     @history_limit.setter
     def history_limit(self, value: int) -> None:
+        self._guarded()
         self._history_limit = self._check_limit(value)
         if self._history is not None and len(self._history) > value:
             self._trim_history()
@@ -142,6 +149,7 @@ class GuildQueue:
 
     @loop.setter
     def loop(self, value: LoopMode | str) -> None:
+        self._guarded()
         mode = _parse_loop(value)
         if mode is not self._loop:
             self._loop = mode
@@ -203,7 +211,10 @@ class GuildQueue:
 
         Raises:
             TypeError: `track` is not a `Track`.
+            NodeUnavailable: What `guard` raises for a player's queue once its process handed its sessions over
+                to a new one (every change of a queue raises it then).
         """
+        self._guarded()
         self._tracks.append(_check_track(track))
         self._changed()
 
@@ -213,6 +224,7 @@ class GuildQueue:
         Raises:
             TypeError: An item is not a `Track` (nothing was added).
         """
+        self._guarded()
         new = [_check_track(t, "tracks[]") for t in tracks]
         if new:
             self._tracks.extend(new)
@@ -226,6 +238,7 @@ class GuildQueue:
             IndexError: `index` is outside ``-len(queue)`` to ``len(queue)``.
             TypeError: `track` is not a `Track`, or `index` not an int.
         """
+        self._guarded()
         _check_track(track)
         size = len(self._tracks)
         _check_int(index, "index")
@@ -240,6 +253,7 @@ class GuildQueue:
         Raises:
             IndexError: `index` is out of range (it is never clamped).
         """
+        self._guarded()
         track = self._tracks.pop(self._position(index, "index"))
         self._changed()
         return track
@@ -250,6 +264,7 @@ class GuildQueue:
         Raises:
             ValueError: `track` is not in the queue.
         """
+        self._guarded()
         position = self.index(track)
         del self._tracks[position]
         self._changed()
@@ -257,6 +272,7 @@ class GuildQueue:
 
     def remove_where(self, predicate: Callable[[Track], bool]) -> int:
         """Remove every upcoming track for which `predicate` is true (e.g. by requester); return how many."""
+        self._guarded()
         kept = [t for t in self._tracks if not predicate(t)]
         removed = len(self._tracks) - len(kept)
         if removed:
@@ -270,6 +286,7 @@ class GuildQueue:
         Raises:
             IndexError: `source` or `destination` is out of range.
         """
+        self._guarded()
         src = self._position(source, "source")
         dst = self._position(destination, "destination")
         track = self._tracks[src]
@@ -281,12 +298,14 @@ class GuildQueue:
 
     def shuffle(self, rng: random.Random | None = None) -> None:
         """Shuffle the upcoming tracks in place, with `rng` (a `random.Random`) when given."""
+        self._guarded()
         if len(self._tracks) > 1:
             (rng or random).shuffle(self._tracks)
             self._changed()
 
     def clear(self) -> int:
         """Remove every upcoming track (the history stays); return how many there were."""
+        self._guarded()
         removed = len(self._tracks)
         if removed:
             self._tracks = []
@@ -295,6 +314,7 @@ class GuildQueue:
 
     def clear_history(self) -> None:
         """Forget the played tracks."""
+        self._guarded()
         if self._history:
             self._history = None
             self._changed()
@@ -309,6 +329,7 @@ class GuildQueue:
         next track is taken off the front. `finished` is `None` when nothing was playing: the next track is
         simply taken off the front.
         """
+        self._guarded()
         if finished is not None:
             _check_track(finished, "finished")
             if self._loop is LoopMode.TRACK:
@@ -325,6 +346,7 @@ class GuildQueue:
             ValueError: `count` is less than 1.
             IndexError: Fewer than ``count - 1`` tracks are queued.
         """
+        self._guarded()
         if _check_int(count, "count") < 1:
             raise ValueError(f"count must be at least 1, not {count}")
         if current is not None:
@@ -374,6 +396,7 @@ class GuildQueue:
 
     def apply(self, move: QueueMove) -> None:
         """Make the change `move` describes; a track no longer queued (a user removed it meanwhile) is passed over."""
+        self._guarded()
         looped = self._loop is LoopMode.QUEUE
         if move.front is not None:
             self._tracks.insert(0, move.front)
@@ -399,6 +422,7 @@ class GuildQueue:
         """`finished` ended and the track at `index` started (what another process did and had no time to save):
         `finished` goes to the history (and, with a `QUEUE` loop, to the end of the queue), the track at `index`
         is taken out and returned. `index` `None`: nothing is taken out (the track is no longer queued)."""
+        self._guarded()
         _check_track(finished, "finished")
         position = None if index is None else self._position(index, "index")
         self._remember(finished)
@@ -413,6 +437,7 @@ class GuildQueue:
 
         Returns `None` (and changes nothing) when the history is empty.
         """
+        self._guarded()
         if not self._history:
             return None
         if current is not None:
@@ -514,6 +539,10 @@ class GuildQueue:
                 raise IndexError(f"{what} {index} is out of range: the queue is empty")
             raise IndexError(f"{what} {index} is out of range: the queue has {size} track(s) (0 to {size - 1})")
         return index % size
+
+    def _guarded(self) -> None:
+        if self.guard is not None:
+            self.guard()
 
     def _changed(self) -> None:
         self._version += 1

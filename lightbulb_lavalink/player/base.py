@@ -69,6 +69,16 @@ class PlayerHooks(typing.Protocol):
         """Run `coro` in a task the client owns and cancels on close; return the task."""
         ...
 
+    def check_commands(self) -> None:
+        """Raise `NodeUnavailable` (saying why) if no command may run now: the sessions are being handed over to
+        a new process (a handoff deploy), or were."""
+        ...
+
+    def check_changes(self) -> None:
+        """Raise `NodeUnavailable` (saying why) if no change of a guild could be kept now: a handoff wrote this
+        process's last snapshots, and the new process read them."""
+        ...
+
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
 class InFlight:
@@ -196,8 +206,10 @@ class PlayerBase:
         self._unstarted: Track | None = None  # the track we started whose TrackStartEvent has not come yet
         self._sent: Track | None = None  # the last track a start request was sent for (it may have started)
         self._end_time: int | None = None  # the current track's early end (a clip), for snapshots
-        # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write.
+        # Any change to the queue (a user's `player.queue.add(...)` included) schedules a snapshot write, and is
+        # refused once nothing could write it (a handoff let the sessions go): it fails rather than vanish.
         self.queue.on_change = self._save
+        self.queue.guard = hooks.check_changes
 
     def __repr__(self) -> str:
         name = title(self.track) if self.track else None
@@ -267,8 +279,13 @@ class PlayerBase:
             self._hooks.save(self.as_player())
 
     def set_plugin_state(self, state: PluginSnapshot) -> None:
-        """Remember what the plugins hold for this player now, and save it (`LavalinkClient.plugins` calls this)."""
+        """Remember what the plugins hold for this player now, and save it (`LavalinkClient.plugins` calls this).
+
+        Raises:
+            NodeUnavailable: This process handed its sessions over (see `PlayerHooks.check_changes`).
+        """
         if state != self.plugin_state:
+            self._hooks.check_changes()
             self.plugin_state = state
             self._save()
 

@@ -60,13 +60,17 @@ class PlayerTransport(PlayerBase):
 
     async def _prepare(self) -> None:
         """Before a command: wait for this guild's restore, and fail before changing anything if the node is away
-        (`NodeUnavailable`) or the bot left the guild (`LavalinkError`: join again)."""
+        (`NodeUnavailable`; saying so when this process hands its sessions over, or did) or the bot left the guild
+        (`LavalinkError`: join again)."""
+        self._hooks.check_commands()
         if self._destroyed:
             raise LavalinkError(f"the bot left guild {self.guild_id}; join a voice channel again to play there")
         await self.wait_restored()
         if self._destroyed:
             raise LavalinkError(f"the bot left guild {self.guild_id} meanwhile; join a voice channel again")
-        if not await self.node.wait_synced(self._client.settings.request_timeout):
+        synced = await self.node.wait_synced(self._client.settings.request_timeout)
+        self._hooks.check_commands()  # a handoff began meanwhile: the node is not coming back to this process
+        if not synced:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         if self.node.session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")

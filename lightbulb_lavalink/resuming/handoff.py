@@ -56,6 +56,8 @@ if typing.TYPE_CHECKING:
 __all__ = ["Handoff", "HandoffState"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.resuming.handoff")
+_LETTING_GO: typing.Final = "this process is handing its Lavalink sessions over to a new one; try again in a moment"
+_HANDED_OFF: typing.Final = "this process handed its Lavalink sessions over to a new one and is exiting"
 _RESUBSCRIBE: typing.Final = (0.5, 30.0)
 """The first and the longest wait before listening again after the channel's connection was lost, in seconds."""
 
@@ -106,23 +108,19 @@ class Handoff:
         return client.bot_id is not None and supports_handoff(client.store)
 
     def check_commands(self) -> None:
-        """Fail a command that would change what this process plays once it has let its sessions go: nothing it
-        changes from then on is written, so the new process would bring the guild back as it was.
+        """Fail a command that would change what this process plays once it lets its sessions go (the client's
+        join, leave and move; a player's commands and changes ask the hub themselves).
 
         Raises:
             NodeUnavailable: The sessions are being handed over (try again in a moment: the new process answers
-                then), or were.
+                then), or were (this process is exiting).
         """
-        if self.state is HandoffState.HANDED_OFF:
-            raise NodeUnavailable("this process handed its Lavalink sessions over to a new one and is exiting")
-        if self._parked is not None:
-            raise NodeUnavailable(
-                "this process is handing its Lavalink sessions over to a new one; try again in a moment"
-            )
+        self._hub.check_commands()
 
     def reset(self) -> None:
         """The client starts (again): running, not handed off."""
         self.state = HandoffState.RUNNING
+        self._hub.refusing, self._hub.frozen = None, False
         self._done.clear()
 
     async def wait_handed_off(self) -> None:
@@ -270,12 +268,16 @@ class Handoff:
         commands in flight finish, write the last snapshots and stop writing. Returns the guilds changed since
         the handoff was prepared.
 
+        A change made while this runs is written with the rest (and named among the changed guilds) up to the
+        moment the last write begins; from then on every change is refused (`Hub.check_changes`), none is lost.
+
         Raises:
             StoreError: The last snapshots could not be written (the handoff fails).
         """
         hub = self._hub
         client = hub.client
         hub.ownership.paused = True
+        hub.refusing = _LETTING_GO
         for node in client.nodes.values():
             await node.wait_synced(client.settings.request_timeout)
             sessions[node.name] = node.session_id
@@ -283,12 +285,17 @@ class Handoff:
         # Closed first: every event Lavalink sends from now on is queued for the session's next connection, so
         # the snapshots written below hold everything this process handled and nothing is handled twice.
         await asyncio.gather(*(player.settle() for player in list(hub.players.values())))
-        changed = hub.changed if hub.changed is not None else set()
-        hub.changed = None
-        writer, hub.writer = hub.writer, None
-        self._parked = writer
+        writer = hub.writer
+        if writer is not None:
+            await writer.flush()  # the bulk, while changes are still taken (and written just below)
+        # From here no change can be kept: refused, at once (no await since the flush came back), then the ones
+        # made during that flush are written.
+        hub.frozen = True
         if writer is not None:
             await writer.flush()
+        changed = hub.changed if hub.changed is not None else set()
+        hub.changed = None
+        hub.writer, self._parked = None, writer
         return changed
 
     async def _take_back(self, sessions: dict[str, str | None]) -> None:
@@ -297,6 +304,7 @@ class Handoff:
         hub = self._hub
         parked = self._parked is not None
         self._unpark()
+        hub.refusing, hub.frozen = None, False
         if parked:
             for player in hub.players.values():
                 hub.save(player)
@@ -309,6 +317,7 @@ class Handoff:
     async def _complete(self, reply: HandoffMessage, took: float) -> None:
         client = self._hub.client
         self.state = HandoffState.HANDED_OFF
+        self._hub.refusing, self._hub.frozen = _HANDED_OFF, True
         if self._parked is not None:
             writer, self._parked = self._parked, None
             await writer.close()  # nothing is pending: it was flushed, and nothing was scheduled since

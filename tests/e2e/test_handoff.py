@@ -435,3 +435,72 @@ async def test_a_listener_that_closes_the_bot_on_handoff_completed_lets_it_stop(
     await boot_new(shared)
     await asyncio.wait_for(closed.wait(), 5)
     assert not old.client.started
+
+
+async def test_a_queue_change_the_old_process_makes_while_writing_its_last_snapshots_is_kept(
+    shared: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old process closed its websockets and writes its last snapshots: a ``player.queue.add`` its code makes
+    then (a command that was already past the node, a timer of the bot) reaches the new process."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    first = shared.guilds[0].id
+    extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
+    writer = old.client._hub.writer
+    assert writer is not None
+    flush = type(writer).flush
+    added: list[bool] = []
+
+    async def add_then_flush(self: typing.Any) -> None:
+        letting_go = old.client.nodes["main"].state is NodeState.DISCONNECTED  # its websockets are closed
+        if self is writer and letting_go and not added:
+            player = old.client.get_player(first)
+            assert player is not None
+            player.queue.add(extra)
+            added.append(True)
+        await flush(self)
+
+    monkeypatch.setattr(type(writer), "flush", add_then_flush)
+
+    new = await boot_new(shared)
+
+    assert added == [True]
+    assert_queue(new.client.get_player(first), plan[first][0], [*plan[first][1:], "late-0"])
+
+
+async def test_a_change_the_old_process_makes_once_it_let_go_is_refused_never_lost(shared: World) -> None:
+    """Once its last snapshots are written nothing the old process changes can reach the new one: every change
+    (a queue's, its loop mode, a command) fails with a `NodeUnavailable` that says why, rather than vanish."""
+    old = await shared.boot()
+    plan = await play_everywhere(shared, old)
+    first = shared.guilds[0].id
+    extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
+    refused: list[str] = []
+
+    async def change_the_old_one() -> None:
+        player = old.client.get_player(first)
+        assert player is not None
+        changes: list[Callable[[], object]] = [
+            lambda: player.queue.add(extra),
+            lambda: player.queue.clear(),
+            lambda: setattr(player.queue, "loop", "queue"),
+        ]
+        for change in changes:
+            with pytest.raises(NodeUnavailable) as caught:
+                change()
+            refused.append(str(caught.value))
+        for command in (player.skip, lambda: player.set_volume(50)):
+            with pytest.raises(NodeUnavailable) as caught:
+                await command()
+            refused.append(str(caught.value))
+
+    new = await boot_new(shared, between=change_the_old_one)
+
+    assert len(refused) == 5 and all("handing its Lavalink sessions over" in why for why in refused), refused
+    assert not any("once it is back" in why for why in refused)  # the node never comes back to this process
+    assert_queue(new.client.get_player(first), plan[first][0], plan[first][1:])
+    await asyncio.wait_for(old.client.wait_handed_off(), 10)
+    player = old.client.get_player(first)
+    assert player is not None
+    with pytest.raises(NodeUnavailable, match="exiting"):
+        player.queue.add(extra)
