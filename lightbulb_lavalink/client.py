@@ -408,6 +408,7 @@ class LavalinkClient:
         if hub.writer is not None:
             await hub.writer.close()
             hub.writer = None
+        await self._handoff.closed()  # everything is written: a new process waiting for this one may start
         if self._owns_session and self._session is not None:
             await self._session.close()
             self._session = None

@@ -52,7 +52,11 @@ class HandoffKind(enum.Enum):
     RESUMED = "resumed"
     """New → old: "every node is back under me": the old process may exit."""
     ABORTED = "aborted"
-    """Either way: "this handoff is off" (the new process gave up, or the old one took its sessions back)."""
+    """Either way: "this handoff is off": the new process gave up, or the old one took its sessions back, could
+    not get ready or is busy with another handoff (`HandoffMessage.reason` says why)."""
+    STOPPED = "stopped"
+    """Old → new: "I stopped before letting my sessions go (a clean close), and wrote everything": the new process
+    starts as it would with no process running (once no live connection holds the sessions)."""
 
 
 @attrs.frozen(kw_only=True, weakref_slot=False)
@@ -68,6 +72,8 @@ class HandoffMessage:
     guilds: tuple[int, ...] | None = None
     """``released``: the guilds whose snapshots changed since ``prepared``; `None` when too many to list (at most
     `MAX_LISTED`): the new process reads every guild again."""
+    reason: str = ""
+    """``aborted``: why, in words, for the logs and the other process's error (``""``: not said); never a secret."""
 
     def encode(self) -> str:
         """The message as the JSON text sent over the channel."""
@@ -75,6 +81,8 @@ class HandoffMessage:
         data["sender"] = self.sender
         if self.guilds is not None:
             data["guilds"] = [str(g) for g in self.guilds]
+        if self.reason:
+            data["reason"] = self.reason
         return json.dumps(data)
 
     @classmethod
@@ -88,7 +96,9 @@ class HandoffMessage:
             if not isinstance(nonce, str) or not isinstance(sender, str):
                 return None
             guilds = None if listed is None else tuple(int(g) for g in listed)
-            return cls(kind=HandoffKind(data.get("kind")), nonce=nonce, sender=sender, guilds=guilds)
+            reason = data.get("reason", "")
+            reason = reason if isinstance(reason, str) else ""  # liberal: a reason we cannot read costs the reason
+            return cls(kind=HandoffKind(data.get("kind")), nonce=nonce, sender=sender, guilds=guilds, reason=reason)
         except (ValueError, TypeError):
             return None
 

@@ -504,3 +504,87 @@ async def test_a_change_the_old_process_makes_once_it_let_go_is_refused_never_lo
     assert player is not None
     with pytest.raises(NodeUnavailable, match="exiting"):
         player.queue.add(extra)
+
+
+async def test_an_old_process_stopped_while_prepared_leaves_the_new_one_to_start_normally(shared: World) -> None:
+    """The old process answered, then stopped (the deploy script, Ctrl-C) before letting go: it writes its last
+    snapshots as any clean stop does and says so; the new process starts at once, as with no process running,
+    with what the old one changed meanwhile."""
+    old = await shared.boot(handoff_timeout=30.0)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+    first = shared.guilds[0].id
+    extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
+
+    async def stop_the_old_one() -> None:
+        player = old.client.get_player(first)
+        assert player is not None
+        player.queue.add(extra)
+        await shared.stop(old)
+
+    started = asyncio.get_running_loop().time()
+    new = await boot_new(shared, after_reading=stop_the_old_one, handoff_timeout=30.0)
+
+    assert asyncio.get_running_loop().time() - started < 10  # told at once: not the 30 s deadline
+    assert new.client.started
+    resumed = await new.wait_for(events.SessionResumedEvent)
+    assert resumed.session_id == session
+    assert_queue(new.client.get_player(first), plan[first][0], [*plan[first][1:], "late-0"])
+    for gid in plan.keys() - {first}:
+        assert_queue(new.client.get_player(gid), plan[gid][0], plan[gid][1:])
+
+
+async def test_an_old_process_killed_while_prepared_leaves_the_new_one_to_start_normally(shared: World) -> None:
+    """Killed before letting go, it says nothing: the new process, hearing no ``released`` by its deadline, finds
+    nothing holding the sessions and starts normally rather than fail."""
+    old = await shared.boot(handoff_timeout=0.5)
+    plan = await play_everywhere(shared, old)
+    session = old.client.nodes["main"].session_id
+
+    killed: list[object] = []
+
+    async def kill_the_old_one() -> None:
+        killed.append(old.client.store)
+        await shared.crash(old)
+
+    store_type = type(old.client.store)
+    original = store_type.publish_handoff
+
+    async def publish(store: typing.Any, bot_id: int, cluster: str, message: typing.Any) -> None:
+        if store not in killed:  # a killed process says nothing more
+            await original(store, bot_id, cluster, message)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store_type, "publish_handoff", publish)
+        new = await boot_new(shared, after_reading=kill_the_old_one, handoff_timeout=0.5)
+
+    resumed = await new.wait_for(events.SessionResumedEvent)
+    assert resumed.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_a_process_busy_with_a_handoff_says_so_at_once(shared: World) -> None:
+    """A request to a process that is already handing over (two deploys at once) is answered at once with why:
+    the second new process fails fast saying so, not after its deadline with a guess."""
+    old = await shared.boot(handoff_timeout=30.0)
+    plan = await play_everywhere(shared, old)
+    failures: list[BaseException] = []
+    elapsed: list[float] = []
+
+    async def a_second_deploy() -> None:
+        started = asyncio.get_running_loop().time()
+        try:
+            await boot_new(shared, handoff_timeout=30.0)
+        except HandoffError as exc:
+            failures.append(exc)
+        elapsed.append(asyncio.get_running_loop().time() - started)
+
+    first = await boot_new(shared, after_reading=a_second_deploy, handoff_timeout=30.0)
+
+    assert len(failures) == 1 and elapsed[0] < 10, (failures, elapsed)
+    assert "already handing" in str(failures[0]), failures
+    assert "too old" not in str(failures[0])
+    await asyncio.wait_for(old.client.wait_handed_off(), 10)
+    for gid, planned in plan.items():
+        assert_queue(first.client.get_player(gid), planned[0], planned[1:])

@@ -80,6 +80,10 @@ def test_messages_read_back_and_garbage_is_ignored() -> None:
     for kind in HandoffKind:
         sent = message(kind)
         assert HandoffMessage.decode(sent.encode()) == sent
+    refused = HandoffMessage(kind=HandoffKind.ABORTED, nonce="n", sender="test:1", reason="busy with another")
+    assert HandoffMessage.decode(refused.encode()) == refused
+    unreadable = '{"v": 1, "kind": "aborted", "nonce": "n", "reason": 3}'
+    assert HandoffMessage.decode(unreadable) == HandoffMessage(kind=HandoffKind.ABORTED, nonce="n")
     for garbage in ("", "{", "[]", '{"v": 2, "kind": "request", "nonce": "n"}', '{"v": 1, "kind": "x", "nonce": "n"}'):
         assert HandoffMessage.decode(garbage) is None
 
