@@ -29,7 +29,7 @@ import hikari
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import LavalinkError, SettingsError
-from lightbulb_lavalink.ext import presentation
+from lightbulb_lavalink.ext import presentation, startup
 from lightbulb_lavalink.ext.config import resolve_settings
 from lightbulb_lavalink.ext.runtime import ExtensionRuntime
 from lightbulb_lavalink.stores import SessionStore
@@ -158,6 +158,9 @@ def _build_plugin(bot: hikari.GatewayBot, runtime: ExtensionRuntime) -> typing.A
         member = ctx.interaction.member
         if not await runtime.is_allowed(ctx.author.id, member.permissions if member is not None else None):
             await ctx.respond(presentation.REFUSAL, flags=ephemeral)
+            return
+        if runtime.unavailable is not None:  # the client could not start (a failed handoff deploy)
+            await ctx.respond(startup.unavailable_text(runtime.unavailable), flags=ephemeral)
             return
         if defer:
             await ctx.respond(hikari.ResponseType.DEFERRED_MESSAGE_CREATE, flags=ephemeral)

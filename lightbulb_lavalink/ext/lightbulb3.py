@@ -112,6 +112,7 @@ class LavalinkLoadable(lightbulb.Loadable):
             lavalink,
             settings_source=resolved.source,
             owned_store=prepared.store if prepared.owns_store else None,
+            on_start_failed=lambda reason: _degrade_started(manager, runtime, reason),
         )
         _di.provide(manager, LavalinkExtension, runtime)
         _di.provide(manager, LavalinkClient, runtime.client)
@@ -128,9 +129,13 @@ class LavalinkLoadable(lightbulb.Loadable):
     async def unload(self, client: lightbulb.Client) -> None:
         """Take back all `load` set up in `client`, closing the client resumably (a no-op if not loaded)."""
         manager = client.di
-        if await _di.lookup(manager, startup.Unavailable) is not None:
+        unavailable = await _di.lookup(manager, startup.Unavailable)
+        if unavailable is not None:
             for typ in (LavalinkClient, LavalinkExtension, startup.Unavailable):
                 _di.withdraw(manager, typ)
+            if unavailable.runtime is not None:  # loaded, but its client could not start
+                unavailable.runtime.unsubscribe()
+                await unavailable.runtime.close()
             return
         runtime = await _di.lookup(manager, LavalinkExtension)
         if runtime is None:
@@ -153,15 +158,23 @@ async def lavalink_of(client: lightbulb.Client) -> LavalinkClient | None:
     return await _di.lookup(client.di, LavalinkClient)
 
 
-def _degrade(manager: typing.Any, reason: str) -> None:
+def _degrade(manager: typing.Any, reason: str, runtime: LavalinkExtension | None = None) -> None:
     """Load degraded: asking for the client (or the runtime) raises `MusicUnavailableError` saying why."""
 
     def unavailable() -> typing.NoReturn:
         raise MusicUnavailableError(reason)
 
-    _di.provide(manager, startup.Unavailable, startup.Unavailable(reason=reason))
+    _di.provide(manager, startup.Unavailable, startup.Unavailable(reason=reason, runtime=runtime))
     _di.provide_factory(manager, LavalinkClient, unavailable)
     _di.provide_factory(manager, LavalinkExtension, unavailable)
+
+
+def _degrade_started(manager: typing.Any, runtime: LavalinkExtension, reason: str) -> None:
+    """Loaded, but the client could not start (a failed handoff deploy): degraded as a failed load is, the runtime
+    kept for unload."""
+    _di.withdraw(manager, LavalinkClient)
+    _di.withdraw(manager, LavalinkExtension)
+    _degrade(manager, reason, runtime)
 
 
 def _unavailable_cause(exc: BaseException) -> MusicUnavailableError | None:

@@ -14,7 +14,7 @@ import typing
 
 import hikari
 
-from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.errors import HandoffError, LavalinkError
 from lightbulb_lavalink.events import HandoffCompletedEvent
 from lightbulb_lavalink.ext import access, presentation, reports
 
@@ -41,7 +41,10 @@ class ExtensionRuntime:
         fetch_owner_ids: Callable[[], Awaitable[Iterable[hikari.Snowflakeish]]] | None = None,
         after: Awaitable[None] | None = None,
         owned_store: SessionStore | None = None,
+        on_start_failed: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_start_failed`: told why when the client cannot start (the lightbulb glue then answers music commands
+        with that reason, as for an extension loaded degraded)."""
         self.app: hikari.GatewayBot = app
         """The bot."""
         self.client: LavalinkClient = client
@@ -54,6 +57,9 @@ class ExtensionRuntime:
         self._owner_ids: frozenset[int] | None = None
         self._subscribed = False
         self._lock = asyncio.Lock()
+        self._on_start_failed = on_start_failed
+        self.unavailable: str | None = None
+        """Why the client could not start (no secret in it), or `None`: music commands answer with it."""
 
     def __repr__(self) -> str:
         return f"ExtensionRuntime(client={self.client!r}, settings_source={self.settings_source!r})"
@@ -86,10 +92,12 @@ class ExtensionRuntime:
         return self.app.get_me() is not None
 
     async def start(self) -> None:
-        """Start the client (resuming saved sessions); logs instead of raising, so the bot keeps running.
+        """Start the client (resuming saved sessions); never raises, so the bot keeps running.
 
         Waits first for the previous client of this bot to finish closing (a reload), so that it resumes the
-        sessions that client saved.
+        sessions that client saved. A client that cannot start (a handoff deploy that failed: the old process keeps
+        the sessions) leaves the extension degraded, as a failed load does: logged once, and every music command
+        answers that music is unavailable and why; with ``fail_fast`` the bot stops instead.
         """
         async with self._lock:
             if self._after is not None:
@@ -103,13 +111,30 @@ class ExtensionRuntime:
             try:
                 await self.client.start()
             except LavalinkError as exc:
-                _LOGGER.error("the Lavalink client could not start: %s", exc)
-                return
-            _LOGGER.info(
-                "Lavalink client started with nodes %s (settings from %s)",
-                ", ".join(self.client.nodes) or "none",
-                self.settings_source,
-            )
+                failed: str | None = self._start_failed(exc)
+            else:
+                failed = self.unavailable = None
+                _LOGGER.info(
+                    "Lavalink client started with nodes %s (settings from %s)",
+                    ", ".join(self.client.nodes) or "none",
+                    self.settings_source,
+                )
+        if failed is not None and self.client.settings.fail_fast and self.app.is_alive:
+            await self.app.close()  # outside the lock: the bot's close closes this runtime, which takes it
+
+    def _start_failed(self, exc: LavalinkError) -> str:
+        if isinstance(exc, HandoffError):
+            reason = f"the handoff failed ({exc}); the running process keeps playing: stop this one and deploy again"
+        else:
+            reason = f"the Lavalink client could not start: {exc}"
+        self.unavailable = reason
+        if self.client.settings.fail_fast:
+            _LOGGER.error("lightbulb-lavalink cannot start (fail_fast is set: stopping the bot): %s", reason)
+        else:
+            _LOGGER.error("lightbulb-lavalink cannot start; music commands will say so: %s", reason)
+        if self._on_start_failed is not None:
+            self._on_start_failed(reason)
+        return reason
 
     async def close(self) -> None:
         """Close the client, keeping every session resumable (Lavalink keeps playing meanwhile), then the store

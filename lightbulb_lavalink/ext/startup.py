@@ -22,6 +22,8 @@ from lightbulb_lavalink.stores import SessionStore, open_store
 if typing.TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from lightbulb_lavalink.ext.runtime import ExtensionRuntime
+
 __all__ = ["UNAVAILABLE_PREFIX", "Prepared", "Unavailable", "fail_fast_wanted", "prepare", "unavailable_text"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.startup")
@@ -52,6 +54,9 @@ class Unavailable:
 
     reason: str
     """Why it could not start (no secret in it)."""
+    runtime: ExtensionRuntime | None = None
+    """The extension's runtime when it loaded but its client could not start (a failed handoff deploy): unload
+    unsubscribes and closes it. `None` when the load itself failed."""
 
 
 def unavailable_text(reason: str) -> str:

@@ -113,3 +113,48 @@ async def test_the_ephemeral_reason_goes_to_users_without_any_permission(world: 
         await bot.started()
         answer = await bot.invoke("status", permissions=hikari.Permissions.NONE)
         assert answer.ephemeral and "Music is unavailable" in answer.content
+
+
+async def test_a_failed_handoff_leaves_the_extension_degraded_saying_why(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new process deployed with ``LAVALINK_HANDOFF=true`` whose handoff fails (here: a store that serves one
+    process) does not run on as if nothing happened without a Lavalink client: every music command says music
+    is unavailable and why, as a failed load does; the old process keeps playing."""
+    extensions = (EXTENSION, "example_bot.music")
+    async with running_bot(world, settings=world.settings(handoff=True), extensions=extensions) as bot:
+        with caplog.at_level(logging.INFO):
+            await bot.started()
+        (logged,) = failures(caplog)
+        assert logged.exc_info is None and "handoff failed" in logged.getMessage()
+
+        status = await bot.invoke("status")
+        assert status.ephemeral
+        assert status.content.startswith("⚠️ Music is unavailable: the handoff failed")
+        assert "processes share" in status.content and "stop this one and deploy again" in status.content
+        queue = await bot.command("queue")  # the bot's own command asking for `lavalink: LavalinkClient`
+        assert queue.startswith("⚠️ Music is unavailable: the handoff failed")
+
+        await bot.client.unload_extensions(*extensions)  # takes back what the load set up, the listeners too
+        assert not has_lavalink_group(bot.client)
+        assert await bot.lavalink() is None
+
+
+async def test_with_fail_fast_a_failed_handoff_stops_the_bot(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``fail_fast`` makes a failed start fatal, as a failed load is: the bot stops (its ``run()`` returns), rather
+    than run on degraded beside the old process."""
+    closed: list[bool] = []
+
+    async def close(_: hikari.GatewayBot) -> None:  # what a running bot's close leads to, in a bot never started
+        closed.append(True)
+
+    monkeypatch.setattr(hikari.GatewayBot, "is_alive", property(lambda _: not closed))
+    monkeypatch.setattr(hikari.GatewayBot, "close", close)
+    async with running_bot(world, settings=world.settings(handoff=True, fail_fast=True)) as bot:
+        with caplog.at_level(logging.INFO):
+            await bot.started()
+        assert closed == [True]
+        (logged,) = failures(caplog)
+        assert "fail_fast is set: stopping the bot" in logged.getMessage()
