@@ -8,6 +8,7 @@ the condition it is about.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import typing
 
@@ -36,14 +37,14 @@ __all__ = ["server_status"]
 LONG = 3_600_000  # an hour-long track: none ends by itself during a test
 
 
-@pytest.fixture(params=("redis", "postgres"))
-async def shared(request: pytest.FixtureRequest, server_status: dict[str, str | None]) -> AsyncIterator[World]:
-    """A `World` whose store is a real Redis or PostgreSQL server, under a name no other test uses."""
-    kind: str = request.param
+@contextlib.asynccontextmanager
+async def shared_world(kind: str, server_status: dict[str, str | None], **server: typing.Any) -> AsyncIterator[World]:
+    """A `World` whose store is a real Redis or PostgreSQL server, under a name no other test uses; `server`:
+    how the `FakeLavalink` answers (``flavour="nodelink"``)."""
     await require_server(kind, server_status)
     name = unique("llho")
     store = f"{REDIS_URL}?prefix={name}" if kind == "redis" else f"{DATABASE_URL}?table={name}"
-    async with FakeLavalink(time_scale=TIME_SCALE, player_update_interval=1.0) as lavalink:
+    async with FakeLavalink(time_scale=TIME_SCALE, player_update_interval=1.0, **server) as lavalink:
         discord = FakeDiscord()
         guilds = [await discord.add_guild(members=3) for _ in range(3)]
         world = World(lavalink=lavalink, discord=discord, store_url=store, guilds=guilds)
@@ -54,6 +55,20 @@ async def shared(request: pytest.FixtureRequest, server_status: dict[str, str | 
                 await process.client.close()
                 await process.voice.close()
             await drop_server_data(kind, name)
+
+
+@pytest.fixture(params=("redis", "postgres"))
+async def shared(request: pytest.FixtureRequest, server_status: dict[str, str | None]) -> AsyncIterator[World]:
+    """A `World` whose store is a real Redis or PostgreSQL server, under a name no other test uses."""
+    async with shared_world(request.param, server_status) as world:
+        yield world
+
+
+@pytest.fixture
+async def nodelink(server_status: dict[str, str | None]) -> AsyncIterator[World]:
+    """`shared` on Redis, with a node that answers as NodeLink does (REST answers for a paused session)."""
+    async with shared_world("redis", server_status, flavour="nodelink") as world:
+        yield world
 
 
 async def play_everywhere(world: World, process: BotProcess) -> dict[int, list[str]]:
@@ -588,3 +603,39 @@ async def test_a_process_busy_with_a_handoff_says_so_at_once(shared: World) -> N
     await asyncio.wait_for(old.client.wait_handed_off(), 10)
     for gid, planned in plan.items():
         assert_queue(first.client.get_player(gid), planned[0], planned[1:])
+
+
+async def test_on_nodelink_with_no_process_running_a_handoff_start_is_a_normal_start(nodelink: World) -> None:
+    """NodeLink answers REST for a paused session as for a connected one: the new process, hearing no answer,
+    asks the node in a way NodeLink does tell apart (a resume of a paused session succeeds, of a connected one
+    does not) and starts normally rather than fail."""
+    old = await nodelink.boot()
+    plan = await play_everywhere(nodelink, old)
+    session = old.client.nodes["main"].session_id
+    await nodelink.stop(old)
+
+    new = await boot_new(nodelink, handoff_timeout=0.5)
+
+    assert new.client.started
+    ready = await new.wait_for(events.NodeReadyEvent)
+    assert ready.resumed and ready.session_id == session
+    for gid, planned in plan.items():
+        assert_queue(new.client.get_player(gid), planned[0], planned[1:])
+    assert playing(nodelink, session) == {g: p[0] for g, p in plan.items()}
+
+
+async def test_on_nodelink_a_running_process_that_does_not_hand_over_still_fails_the_new_one(nodelink: World) -> None:
+    old = await nodelink.boot()
+    plan = await play_everywhere(nodelink, old)
+    session = old.client.nodes["main"].session_id
+    await old.client._hub.cancel_tasks()  # an old process that does not hand over: its listener is gone
+
+    with pytest.raises(HandoffError, match="live connection holds"):
+        await boot_new(nodelink, handoff_timeout=0.5)
+    node = old.client.nodes["main"]
+    assert node.state is NodeState.READY and node.session_id == session  # untouched
+    assert playing(nodelink, session) == {g: p[0] for g, p in plan.items()}
+    player = old.client.get_player(nodelink.guilds[0].id)
+    assert player is not None
+    await player.skip()  # its connection still works
+    assert playing(nodelink, session)[nodelink.guilds[0].id] == plan[nodelink.guilds[0].id][1]
