@@ -446,11 +446,13 @@ class LavalinkClient:
         """The node a new player should go to (the balancer chooses among the ready nodes, by `region` first).
 
         Raises:
-            NodeUnavailable: No node has a session.
+            NodeUnavailable: No node has a session (this process handed them over to a new one, or is doing so:
+                the message says so).
         """
         ready = [n for n in self._nodes.values() if n.state is NodeState.READY]
         node = self.balancer.choose(ready, region=region)
         if node is None:
+            self._hub.check_commands()  # the nodes are not away: this process let them go
             states = ", ".join(f"{n.name}: {n.state.value}" for n in self._nodes.values()) or "none configured"
             raise NodeUnavailable(f"no Lavalink node is ready ({states})")
         return node

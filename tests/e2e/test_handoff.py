@@ -504,14 +504,19 @@ async def test_a_change_the_old_process_makes_once_it_let_go_is_refused_never_lo
             with pytest.raises(NodeUnavailable) as caught:
                 change()
             refused.append(str(caught.value))
-        for command in (player.skip, lambda: player.set_volume(50)):
+        commands: list[Callable[[], Awaitable[object]]] = [
+            player.skip,
+            lambda: player.set_volume(50),
+            lambda: old.client.load_tracks("late-0"),  # a /play's first step
+        ]
+        for command in commands:
             with pytest.raises(NodeUnavailable) as caught:
                 await command()
             refused.append(str(caught.value))
 
     new = await boot_new(shared, between=change_the_old_one)
 
-    assert len(refused) == 5 and all("handing its Lavalink sessions over" in why for why in refused), refused
+    assert len(refused) == 6 and all("handing its Lavalink sessions over" in why for why in refused), refused
     assert not any("once it is back" in why for why in refused)  # the node never comes back to this process
     assert_queue(new.client.get_player(first), plan[first][0], plan[first][1:])
     await asyncio.wait_for(old.client.wait_handed_off(), 10)
