@@ -14,7 +14,7 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
-from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
 from tests.loop_turns import turns as turns  # re-exported for the e2e tests
 
@@ -118,6 +118,13 @@ class World:
             reconnect_max_delay=0.2,
         )
 
+    async def close(self) -> None:
+        """The world's teardown: close every bot process's client (keeping its sessions resumable) and voice."""
+        for process in self.processes:
+            with contextlib.suppress(Exception):
+                await process.client.close()
+            await process.voice.close()
+
     async def boot(
         self,
         *,
@@ -184,10 +191,13 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
+            await w.close()
+
+
+def clock_of(world: World) -> ManualClock:
+    """The `ManualClock` a world's processes run on (the test moves it)."""
+    assert isinstance(world.clock, ManualClock)
+    return world.clock
 
 
 def make_tracks(lavalink: FakeLavalink, prefix: str, count: int, *, length: int = 200_000) -> list[Track]:
