@@ -14,7 +14,7 @@ import typing
 import hikari
 import lightbulb
 import pytest
-from ext_world import NODE_PASSWORD, World, listener_counts
+from ext_world import BAD_PORT, World, fail_fast_settings, failures, listener_counts
 from lb2_bot import EXTENSION, Running, has_lavalink_command, running_bot
 
 from lightbulb_lavalink.client import LavalinkClient
@@ -22,12 +22,7 @@ from lightbulb_lavalink.errors import MusicUnavailableError, StartupAborted
 from lightbulb_lavalink.ext import lightbulb2
 from tests.loop_turns import turns
 
-BAD_PORT = {"nodes": [{"name": "main", "host": "127.0.0.1", "port": 70000, "password": NODE_PASSWORD}]}
 UNAVAILABLE_PORT = "⚠️ Music is unavailable: invalid setting 'nodes[0].port'"
-
-
-def failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def add_music_commands(bot: Running) -> None:
@@ -135,13 +130,7 @@ async def test_unloading_a_degraded_extension_takes_everything_back_and_a_fixed_
 
 @pytest.mark.parametrize("how", ["settings", "environment"])
 async def test_fail_fast_makes_bad_settings_fatal(world: World, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
-    settings: typing.Any
-    if how == "settings":
-        settings, default = {**BAD_PORT, "fail_fast": True}, True
-    else:
-        monkeypatch.setenv("LAVALINK_FAIL_FAST", "yes")
-        monkeypatch.setenv("LAVALINK_PORT", "lots")
-        settings, default = None, False
+    settings, default = fail_fast_settings(how, monkeypatch)
     async with running_bot(world, settings=settings, default_settings=default, load=False) as bot:
         before = listener_counts(bot.bot)
         with pytest.raises(StartupAborted) as caught:
