@@ -97,6 +97,8 @@ class UnavailableLavalink:
         return f"UnavailableLavalink(reason={self.reason!r})"
 
     def __getattr__(self, name: str) -> typing.NoReturn:
+        if name.startswith("__"):  # a protocol probe (copy, pickle, hasattr): not a command touching the client
+            raise AttributeError(name)
         raise MusicUnavailableError(self.reason)
 
 

@@ -63,6 +63,7 @@ async def test_bad_settings_load_degraded_and_every_music_command_says_why(
         assert len(failures(caplog)) == 1  # the commands answered; nothing more was logged as an error
         with pytest.raises(MusicUnavailableError, match="nodes"):
             bot.bot.d.lavalink.nodes  # noqa: B018 - what a command touching the client meets
+        assert not hasattr(bot.bot.d.lavalink, "__wrapped__"), "a protocol probe is not a command"
 
 
 async def test_the_bots_own_errors_are_not_swallowed_while_degraded(
