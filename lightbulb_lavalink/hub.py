@@ -24,6 +24,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player import Player
+    from lightbulb_lavalink.player.base import LeftRequest
     from lightbulb_lavalink.protocol.messages import ReadyMessage
     from lightbulb_lavalink.stores import SnapshotWriter, StoreKey
 
@@ -40,6 +41,8 @@ class Hub:
         """The client this hub serves (for events and public state)."""
         self.players: dict[int, Player] = {}
         """The players by guild id."""
+        self.left_requests: dict[int, LeftRequest] = {}
+        """Per guild, the track request of a left player still on its way to the node (see `LeftRequest`)."""
         self.book = SessionBook()
         """What the store held at start: session ids and saved guilds, handed out as they are brought back."""
         self.writer: SnapshotWriter | None = None
@@ -254,6 +257,7 @@ class Hub:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             _LOGGER.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
 
 async def _nothing() -> None:
     """What a task spawned while closing runs."""

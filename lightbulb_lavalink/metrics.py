@@ -5,7 +5,8 @@ Nothing is registered in prometheus-client's global registry unless you pass it:
 `LavalinkMetrics` has a `CollectorRegistry` of its own (`LavalinkMetrics.registry`), so two clients in one
 process never collide. Every metric carries a ``client`` label (``default`` unless `attach_metrics` says
 otherwise) and none carries a password, a URL or a track title: REST routes are templates
-(``/v4/sessions/{sessionId}/players/{guildId}``). docs/guides/metrics.md lists the names.
+(``/v4/sessions/{sessionId}/players/{guildId}``) from a bounded set (`route_of`: a plugin path of the caller's is cut
+to ``/v4/{other}``), so no label grows a series per request. docs/guides/metrics.md lists the names.
 
 ```python
 metrics = LavalinkMetrics()

@@ -177,25 +177,9 @@ def _degrade_started(manager: typing.Any, runtime: LavalinkExtension, reason: st
     _degrade(manager, reason, runtime)
 
 
-def _unavailable_cause(exc: BaseException) -> MusicUnavailableError | None:
-    """The `MusicUnavailableError` behind a failed command, however lightbulb and linkd wrapped it."""
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, MusicUnavailableError):
-            return current
-        pending.extend(getattr(current, "causes", ()) or ())
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return None
-
-
 async def _on_unavailable(exc: lightbulb.exceptions.ExecutionPipelineFailedException) -> bool:
     """Error handler: a command that needed music while the extension is degraded gets the reason."""
-    cause = _unavailable_cause(exc)
+    cause = startup.unavailable_cause(exc)
     if cause is None:
         return False
     await exc.context.respond(startup.unavailable_text(cause.reason), ephemeral=True)

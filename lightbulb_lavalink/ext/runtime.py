@@ -87,6 +87,12 @@ class ExtensionRuntime:
         self._subscribed = False
 
     @property
+    def owned_store(self) -> SessionStore | None:
+        """The store the extension opened from the settings' URL (and closes on `close`); `None` when the client
+        uses the bot's own store, which its owner closes."""
+        return self._owned_store
+
+    @property
     def bot_ready(self) -> bool:
         """Whether the bot knows its own user (it received READY): the client can start now."""
         return self.app.get_me() is not None

@@ -14,7 +14,7 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.errors import SettingsError, StoreError
+from lightbulb_lavalink.errors import MusicUnavailableError, SettingsError, StoreError
 from lightbulb_lavalink.ext.config import ResolvedSettings, resolve_settings
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.stores import SessionStore, open_store
@@ -24,7 +24,16 @@ if typing.TYPE_CHECKING:
 
     from lightbulb_lavalink.ext.runtime import ExtensionRuntime
 
-__all__ = ["UNAVAILABLE_PREFIX", "Prepared", "Unavailable", "fail_fast_wanted", "prepare", "unavailable_text"]
+__all__ = [
+    "UNAVAILABLE_PREFIX",
+    "Prepared",
+    "Unavailable",
+    "fail_fast_wanted",
+    "open_within",
+    "prepare",
+    "unavailable_cause",
+    "unavailable_text",
+]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.ext.startup")
 
@@ -85,16 +94,24 @@ async def prepare(
         chosen, owned, source = store, False, store_registered_as
     else:
         chosen, owned, source = open_store(settings.store), True, "settings"
-    try:
-        async with asyncio.timeout(settings.request_timeout):
-            await chosen.open()
-    except (StoreError, TimeoutError) as exc:
-        if owned:
-            await chosen.close()
-        why = str(exc) or f"no answer within {settings.request_timeout:g} s"
-        raise StoreError(f"the session store {chosen.url} cannot be opened: {why}") from None
+    await open_within(chosen, owned=owned, timeout=settings.request_timeout)
     _LOGGER.debug("session store %s from %s", chosen.url, source)
     return Prepared(resolved=resolved, store=chosen, owns_store=owned, store_source=source)
+
+
+async def open_within(store: SessionStore, *, owned: bool, timeout: float) -> None:
+    """Open `store` within `timeout` seconds (the settings' ``request_timeout``).
+
+    Raises `StoreError` saying which store (its URL without a password) and why; an `owned` store is closed again.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            await store.open()
+    except (StoreError, TimeoutError) as exc:
+        if owned:
+            await store.close()
+        why = str(exc) or f"no answer within {timeout:g} s"
+        raise StoreError(f"the session store {store.url} cannot be opened: {why}") from None
 
 
 def fail_fast_wanted(configured: object | None, environ: Mapping[str, str] | None = None) -> bool:
@@ -107,3 +124,19 @@ def fail_fast_wanted(configured: object | None, environ: Mapping[str, str] | Non
     env = os.environ if environ is None else environ
     return env.get("LAVALINK_FAIL_FAST", "").strip().lower() in _TRUE
 
+
+
+def unavailable_cause(exc: BaseException) -> MusicUnavailableError | None:
+    """The `MusicUnavailableError` behind a failed command, however lightbulb (2 or 3) and linkd wrapped it."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, MusicUnavailableError):
+            return current
+        pending.extend(getattr(current, "causes", ()) or ())
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None

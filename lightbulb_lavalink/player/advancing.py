@@ -52,14 +52,18 @@ class PlayerAdvancing(PlayerTransport):
             return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
+            left = self._left_request()
             if (
                 self._sent is not None
                 and not same_track(self._sent, message.track)
                 and not same_track(self.track, message.track)
                 and not same_track(self._pending, message.track)
+            ) or (
+                left is not None and same_track(left.track, message.track) and not same_track(self._sent, left.track)
             ):
-                # The start of a track we have replaced since (its frame came late, after our newer request): the
-                # node plays what we sent last. Told as it came; it changes nothing.
+                # The start of a track we have replaced since (its frame came late, after our newer request), or the
+                # late start of the player the bot left this guild with: the node plays what we sent last, or will
+                # once `overrule` put it back. Told as it came; it changes nothing.
                 _LOGGER.debug("guild %s: a late start of %s changes nothing", self.guild_id, title(message.track))
                 client.dispatch(events.TrackStartEvent(**common, track=message.track, replayed=replayed))
                 return
@@ -97,8 +101,19 @@ class PlayerAdvancing(PlayerTransport):
         client.dispatch(event)
 
     async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
-        client = self._client
         ended = message.track
+        if (
+            message.reason in (TrackEndReason.REPLACED, TrackEndReason.STOPPED)
+            and self._left_request() is not None
+            and self.track is not None
+            and same_track(self.track, ended)
+            and not same_track(self._superseded, ended)
+        ):
+            # Our track replaced or stopped by the late request of the player the bot left this guild with, not by
+            # us: `overrule` puts it back once that request is answered. Told as it came; it changes nothing.
+            _LOGGER.debug("guild %s: %s was replaced by a left player's late request", self.guild_id, title(ended))
+            self._tell_end(message, replayed=replayed)
+            return
         self._track_events += 1
         self._last_ended = ended
         superseded = self._superseded is not None and same_track(self._superseded, ended)
@@ -145,19 +160,7 @@ class PlayerAdvancing(PlayerTransport):
             # were told of it then; telling them again would end the track twice.
             _LOGGER.debug("guild %s: dropping a second end of %s", self.guild_id, title(ended))
             return
-        if client.heard(events.TrackEndEvent):
-            client.dispatch(
-                events.TrackEndEvent(
-                    app=client.app,
-                    client=client,
-                    player=self.as_player(),
-                    track=ended,
-                    reason=message.reason,
-                    may_start_next=message.reason.may_start_next,
-                    raw_reason=message.raw_reason,
-                    replayed=replayed,
-                )
-            )
+        self._tell_end(message, replayed=replayed)
         if not message.reason.may_start_next or self._destroyed or superseded or self._phase is not None:
             return
         if not still_current:
@@ -165,6 +168,23 @@ class PlayerAdvancing(PlayerTransport):
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, title(ended))
             return
         await self._advance_from(finished, unannounced=unannounced)
+
+    def _tell_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
+        """Dispatch the `TrackEndEvent` of `message` (when anyone listens)."""
+        client = self._client
+        if client.heard(events.TrackEndEvent):
+            client.dispatch(
+                events.TrackEndEvent(
+                    app=client.app,
+                    client=client,
+                    player=self.as_player(),
+                    track=message.track,
+                    reason=message.reason,
+                    may_start_next=message.reason.may_start_next,
+                    raw_reason=message.raw_reason,
+                    replayed=replayed,
+                )
+            )
 
     async def _advance_from(self, finished: Track, *, unannounced: bool = False) -> None:
         """`finished` ended on its own: the queue moves on at once (what a listener of the end saw), and the next

@@ -27,7 +27,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track
 
 
-__all__ = ["GuildState", "InFlight", "PlayerBase", "PlayerHooks", "Unconfirmed"]
+__all__ = ["GuildState", "InFlight", "LeftRequest", "PlayerBase", "PlayerHooks", "Unconfirmed"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
 
@@ -49,8 +49,23 @@ class GuildState(enum.Enum):
     """The bot left the guild: the player is gone and nothing brings it back."""
 
 
+@attrs.frozen(kw_only=True, weakref_slot=False, eq=False)
+class LeftRequest:
+    """A track request (a start or a stop) of a player whose bot left the guild, still on its way to the node: it may
+    land on the node's player of the player that joined the guild since. Until its answer comes, the events it
+    causes there are not that player's; then `Player.overrule` puts back what that player plays."""
+
+    sender: object
+    """The left player that sent it."""
+    track: Track | None
+    """The track it starts; `None` for a stop."""
+
+
 class PlayerHooks(typing.Protocol):
     """How a `Player` reaches its owner (the client's `Hub`)."""
+
+    left_requests: dict[int, LeftRequest]
+    """Per guild, the track request of a left player still on its way to the node (see `LeftRequest`)."""
 
     @property
     def client(self) -> LavalinkClient:
@@ -123,6 +138,7 @@ class PlayerBase:
         "_restore_generation",
         "_retry",
         "_saved",
+        "_sending_track",
         "_sent",
         "_starting",
         "_state_at",
@@ -188,6 +204,7 @@ class PlayerBase:
         self._pending_at = 0  # where the pending track starts, in milliseconds
         self._retry: asyncio.Task[None] | None = None  # retries the pending track while the node is connected
         self._starting: Track | None = None  # the track a request in flight starts, to know its blob when it echoes
+        self._sending_track = False  # a request starting or stopping a track is on its way (see `LeftRequest`)
         self._lock = asyncio.Lock()  # one command or retry changes the track at a time
         self._ready = asyncio.Event()  # cleared while the guild is restored or recovered: commands wait
         self._ready.set()

@@ -8,6 +8,7 @@ import typing
 from lightbulb_lavalink import events
 from lightbulb_lavalink.arguments import check_bool, check_filters, check_ms, check_track, check_volume
 from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.player.base import LeftRequest
 from lightbulb_lavalink.protocol.filters import Filters
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import QueueMove
@@ -225,6 +226,10 @@ class Player(PlayerRestoring):
         self._ready.set()
         if self._retry is not None:
             self._retry.cancel()
+        if self._sending_track:
+            # It may land after the guild is joined again: until it is answered, its events are not the new
+            # player's (see `overrule`).
+            self._hooks.left_requests[self.guild_id] = LeftRequest(sender=self, track=self._starting)
         await self.node.discard_player(self.guild_id)
 
     async def move_to(self, node: Node) -> None:
@@ -245,8 +250,10 @@ class Player(PlayerRestoring):
         client.dispatch(events.PlayerMovedEvent(app=client.app, client=client, player=self, previous_node=old))
 
     async def overrule(self) -> None:
-        """A request of this guild's previous (left) player reached the node after this one took over: put back
-        what this player plays (stop, when nothing)."""
+        """A start or stop of this guild's previous (left) player reached the node after this one took over: put
+        back what this player plays (stop, when nothing). Until that request was answered, the events it caused
+        were not taken as this player's (its track, or the end of ours it replaced or stopped: see `LeftRequest`),
+        so what this player plays is still what the user asked of it."""
         async with self._lock:
             if self._destroyed or not self.node.connected or self._pending is not None:
                 return

@@ -8,7 +8,7 @@ import logging
 import typing
 
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
-from lightbulb_lavalink.player.base import InFlight, Unconfirmed
+from lightbulb_lavalink.player.base import InFlight, LeftRequest, Unconfirmed
 from lightbulb_lavalink.player.identity import same_track
 from lightbulb_lavalink.protocol.player import UNSET, PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.queue import QueueMove
@@ -96,16 +96,26 @@ class PlayerTransport(PlayerBase):
         if session_id is None or not self.node.connected:
             raise NodeUnavailable(f"node {self.node.name!r} has no live session; try again once it is back")
         generation = self._track_events
-        info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
+        sends_track = isinstance(update.track, TrackUpdate)
+        self._sending_track = sends_track
+        try:
+            info = await self.node.rest.update_player(session_id, self.guild_id, update, no_replace=no_replace)
+        except LavalinkError:
+            if self._destroyed and sends_track:
+                self._overrule_successor()  # it may have landed all the same (a timeout, a lost answer)
+            raise
+        finally:
+            self._sending_track = False
+            left = self._hooks.left_requests.get(self.guild_id)
+            if left is not None and left.sender is self:
+                del self._hooks.left_requests[self.guild_id]  # the window in which its events are not ours is over
         if self._destroyed:
             # The bot left while this request was in flight: it may have created the player again.
             successor = self._client.get_player(self.guild_id)
             if successor is None or successor is self or successor.node is not self.node:
                 await self.node.discard_player(self.guild_id)
-            elif isinstance(update.track, TrackUpdate):
-                # The guild was joined again meanwhile: the node's player is the new one's, and this late start
-                # landed on it. The new player puts back what it plays.
-                self._hooks.spawn(successor.overrule(), name=f"lavalink-overrule-{self.guild_id}")
+            elif sends_track:
+                self._overrule_successor()
             return
         # The answer travels apart from the websocket. If track events arrived meanwhile, the answer's track is
         # stale unless this update started that track itself (and it has not been seen ending since).
@@ -117,6 +127,18 @@ class PlayerTransport(PlayerBase):
             # or a sync infers it, the track stays ours (dropping it here would skip the advance for good).
             fresh = False
         self._apply_info(info, track=fresh)
+
+    def _overrule_successor(self) -> None:
+        """This left player's start or stop reached the node after the guild was joined again: the node's player is
+        the new one's, and this request landed on it. The new player puts back what it plays."""
+        successor = self._client.get_player(self.guild_id)
+        if successor is not None and successor is not self and successor.node is self.node:
+            self._hooks.spawn(successor.overrule(), name=f"lavalink-overrule-{self.guild_id}")
+
+    def _left_request(self) -> LeftRequest | None:
+        """The track request of this guild's left player still on its way, unless it is this player's own."""
+        left = self._hooks.left_requests.get(self.guild_id)
+        return left if left is not None and left.sender is not self else None
 
     def _apply_info(self, info: PlayerInfo, *, track: bool = True) -> None:
         """Take Lavalink's view of the player (a REST answer) as the truth; `track=False` keeps track and state.

@@ -120,18 +120,23 @@ class Plugins:
         node: Node | str | None = None,
         query: typing.Mapping[str, str] | None = None,
         json: typing.Any = None,
+        route: str | None = None,
     ) -> typing.Any:
         """Call any endpoint of a plugin on `node` (default: the best node) with the node's password, and return
         the decoded JSON answer (`None` for an empty one). Errors are the library's own, the password never in them.
 
+        The REST metrics label the request with `route`, a constant template of your choosing
+        (``/v4/myplugin/users/{userId}``); without it, with the path cut to its known prefix (``/v4/{other}``), so
+        that ids, titles or tokens in `path` never make a time series each.
+
         Raises:
-            ValueError: `method` or `path` is not usable (nothing is sent).
+            ValueError: `method`, `path` or `route` is not usable (nothing is sent).
             NodeUnavailable: No node has a session, or the node cannot be reached.
             RestError: The node answered with an error status.
             RequestTimeoutError: The node did not answer in time.
             ProtocolError: The answer is not JSON.
         """
-        return await self.resolve(node).rest.request_json(method, path, query=query, json_body=json)
+        return await self.resolve(node).rest.request_json(method, path, query=query, json_body=json, route=route)
 
     # -- per-player state -------------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from lightbulb_lavalink.redact import redact_secret, redact_url
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.clock import Clock
 
-__all__ = ["DEFAULT_CLIENT_NAME", "RequestObserver", "RestClient", "route_of"]
+__all__ = ["DEFAULT_CLIENT_NAME", "OTHER_ROUTE", "RequestObserver", "RestClient", "route_of"]
 
 _LOGGER: typing.Final[logging.Logger] = logging.getLogger("lightbulb_lavalink.protocol.rest")
 
@@ -58,14 +58,53 @@ class RequestObserver(typing.Protocol):
         ...
 
 
+_PLAYER_ROUTE: typing.Final = "/v4/sessions/{sessionId}/players/{guildId}"
+_KNOWN_ROUTES: typing.Final = frozenset(
+    {
+        "/version",
+        "/v4/info",
+        "/v4/stats",
+        "/v4/loadtracks",
+        "/v4/decodetrack",
+        "/v4/decodetracks",
+        "/v4/sessions/{sessionId}",
+        "/v4/sessions/{sessionId}/players",
+        _PLAYER_ROUTE,
+        "/v4/routeplanner/status",
+        "/v4/routeplanner/free/address",
+        "/v4/routeplanner/free/all",
+        # the typed plugin helpers' routes (lightbulb_lavalink.plugins)
+        "/v4/loadsearch",
+        "/v4/lyrics",
+        _PLAYER_ROUTE + "/track/lyrics",
+        _PLAYER_ROUTE + "/lyrics/subscribe",
+        _PLAYER_ROUTE + "/sponsorblock/categories",
+    }
+)
+# What is left of a path that is none of the known routes: the longest of these it starts with, then ``{other}``.
+_OTHER_PREFIXES: typing.Final = (_PLAYER_ROUTE + "/", "/v4/sessions/{sessionId}/", "/v4/", "/")
+OTHER_ROUTE: typing.Final[str] = "{other}"
+"""What replaces the rest of a path that is none of the known routes (`route_of`)."""
+
+
 def route_of(path: str) -> str:
-    """The route template of a request path: ``/v4/sessions/{sessionId}/players/{guildId}``, never its ids."""
+    """The route template of a request path, from a bounded set, so that a metric labelled with it gets a bounded
+    number of series: ``/v4/sessions/{sessionId}/players/{guildId}`` for the protocol's routes and the typed plugin
+    helpers' routes (never their ids); any other path (a plugin's, through ``client.plugins.request``) is cut to
+    its known prefix and `OTHER_ROUTE`: ``/v4/{other}``, ``/v4/sessions/{sessionId}/players/{guildId}/{other}``.
+    Its ids, titles or tokens never reach a label."""
     parts = path.split("/")
     for i in range(1, len(parts)):
         template = _ID_AFTER.get(parts[i - 1])
         if template is not None and parts[i]:
             parts[i] = template
-    return "/".join(parts)
+    templated = "/".join(parts)
+    if templated in _KNOWN_ROUTES:
+        return templated
+    for prefix in _OTHER_PREFIXES:
+        if templated.startswith(prefix):
+            return prefix + OTHER_ROUTE
+    return OTHER_ROUTE
 
 
 def _client_name() -> str:
@@ -342,15 +381,19 @@ class RestClient:
         *,
         query: typing.Mapping[str, str] | None = None,
         json_body: typing.Any = None,
+        route: str | None = None,
     ) -> typing.Any:
         """Send one request to any endpoint of the node (a plugin's) and return its decoded JSON answer.
 
         `path` is the route after the base URL (``/v4/...``), its segments already percent-encoded; `query` values
         are encoded here; `json_body` (when not `None`) is sent as JSON. The answer is `None` for an empty one (204).
-        Errors are mapped as for every other method (the password never appears in them).
+        Errors are mapped as for every other method (the password never appears in them). `route` is what the
+        observer is told instead of `route_of(path)`: a constant template such as ``/v4/myplugin/users/{userId}``
+        (never the path itself, whose ids would make a metric series each).
 
         Raises:
-            ValueError: `method` is not an HTTP method, or `path` does not start with ``/`` (nothing is sent).
+            ValueError: `method` is not an HTTP method, `path` does not start with ``/``, or `route` is not a
+                template starting with ``/`` (nothing is sent).
             AuthenticationError: The node refused the password (401/403).
             RestError: The node answered with another error status (404 included: a plugin's route).
             RequestTimeoutError: The node did not answer within `timeout`.
@@ -362,7 +405,9 @@ class RestClient:
             raise ValueError(f"method must be one of {', '.join(sorted(_METHODS))}, got {method!r}")
         if not path.startswith("/") or path.startswith("//") or any(c in path for c in "?#\r\n "):
             raise ValueError(f"path must be a route starting with '/', without query or spaces, got {path!r}")
-        return await self._request(verb, path, query=query, body=json_body)
+        if route is not None and (not route.startswith("/") or len(route) > 200 or any(c in route for c in "?#\r\n ")):
+            raise ValueError(f"route must be a template starting with '/', without query or spaces, got {route!r}")
+        return await self._request(verb, path, query=query, body=json_body, route=route)
 
     # ------------------------------------------------------------------ machinery
 
@@ -386,18 +431,21 @@ class RestClient:
         query: typing.Mapping[str, str] | None = None,
         body: typing.Any = None,
         text: bool = False,
+        route: str | None = None,
     ) -> typing.Any:
-        """Send one request (timed for the observer, if any); see `_send`."""
+        """Send one request (timed for the observer, if any, under `route`, by default `route_of(path)`); see
+        `_send`."""
         observer = self._observer
         if observer is None:
             return await self._send(method, path, query=query, body=body, text=text)
+        label = route_of(path) if route is None else route
         started = self._clock.monotonic()
         try:
             result = await self._send(method, path, query=query, body=body, text=text)
         except LavalinkError as exc:
-            observer.request_done(method, route_of(path), self._clock.monotonic() - started, exc)
+            observer.request_done(method, label, self._clock.monotonic() - started, exc)
             raise
-        observer.request_done(method, route_of(path), self._clock.monotonic() - started, None)
+        observer.request_done(method, label, self._clock.monotonic() - started, None)
         return result
 
     async def _send(

@@ -10,23 +10,10 @@ import pytest
 
 from lightbulb_lavalink.testing import ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
+from tests.loop_turns import step, turns
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
-
-
-async def step(clock: ManualClock, seconds: float) -> None:
-    target = clock.now() + seconds
-    while (deadline := clock.next_deadline) is not None and deadline <= target:
-        clock.advance(deadline - clock.now())
-        await settle()
-    clock.advance(target - clock.now())
-    await settle()
 
 
 @pytest.fixture
@@ -98,7 +85,7 @@ async def test_hikari_holds_what_its_window_cannot_take_and_discord_sees_no_exce
 ) -> None:
     discord, guilds = world
     tasks = [asyncio.get_running_loop().create_task(join(paced, guild)) for guild in guilds]
-    await settle()
+    await turns(20)
     # hikari's window opened with the IDENTIFY: 116 of its 117 ordinary commands are left for OP4s.
     assert sum(t.done() for t in tasks) == 116
     await step(clock, 60)
@@ -118,7 +105,7 @@ async def test_hikari_alone_can_go_over_when_its_window_and_a_burst_do_not_line_
     discord, guilds = world
     await step(clock, 10)
     tasks = [asyncio.get_running_loop().create_task(join(paced, guild)) for guild in guilds[:250]]
-    await settle()
+    await turns(20)
     await step(clock, 50)
     assert [c.code for c in discord.closes] == [4008]
     # hikari reconnects: what still waited in its queue is cancelled, as hikari closes its limiters.

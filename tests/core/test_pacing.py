@@ -10,24 +10,10 @@ import pytest
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.pacing import DEFAULT_BUDGET, GatewayPacer, Lane
 from lightbulb_lavalink.testing import ManualClock
+from tests.loop_turns import step, turns
 
 if typing.TYPE_CHECKING:
     from collections.abc import Coroutine
-
-
-async def settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
-
-
-async def step(clock: ManualClock, seconds: float) -> None:
-    """Move the clock, running each timer then letting what it woke run."""
-    target = clock.now() + seconds
-    while (deadline := clock.next_deadline) is not None and deadline <= target:
-        clock.advance(deadline - clock.now())
-        await settle()
-    clock.advance(target - clock.now())
-    await settle()
 
 
 class Sender:
@@ -64,7 +50,7 @@ async def test_a_shard_sends_its_budget_at_once_then_one_more_as_each_send_leave
     sender = Sender(pacer, clock)
     for gid in range(300):
         sender.ask(gid)
-    await settle()
+    await turns(10)
     assert len(sender.sent) == DEFAULT_BUDGET
     await step(clock, 59.9)
     assert len(sender.sent) == DEFAULT_BUDGET
@@ -82,11 +68,11 @@ async def test_the_window_rolls_a_send_at_30_s_frees_its_place_at_90_s(clock: Ma
     pacer = GatewayPacer(clock=clock, budget=2)
     sender = Sender(pacer, clock)
     sender.ask(1)
-    await settle()
+    await turns(10)
     await step(clock, 30)
     sender.ask(2)
     sender.ask(3)
-    await settle()
+    await turns(10)
     assert [g for g, _ in sender.sent] == [1, 2]
     await step(clock, 30)  # t=60: the send at 0 left the window
     assert sender.sent[-1] == (3, 60.0)
@@ -103,13 +89,13 @@ async def test_a_user_command_goes_before_rejoins_and_listened_rejoins_before_th
     sender = Sender(pacer, clock)
     sender.ask(1, Lane.BACKGROUND)
     sender.ask(2, Lane.BACKGROUND)
-    await settle()
+    await turns(10)
     for gid in (10, 11):
         sender.ask(gid, Lane.BACKGROUND)
     for gid in (20, 21):
         sender.ask(gid, Lane.LISTENED)
     sender.ask(30, Lane.COMMAND)
-    await settle()
+    await turns(10)
     await step(clock, 60)
     await step(clock, 60)
     await step(clock, 60)
@@ -123,13 +109,13 @@ async def test_a_newer_request_for_a_guild_replaces_the_waiting_one_and_keeps_th
     pacer = GatewayPacer(clock=clock, budget=1)
     sender = Sender(pacer, clock)
     sender.ask(1)
-    await settle()
+    await turns(10)
     sender.ask(5, Lane.BACKGROUND)
     sender.ask(6, Lane.LISTENED)
     sender.ask(7, Lane.COMMAND)
-    await settle()
+    await turns(10)
     sender.ask(7, Lane.BACKGROUND)  # the same guild again: replaces its waiting request, stays a command
-    await settle()
+    await turns(10)
     assert sender.replaced == [7]
     await step(clock, 60)
     assert [g for g, _ in sender.sent] == [1, 7]
@@ -140,10 +126,10 @@ async def test_promote_moves_a_waiting_guild_to_the_front(clock: ManualClock) ->
     pacer = GatewayPacer(clock=clock, budget=1)
     sender = Sender(pacer, clock)
     sender.ask(1)
-    await settle()
+    await turns(10)
     for gid in (2, 3, 4):
         sender.ask(gid, Lane.BACKGROUND)
-    await settle()
+    await turns(10)
     assert pacer.is_waiting(4)
     pacer.promote(4)
     await step(clock, 60)
@@ -156,7 +142,7 @@ async def test_shards_are_paced_independently(clock: ManualClock) -> None:
     sender = Sender(pacer, clock)
     for gid in range(12):
         sender.ask(gid)
-    await settle()
+    await turns(10)
     assert sorted(g for g, _ in sender.sent) == [0, 1, 2, 3, 4, 5]
     assert pacer.waiting(0) == pacer.waiting(1) == 3
     await step(clock, 60)
@@ -175,7 +161,7 @@ async def test_close_fails_the_waiting_requests_and_ends_its_tasks(clock: Manual
             results.append(exc)
 
     tasks = [asyncio.get_running_loop().create_task(ask(gid)) for gid in (1, 2)]
-    await settle()
+    await turns(10)
     await pacer.close()
     await asyncio.gather(*tasks)
     assert results[0] is True
@@ -188,12 +174,12 @@ async def test_a_cancelled_waiter_gives_its_place_to_the_next(clock: ManualClock
     pacer = GatewayPacer(clock=clock, budget=1)
     sender = Sender(pacer, clock)
     sender.ask(1)
-    await settle()
+    await turns(10)
     sender.ask(2)
     sender.ask(3)
-    await settle()
+    await turns(10)
     sender.tasks[1].cancel()
-    await settle()
+    await turns(10)
     await step(clock, 60)
     assert [g for g, _ in sender.sent] == [1, 3]
     await pacer.close()

@@ -13,23 +13,10 @@ from lightbulb_lavalink.pacing import Lane
 from lightbulb_lavalink.testing import ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
 from lightbulb_lavalink.voice import VoiceConnectionInfo, VoiceManager
+from tests.loop_turns import step, turns
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
-
-
-async def step(clock: ManualClock, seconds: float) -> None:
-    target = clock.now() + seconds
-    while (deadline := clock.next_deadline) is not None and deadline <= target:
-        clock.advance(deadline - clock.now())
-        await settle()
-    clock.advance(target - clock.now())
-    await settle()
 
 
 class World:
@@ -78,7 +65,7 @@ def on_shard(world: World, shard: int) -> list[FakeGuild]:
 async def test_a_join_queued_behind_hundreds_does_not_time_out(world: World) -> None:
     guilds = on_shard(world, 0)[:200]
     tasks = [world.join(g) for g in guilds]
-    await settle()
+    await turns(20)
     assert sum(t.done() for t in tasks) == 116
     await step(world.clock, 60)  # far beyond the 5 s voice timeout
     assert all(t.done() for t in tasks)
@@ -89,7 +76,7 @@ async def test_a_join_queued_behind_hundreds_does_not_time_out(world: World) -> 
 async def test_shards_wait_for_their_own_turns_only(world: World) -> None:
     zero, one = on_shard(world, 0)[:150], on_shard(world, 1)[:100]
     tasks = [world.join(g) for g in zero + one]
-    await settle()
+    await turns(20)
     assert sum(t.done() for t in tasks[150:]) == 100  # shard 1 is not held back by shard 0's queue
     assert sum(t.done() for t in tasks[:150]) == 116
     await step(world.clock, 60)
@@ -100,9 +87,9 @@ async def test_a_user_join_goes_before_the_rejoins_waiting_on_its_shard(world: W
     guilds = on_shard(world, 0)
     background = [world.join(g) for g in guilds[:150]]
     listened = [world.join(g, Lane.LISTENED) for g in guilds[150:160]]
-    await settle()
+    await turns(20)
     user = world.join(guilds[190], Lane.COMMAND)
-    await settle()
+    await turns(20)
     await step(world.clock, 60)
     assert all(t.done() for t in [*background, *listened, user])
     sent = world.op4()
@@ -114,12 +101,12 @@ async def test_a_newer_join_replaces_a_waiting_one_and_both_callers_get_it(world
     guilds = on_shard(world, 0)
     for g in guilds[:116]:
         world.join(g)
-    await settle()
+    await turns(20)
     target = guilds[150]
     first = world.join(target, channel=0)
-    await settle()
+    await turns(20)
     second = world.join(target, Lane.COMMAND, channel=1)
-    await settle()
+    await turns(20)
     await step(world.clock, 60)
     assert first.result() == second.result()
     assert second.result().channel_id == target.voice_channel_ids[1]
@@ -130,13 +117,13 @@ async def test_leave_ends_a_join_that_waits_its_turn_without_sending_it(world: W
     guilds = on_shard(world, 0)
     for g in guilds[:116]:
         world.join(g)
-    await settle()
+    await turns(20)
     target = guilds[150]
     waiting = world.join(target)
-    await settle()
+    await turns(20)
     assert world.manager.is_queued(target.id)
     leave = asyncio.get_running_loop().create_task(world.manager.leave(target.id))
-    await settle()
+    await turns(20)
     with pytest.raises(LavalinkError):
         await waiting
     await step(world.clock, 60)

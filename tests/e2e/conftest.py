@@ -14,8 +14,9 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
-from lightbulb_lavalink.testing import FakeLavalink
+from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
+from tests.event_recorder import EventRecorder
 from tests.loop_turns import turns as turns  # re-exported for the e2e tests
 
 if typing.TYPE_CHECKING:
@@ -31,47 +32,13 @@ if typing.TYPE_CHECKING:
 TIME_SCALE = 40.0
 
 
-@attrs.define
-class BotProcess:
+@attrs.define(kw_only=True)
+class BotProcess(EventRecorder):
     """One run of the bot: what a restart throws away."""
 
     bot: hikari.GatewayBot
     client: LavalinkClient
     voice: FakeVoiceGateway
-    seen: list[hikari.Event]
-    _waiters: list[tuple[type[hikari.Event], Callable[[typing.Any], bool], asyncio.Future[typing.Any]]] = attrs.field(
-        factory=list
-    )
-
-    def of_type(self, kind: type[hikari.Event]) -> list[typing.Any]:
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    def receive(self, event: hikari.Event) -> None:
-        """Record an event the bot dispatched and hand it to the `expect` futures waiting for it."""
-        self.seen.append(event)
-        for waiter in list(self._waiters):
-            kind, predicate, future = waiter
-            if future.done():
-                self._waiters.remove(waiter)
-            elif isinstance(event, kind) and predicate(event):
-                self._waiters.remove(waiter)
-                future.set_result(event)
-
-    def expect(
-        self, kind: type[hikari.Event], predicate: Callable[[typing.Any], bool] = lambda e: True, *, seen: bool = False
-    ) -> asyncio.Future[typing.Any]:
-        """A future for the next `kind` event matching `predicate`; with `seen`, one already received counts too.
-
-        Create it before whatever should cause the event: nothing is polled, the future resolves when it comes.
-        """
-        future: asyncio.Future[typing.Any] = asyncio.get_running_loop().create_future()
-        if seen:
-            for event in self.of_type(kind):
-                if predicate(event):
-                    future.set_result(event)
-                    return future
-        self._waiters.append((kind, predicate, future))
-        return future
 
     async def wait_for(
         self, kind: type[hikari.Event], predicate: Callable[[typing.Any], bool] = lambda e: True, timeout: float = 5.0
@@ -117,6 +84,13 @@ class World:
             reconnect_delay=0.05,
             reconnect_max_delay=0.2,
         )
+
+    async def close(self) -> None:
+        """The world's teardown: close every bot process's client (keeping its sessions resumable) and voice."""
+        for process in self.processes:
+            with contextlib.suppress(Exception):
+                await process.client.close()
+            await process.voice.close()
 
     async def boot(
         self,
@@ -184,10 +158,13 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
+            await w.close()
+
+
+def clock_of(world: World) -> ManualClock:
+    """The `ManualClock` a world's processes run on (the test moves it)."""
+    assert isinstance(world.clock, ManualClock)
+    return world.clock
 
 
 def make_tracks(lavalink: FakeLavalink, prefix: str, count: int, *, length: int = 200_000) -> list[Track]:

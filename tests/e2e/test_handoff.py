@@ -23,11 +23,12 @@ from lightbulb_lavalink.resuming.handoff import HandoffState
 from lightbulb_lavalink.stores.handoff import HandoffKind
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
+from tests.polling import eventually
 from tests.stores.conftest import drop_server_data, require_server, server_status
 from tests.stores.helpers import DATABASE_URL, REDIS_URL, unique
 
 from .conftest import TIME_SCALE, BotProcess, World, make_tracks
-from .test_resume import assert_queue, eventually, ids
+from .test_resume import assert_queue, ids
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable

@@ -9,7 +9,6 @@ leave the machine for what the bot does with the answer to matter.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing
 
 import pytest
@@ -31,7 +30,7 @@ from lightbulb_lavalink.queue import LoopMode
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import BotProcess, World, joined, make_tracks
+from .conftest import BotProcess, World, clock_of, joined, make_tracks
 from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -66,15 +65,7 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
-
-
-def clock_of(world: World) -> ManualClock:
-    assert isinstance(world.clock, ManualClock)
-    return world.clock
+            await w.close()
 
 
 def expect(

@@ -18,8 +18,7 @@ from lightbulb_lavalink.protocol.stats import Stats
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
-
-from .test_resume import eventually
+from tests.polling import eventually
 
 if typing.TYPE_CHECKING:
     import pathlib

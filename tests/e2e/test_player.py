@@ -14,9 +14,10 @@ from lightbulb_lavalink.queue import LoopMode
 from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import Playback
+from tests.polling import eventually
 
 from .conftest import TIME_SCALE, World, joined, make_tracks
-from .test_resume import eventually, ids, lavalink_players
+from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
     pass

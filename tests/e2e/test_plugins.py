@@ -27,7 +27,7 @@ from lightbulb_lavalink.plugins import (
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import World, joined
+from .conftest import World, clock_of, joined
 
 if typing.TYPE_CHECKING:
     import pathlib
@@ -50,21 +50,13 @@ async def plugin_world(tmp_path: pathlib.Path, plugins: typing.Iterable[str] = A
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
+            await w.close()
 
 
 @pytest.fixture
 async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
     async with plugin_world(tmp_path) as w:
         yield w
-
-
-def clock_of(world: World) -> ManualClock:
-    assert isinstance(world.clock, ManualClock)
-    return world.clock
 
 
 async def got(future: asyncio.Future[typing.Any]) -> typing.Any:

@@ -6,7 +6,6 @@ Everything runs on one `ManualClock`: tracks advance, updates come and backoffs 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing
 
 import attrs
@@ -21,7 +20,7 @@ from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.catalog import Playback
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import BotProcess, World, joined
+from .conftest import BotProcess, World, clock_of, joined
 from .test_resume import lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -56,15 +55,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Async
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
-
-
-def clock_of(world: World) -> ManualClock:
-    assert isinstance(world.clock, ManualClock)
-    return world.clock
+            await w.close()
 
 
 def expect(

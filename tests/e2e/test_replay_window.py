@@ -42,10 +42,7 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
+            await w.close()
 
 
 async def test_a_guild_found_idle_after_a_silent_resume_continues_its_queue(world: World) -> None:

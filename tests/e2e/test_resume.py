@@ -14,6 +14,7 @@ import pytest
 from lightbulb_lavalink import events
 from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import FakeLavalink
+from tests.polling import eventually
 
 from .conftest import TIME_SCALE, BotProcess, World, make_tracks
 
@@ -24,14 +25,6 @@ if typing.TYPE_CHECKING:
 
 def ids(tracks: typing.Iterable[Track]) -> list[str]:
     return [t.info.identifier for t in tracks]
-
-
-async def eventually(check: typing.Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.01)
 
 
 async def play_everywhere(world: World, process: BotProcess, *, length: int = 200_000) -> dict[int, list[str]]:

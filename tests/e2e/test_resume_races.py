@@ -12,9 +12,10 @@ from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player import GuildState
 from lightbulb_lavalink.queue import LoopMode
 from lightbulb_lavalink.stores import StoreKey, open_store
+from tests.polling import eventually
 
 from .conftest import HeldGetPlayers, HeldPatch, World, make_tracks
-from .test_resume import eventually, ids, lavalink_players, play_everywhere
+from .test_resume import ids, lavalink_players, play_everywhere
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.player import Player

@@ -7,7 +7,6 @@ Everything runs on one `ManualClock`: tracks advance, updates come and retries f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import typing
 
 import prometheus_client
@@ -21,7 +20,7 @@ from lightbulb_lavalink.metrics import LavalinkMetrics
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import BotProcess, World, make_tracks
+from .conftest import BotProcess, World, clock_of, make_tracks
 
 if typing.TYPE_CHECKING:
     import pathlib
@@ -56,15 +55,7 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
         try:
             yield w
         finally:
-            for process in w.processes:
-                with contextlib.suppress(Exception):
-                    await process.client.close()
-                await process.voice.close()
-
-
-def clock_of(world: World) -> ManualClock:
-    assert isinstance(world.clock, ManualClock)
-    return world.clock
+            await w.close()
 
 
 async def settled(world: World, process: BotProcess, *, limit: float = 120.0) -> ResumeReport:

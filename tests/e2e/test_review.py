@@ -11,9 +11,10 @@ import pytest
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import NodeUnavailable
 from lightbulb_lavalink.protocol.rest import RestClient
+from tests.polling import eventually
 
 from .conftest import BotProcess, HeldPatch, World, joined, make_tracks
-from .test_resume import eventually, ids, lavalink_players
+from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track

@@ -16,8 +16,7 @@ from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.stores import StoreKey
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
-
-from .test_resume import eventually
+from tests.polling import eventually
 
 
 @pytest.mark.parametrize("kind", ["redis", "postgres"])

@@ -6,11 +6,13 @@ import asyncio
 import collections.abc
 import contextlib
 import itertools
+import logging
 import pathlib
 import typing
 
 import attrs
 import hikari
+import pytest
 
 from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
@@ -22,6 +24,10 @@ BOT_ID = 1_180_000_000_000_000_001
 OWNER_ID = 1_170_000_000_000_000_007
 TEAM_MEMBER_ID = 1_170_000_000_000_000_008
 NODE_PASSWORD = "n0de-p4ssw0rd-do-not-show"
+BAD_PORT: dict[str, typing.Any] = {
+    "nodes": [{"name": "main", "host": "127.0.0.1", "port": 70000, "password": NODE_PASSWORD}]
+}
+"""Settings the extension cannot start with (``nodes[0].port``)."""
 
 WATCHED_EVENTS: tuple[type[hikari.Event], ...] = (
     hikari.StartedEvent,
@@ -41,6 +47,21 @@ def listener_counts(bot: hikari.GatewayBot) -> dict[str, int]:
 def open_sockets(node: FakeLavalink) -> list[str]:
     """Ids of the sessions whose websocket is connected to the node."""
     return [session_id for session_id, session in node.sessions.items() if session.connection is not None]
+
+
+def failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What was logged as an error."""
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def fail_fast_settings(how: str, monkeypatch: pytest.MonkeyPatch) -> tuple[typing.Any, bool]:
+    """Bad settings with ``fail_fast`` set, in the settings (``how="settings"``) or the environment: the settings to
+    register (`None`: none) and whether the world's defaults may stand in for none."""
+    if how == "settings":
+        return {**BAD_PORT, "fail_fast": True}, True
+    monkeypatch.setenv("LAVALINK_FAIL_FAST", "yes")
+    monkeypatch.setenv("LAVALINK_PORT", "lots")
+    return None, False
 
 
 async def settle() -> None:

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import traceback
 import typing
 
 import pytest
@@ -19,6 +18,7 @@ from ext_world import NODE_PASSWORD, World
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.node import NodeState
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
+from tests.exception_texts import exception_texts
 
 if typing.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -66,21 +66,6 @@ def capture_everything() -> Iterator[Everything]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old)
-
-
-def exception_texts(exc: BaseException) -> list[str]:
-    """str, repr and formatted traceback of `exc` and of everything chained to it, suppressed context included."""
-    texts = ["".join(traceback.format_exception(exc))]
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        texts += [str(current), repr(current), *map(repr, current.args)]
-        todo += [current.__cause__, current.__context__]
-    return texts
 
 
 def assert_no_secret(texts: typing.Iterable[str], where: str) -> None:

@@ -7,21 +7,14 @@ log (no traceback) and to every person who runs a music command; ``fail_fast`` m
 from __future__ import annotations
 
 import logging
-import typing
 
 import hikari
 import pytest
 from ext_lightbulb3 import EXTENSION, has_lavalink_group, running_bot
-from ext_world import NODE_PASSWORD, World
+from ext_world import BAD_PORT, NODE_PASSWORD, World, fail_fast_settings, failures
 
 from lightbulb_lavalink.errors import StartupAborted
 from lightbulb_lavalink.settings import LavalinkSettings
-
-BAD_PORT = {"nodes": [{"name": "main", "host": "127.0.0.1", "port": 70000, "password": NODE_PASSWORD}]}
-
-
-def failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_bad_settings_load_degraded_and_every_music_command_says_why(
@@ -79,13 +72,7 @@ async def test_unloading_a_degraded_extension_takes_everything_back_and_a_fixed_
 
 @pytest.mark.parametrize("how", ["settings", "environment"])
 async def test_fail_fast_makes_the_failure_fatal(world: World, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
-    settings: typing.Any
-    if how == "settings":
-        settings, default = {**BAD_PORT, "fail_fast": True}, True
-    else:
-        monkeypatch.setenv("LAVALINK_FAIL_FAST", "yes")
-        monkeypatch.setenv("LAVALINK_PORT", "lots")
-        settings, default = None, False
+    settings, default = fail_fast_settings(how, monkeypatch)
     async with running_bot(world, settings=settings, default_settings=default, load=False) as bot:
         with pytest.raises(StartupAborted) as caught:
             await bot.client.load_extensions(EXTENSION)

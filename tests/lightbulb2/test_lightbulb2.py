@@ -7,84 +7,14 @@ hikari's REST client to `FakeDiscordRest`, voice to `FakeVoiceGateway`, Lavalink
 from __future__ import annotations
 
 import asyncio
-import collections.abc
-import contextlib
 import json
-import typing
 
-import attrs
 import hikari
-import lightbulb
-import pytest
-from ext_world import BOT_ID, NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, play_something, settle
+from ext_world import NODE_PASSWORD, OWNER_ID, World, listener_counts, open_sockets, play_something
+from lb2_bot import has_lavalink_command, running_bot
 
 from lightbulb_lavalink.client import LavalinkClient
-from lightbulb_lavalink.errors import SettingsError
-from lightbulb_lavalink.events import NodeReadyEvent
 from lightbulb_lavalink.ext import lightbulb2, presentation
-from lightbulb_lavalink.testing.discord_rest import offline_bot
-
-EXTENSION = "lightbulb_lavalink"
-
-
-@attrs.define(kw_only=True)
-class Running:
-    bot: typing.Any  # lightbulb.BotApp
-    world: World
-    last_id: int = 0
-
-    @property
-    def lavalink(self) -> LavalinkClient | None:
-        client: LavalinkClient | None = self.bot.d.get("lavalink")
-        return client
-
-    async def started(self) -> None:
-        """The bot connected: READY and the guilds, then StartedEvent (lightbulb syncs its commands then)."""
-        await self.world.discord.connect(self.bot)
-        await self.bot.dispatch(hikari.StartedEvent(app=self.bot))
-        await settle()
-
-    async def invoke(self, subcommand: str, **kwargs: typing.Any) -> typing.Any:
-        interaction_id, payload = self.world.payload(subcommand, **kwargs)
-        self.last_id = interaction_id
-        await self.world.discord.feed("INTERACTION_CREATE", payload)
-        return await self.world.rest.wait_for_answer(interaction_id)
-
-    async def load_when_running(self) -> None:
-        """Load into a running bot and wait for the node's ready (the client starts in the background)."""
-        ready = asyncio.ensure_future(self.bot.event_manager.wait_for(NodeReadyEvent, timeout=10))
-        await asyncio.sleep(0)  # the waiter is registered
-        self.bot.load_extensions(EXTENSION)
-        await ready
-
-    async def unload(self) -> None:
-        self.bot.unload_extensions(EXTENSION)
-        await lightbulb2.wait_closed(self.bot)
-        await settle()
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    world: World, *, settings: typing.Any = None, default_settings: bool = True, load: bool = True
-) -> collections.abc.AsyncIterator[Running]:
-    bot = offline_bot(world.rest, BOT_ID, bot_class=lightbulb.BotApp)
-    bot.rest.start()
-    if settings is not None or default_settings:
-        bot.d.lavalink_settings = settings if settings is not None else world.settings()
-    bot.d.lavalink_voice_gateway = world.voice
-    running = Running(bot=bot, world=world)
-    try:
-        if load:
-            bot.load_extensions(EXTENSION)
-        yield running
-    finally:
-        if EXTENSION in bot.extensions:
-            await running.unload()
-        await bot.rest.close()
-
-
-def has_lavalink_command(bot: typing.Any) -> bool:
-    return bot.get_slash_command("lavalink") is not None
 
 
 async def test_load_puts_the_client_in_the_datastore_and_starts_it_with_the_bot(world: World) -> None:
@@ -119,18 +49,6 @@ async def test_settings_from_the_datastore_as_a_mapping(world: World) -> None:
         answer = await bot.invoke("status")
         assert "Settings from bot.d.lavalink_settings" in answer.text()
         assert f"127.0.0.1:{world.node.port}" in answer.fields()["🟢 default"]
-
-
-async def test_bad_settings_stop_the_load_naming_the_field(world: World) -> None:
-    async with running_bot(world, settings={"resume_timeout": -5}, load=False) as bot:
-        before = listener_counts(bot.bot)
-        with pytest.raises(SettingsError) as caught:
-            bot.bot.load_extensions(EXTENSION)
-        assert caught.value.field == "resume_timeout"
-        assert EXTENSION not in bot.bot.extensions
-        assert bot.lavalink is None
-        assert bot.bot.get_plugin(lightbulb2.PLUGIN_NAME) is None
-        assert listener_counts(bot.bot) == before
 
 
 async def test_unload_then_load_leaves_nothing_behind_and_resumes_the_session(world: World) -> None:

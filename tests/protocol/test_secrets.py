@@ -20,6 +20,7 @@ from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable, RestError,
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.websocket import Backoff, WebSocketSession
 from lightbulb_lavalink.testing import ManualClock
+from tests.exception_texts import exception_texts
 
 from .helpers import serve_app
 
@@ -27,21 +28,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.messages import Message
 
 PASSWORD = "Pa55-Redirect-Secret"
-
-
-def exception_texts(exc: BaseException) -> list[str]:
-    """Every text an exception shows: str and repr of it and of everything chained to it."""
-    texts: list[str] = []
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        texts += [str(current), repr(current), *map(repr, current.args)]
-        todo += [current.__cause__, current.__context__]
-    return texts
 
 
 def redirect_loop_app() -> web.Application:

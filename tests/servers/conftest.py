@@ -13,11 +13,11 @@ from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.settings import LavalinkSettings, NodeSettings
 from lightbulb_lavalink.testing import ManualClock
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeGuild, FakeVoiceGateway, make_bot
+from tests.event_recorder import EventRecorder
 
 if typing.TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
-    import hikari
 
 E = typing.TypeVar("E", bound=events.LavalinkEvent)
 
@@ -25,45 +25,14 @@ GUILD = 1200000000000000001
 """The guild the recordings played in."""
 
 
-@attrs.define
-class Bot:
+@attrs.define(kw_only=True)
+class Bot(EventRecorder):
     """One bot process: its client, the clock it runs on, and every lightbulb-lavalink event it dispatched."""
 
     client: LavalinkClient
     clock: ManualClock
     guild: FakeGuild
     voice: FakeVoiceGateway
-    seen: list[hikari.Event] = attrs.field(factory=list)
-    _waiters: list[tuple[type[hikari.Event], Callable[[typing.Any], bool], asyncio.Future[typing.Any]]] = attrs.field(
-        factory=list
-    )
-
-    def of_type(self, kind: type[E]) -> list[E]:
-        return [e for e in self.seen if isinstance(e, kind)]
-
-    def receive(self, event: hikari.Event) -> None:
-        self.seen.append(event)
-        for waiter in list(self._waiters):
-            kind, predicate, future = waiter
-            if future.done():
-                self._waiters.remove(waiter)
-            elif isinstance(event, kind) and predicate(event):
-                self._waiters.remove(waiter)
-                future.set_result(event)
-
-    def expect(
-        self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True, *, seen: bool = False
-    ) -> asyncio.Future[E]:
-        """A future for the next `kind` event matching `predicate`: create it before what should cause it (with
-        `seen`, one already dispatched counts too)."""
-        future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
-        if seen:
-            for event in self.of_type(kind):
-                if predicate(event):
-                    future.set_result(event)
-                    return future
-        self._waiters.append((kind, predicate, future))
-        return future
 
 
 async def got(future: asyncio.Future[E]) -> E:

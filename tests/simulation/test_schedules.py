@@ -136,6 +136,19 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
     ("answer-idle-before-end-event", [HoldNext(Hold.FRAMES), Cut(), AdvanceToNext(), Finish(0), Join(0), RestartBot()]),
     # Leave and join again while the left player's start is in flight: its late answer deleted the new player.
     ("rejoin-while-left-start-in-flight", [HoldNext(Hold.START_REQUEST), Finish(1), Leave(1), Join(1)]),
+    # The same, the late start's events coming before its answer (the node starts a track before answering): the new
+    # player took the left one's track as its own, and its overrule sent it again: the left queue's e5 played on
+    # in the rejoined guild, and was saved.
+    (
+        "rejoin-while-left-start-in-flight-events-first",
+        [HoldNext(Hold.START_REQUEST_THEN_ANSWER), Finish(1), Leave(1), Join(1), Release(), Release()],
+    ),
+    # ...and the rejoined guild playing a track of its own (e7): the late start replaced it on the node, the new
+    # player took that end as its track's, and the overrule stopped the guild: e7 was lost.
+    (
+        "rejoin-and-play-while-left-start-in-flight-events-first",
+        [HoldNext(Hold.START_REQUEST_THEN_ANSWER), Finish(1), Leave(1), Join(1), PlayNow(1), Release(), Release()],
+    ),
     # Item 7 as one step (on in every run now): a cut as the next track's start goes out, then a skip.
     ("cut-as-next-starts-then-skip", [CutAsNextStarts(0), Skip(0)]),
     # The next track's start is slow to answer: the end handler awaited it, so the node's events (its start among

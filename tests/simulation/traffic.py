@@ -30,6 +30,7 @@ class Hold(enum.Enum):
     PLAYERS_ANSWER = "GET players, its answer"
     START_REQUEST = "PATCH starting a track, before it reaches the node"
     START_ANSWER = "PATCH starting a track, its answer (the node already plays it)"
+    START_REQUEST_THEN_ANSWER = "PATCH starting a track, before it reaches the node and again once it acted"
     FRAMES = "websocket frames after the next ready"
 
 
@@ -130,12 +131,13 @@ class Traffic:
         self.calls += 1
         track = update.track
         starts = isinstance(track, TrackUpdate) and isinstance(track.encoded, str)
-        hold = self._take(Hold.START_REQUEST, Hold.START_ANSWER) if starts else None
+        holds = (Hold.START_REQUEST, Hold.START_ANSWER, Hold.START_REQUEST_THEN_ANSWER)
+        hold = self._take(*holds) if starts else None
         what = f"guild {guild_id}"
-        if hold is Hold.START_REQUEST:
+        if hold in (Hold.START_REQUEST, Hold.START_REQUEST_THEN_ANSWER):
             await self._wait(hold, what)
         result = await call()
-        if hold is Hold.START_ANSWER:
+        if hold in (Hold.START_ANSWER, Hold.START_REQUEST_THEN_ANSWER):
             await self._wait(hold, what)
         return result
 

@@ -139,6 +139,20 @@ async def backend(
         await backend.cleanup()
 
 
+@pytest.fixture(params=("redis", "postgres"))
+async def shared(
+    request: pytest.FixtureRequest, tmp_path: pathlib.Path, server_status: dict[str, str | None]
+) -> AsyncIterator[Backend]:
+    """Each store kind that several processes share (Redis, PostgreSQL) in turn, as `backend`."""
+    kind: str = request.param
+    await require_server(kind, server_status)
+    backend = Backend(kind, tmp_path)
+    try:
+        yield backend
+    finally:
+        await backend.cleanup()
+
+
 @pytest.fixture
 async def store(backend: Backend) -> SessionStore:
     """An opened store of each kind."""

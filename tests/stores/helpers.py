@@ -15,6 +15,7 @@ import pytest
 from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores import PostgresStore, RedisStore
 from lightbulb_lavalink.testing.store_contract import snapshot as snapshot  # the kit's own: one definition for both
+from tests.polling import eventually as eventually  # one definition for every test folder
 
 if typing.TYPE_CHECKING:
     import collections.abc
@@ -82,17 +83,6 @@ class CountingStore:
 
     async def list_keys(self, bot_id: int) -> list[StoreKey]:
         return await self.inner.list_keys(bot_id)
-
-
-async def eventually(
-    check: collections.abc.Callable[[], collections.abc.Awaitable[bool]], what: str
-) -> None:
-    """Poll `check` until it holds; fail naming `what` after 15 s (a hang guard, not a speed test)."""
-    deadline = asyncio.get_running_loop().time() + 15.0
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.01)
 
 
 def free_port() -> int:

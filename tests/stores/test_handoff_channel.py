@@ -12,28 +12,14 @@ import pytest
 from lightbulb_lavalink.stores import StoreKey, supports_handoff
 from lightbulb_lavalink.stores.handoff import HandoffKind, HandoffMessage, handoff_channel_name
 
-from .conftest import Backend, require_server
+from .conftest import Backend
 from .helpers import snapshot
 
 if typing.TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
     from lightbulb_lavalink.stores.handoff import HandoffStore
 
 BOT = 1_180_000_000_000_000_001
-
-
-@pytest.fixture(params=("redis", "postgres"))
-async def shared(
-    request: pytest.FixtureRequest, tmp_path: pathlib.Path, server_status: dict[str, str | None]
-) -> AsyncIterator[Backend]:
-    kind: str = request.param
-    await require_server(kind, server_status)
-    backend = Backend(kind, tmp_path)
-    try:
-        yield backend
-    finally:
-        await backend.cleanup()
 
 
 async def _opened(backend: Backend) -> HandoffStore:

@@ -6,33 +6,17 @@ import asyncio
 import pathlib
 import typing
 
-import pytest
-
 from lightbulb_lavalink.stores import supports_ownership
 
 from .conftest import Backend, drop_server_data, require_server
 from .helpers import DATABASE_URL, snapshot
 
 if typing.TYPE_CHECKING:
-    from collections.abc import AsyncIterator
 
     from lightbulb_lavalink.stores.ownership import OwnershipStore
 
 BOT = 1_180_000_000_000_000_001
 GUILDS = [1_200_000_000_000_000_000 + (i << 22) for i in range(50)]
-
-
-@pytest.fixture(params=("redis", "postgres"))
-async def shared(
-    request: pytest.FixtureRequest, tmp_path: pathlib.Path, server_status: dict[str, str | None]
-) -> AsyncIterator[Backend]:
-    kind: str = request.param
-    await require_server(kind, server_status)
-    backend = Backend(kind, tmp_path)
-    try:
-        yield backend
-    finally:
-        await backend.cleanup()
 
 
 async def _opened(backend: Backend) -> OwnershipStore:
