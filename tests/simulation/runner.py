@@ -382,6 +382,9 @@ class Simulation:
         deadline = world.clock.now() + HEAL_SECONDS
         left = len(self.in_flight())
         while self.in_flight() and world.clock.now() < deadline and world.clock.next_deadline is not None:
+            # What a command waits for may be held only now: a start held before the node and again once it acted
+            # is held a second time after the first release.
+            world.traffic.release()
             await world.advance_to_next()
             if len(self.in_flight()) < left:  # each command has its own budget (see `steps._drain_commands`)
                 left, deadline = len(self.in_flight()), world.clock.now() + HEAL_SECONDS

@@ -149,6 +149,21 @@ SCHEDULES: list[tuple[str, list[Step]]] = [
         "rejoin-and-play-while-left-start-in-flight-events-first",
         [HoldNext(Hold.START_REQUEST_THEN_ANSWER), Finish(1), Leave(1), Join(1), PlayNow(1), Release(), Release()],
     ),
+    # A harness fix, not a client bug: a start held before the node and again once it acted is held a second time
+    # after the heal released the first; the heal let time pass without releasing it again, and a join waiting for
+    # that guild's restore looked stuck. Found by the default run once the hold joined it.
+    (
+        "start-held-twice-across-a-restart",
+        [
+            Cut(),
+            Finish(0),
+            HoldNext(Hold.PLAYERS_REQUEST),
+            HoldNext(Hold.START_REQUEST_THEN_ANSWER),
+            AdvanceToNext(),
+            RestartBot(crash=False),
+            Join(0),
+        ],
+    ),
     # Item 7 as one step (on in every run now): a cut as the next track's start goes out, then a skip.
     ("cut-as-next-starts-then-skip", [CutAsNextStarts(0), Skip(0)]),
     # The next track's start is slow to answer: the end handler awaited it, so the node's events (its start among
