@@ -29,13 +29,15 @@ from lightbulb_lavalink.protocol.websocket import WebSocketSession
 from lightbulb_lavalink.resuming.replay import ReplayWindow
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Awaitable, Coroutine
+    from collections.abc import Awaitable, Coroutine, Mapping
 
     import aiohttp
 
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.info import Info
     from lightbulb_lavalink.protocol.messages import EventMessage, Message
+    from lightbulb_lavalink.protocol.player import PlayerState
     from lightbulb_lavalink.protocol.stats import Stats
     from lightbulb_lavalink.resuming.outcome import ResumeReport
     from lightbulb_lavalink.resuming.report import SyncReport
@@ -109,6 +111,9 @@ class Node:
     def __init__(self, client: LavalinkClient, settings: NodeSettings, hooks: NodeHooks) -> None:
         self._client = client
         self._hooks = hooks
+        # Read for every message of a playing guild: bound once (the client's player table lives as long as it).
+        self._players: Mapping[int, Player] = client.players
+        self._heard = client.heard
         self.settings: NodeSettings = settings
         """The node's settings (name, address, region; the password is never shown)."""
         self.state: NodeState = NodeState.DISCONNECTED
@@ -262,12 +267,16 @@ class Node:
     def on_message(self, message: Message) -> Awaitable[None] | None:
         """Handle one op from the node, in order. What needs no waiting is done at once (`None`); otherwise the
         rest is returned, to be awaited before the next op."""
-        client = self._client
         if isinstance(message, PlayerUpdateMessage):  # the hot path: one per playing guild every few seconds
             if self.replay.is_open:
                 return self._after_replay(message)
-            self._on_player_update(message)
+            player = self._players.get(message.guild_id)
+            if player is not None and player.node is self:
+                player.on_state(message.state)
+                if self._heard(events.PlayerUpdateEvent):
+                    self._tell_player_update(player, message.state)
             return None
+        client = self._client
         if isinstance(message, StatsMessage):
             self.stats = message.stats
             self.pending_players = 0
@@ -288,17 +297,19 @@ class Node:
         self._on_player_update(message)
 
     def _on_player_update(self, message: PlayerUpdateMessage) -> None:
-        client = self._client
-        player = client.players.get(message.guild_id)
+        player = self._players.get(message.guild_id)
         if player is not None and player.node is self:
-            state = message.state
-            player.on_state(state)
-            if client.heard(events.PlayerUpdateEvent):
-                client.dispatch(
-                    events.PlayerUpdateEvent(
-                        app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
-                    )
-                )
+            player.on_state(message.state)
+            if self._heard(events.PlayerUpdateEvent):
+                self._tell_player_update(player, message.state)
+
+    def _tell_player_update(self, player: Player, state: PlayerState) -> None:
+        client = self._client
+        client.dispatch(
+            events.PlayerUpdateEvent(
+                app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
+            )
+        )
 
     def _on_unknown(self, message: UnknownMessage) -> None:
         """A message Lavalink itself does not send: a known plugin's event becomes its typed event; anything else (a

@@ -100,7 +100,6 @@ class PlayerAdvancing(PlayerTransport):
         client = self._client
         ended = message.track
         self._track_events += 1
-        self._last_ended = ended
         superseded = self._superseded is not None and same_track(self._superseded, ended)
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
@@ -140,6 +139,8 @@ class PlayerAdvancing(PlayerTransport):
         else:
             # Idle: the end of a track we never saw start is still news, not one the queue already moved on from.
             still_current = self.track is None and self._pending is None and not same_track(self._advanced_past, ended)
+        # Our own object when it is ours (the event's copy would only be compared with, and kept alive for nothing).
+        self._last_ended = finished
         if stale or (not still_current and message.reason.may_start_next and same_track(self._advanced_past, ended)):
             # The end of a play the queue already moved on from (inferred by a resume, or told twice): listeners
             # were told of it then; telling them again would end the track twice.

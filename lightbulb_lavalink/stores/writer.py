@@ -8,6 +8,7 @@ import contextlib
 import logging
 import math
 import random
+import types
 import typing
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
@@ -17,7 +18,6 @@ from lightbulb_lavalink.stores.base import snapshot_text
 
 if typing.TYPE_CHECKING:
     import collections.abc
-    import types
 
     from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.stores.base import SessionStore, StoreKey
@@ -204,7 +204,11 @@ class SnapshotWriter:
             return
         entry = self._pending.get(slot)
         if entry is not None:
-            entry.value = value
+            # The same producer again (a player's bound `snapshot`, made anew by every call) keeps the pending one:
+            # each replacement would live as long as the write waits, and survivors are what makes Python's
+            # collector walk every object of the process.
+            if type(value) is not types.MethodType or value != entry.value:
+                entry.value = value
             return
         now = self._clock.monotonic()
         last = self._last_write.get(slot)
