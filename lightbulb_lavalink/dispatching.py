@@ -36,7 +36,7 @@ if typing.TYPE_CHECKING:
     _Call = tuple[_Callback | None, hikari.Event]  # `None`: the event goes through hikari's own dispatch
     _Tables = tuple[dict[type[typing.Any], list[_Callback]], dict[type[typing.Any], typing.Any]]
 
-__all__ = ["EventDispatcher"]
+__all__ = ["EventDispatcher", "ReaderAnswers"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.dispatching")
 
@@ -111,7 +111,7 @@ class EventDispatcher:
         bases = self._bases.get(event_type)
         if bases is None:
             bases = self._bases[event_type] = tuple(event_type.dispatches())
-        # Two C-level scans of the live key views: this runs for every message of a playing guild.
+        # Two C-level scans of the live key views.
         return not (keys[0].isdisjoint(bases) and keys[1].isdisjoint(bases))
 
     def dispatch(self, event: hikari.Event) -> None:
@@ -212,3 +212,41 @@ class EventDispatcher:
         log = _LOGGER.debug if heard else _LOGGER.error
         log("a listener of %s failed: %s", type(event).__name__, getattr(callback, "__name__", callback), exc_info=trio)
         self._manager.dispatch(failed)
+
+
+class ReaderAnswers:
+    """`EventDispatcher.heard` for one task that asks for every message it reads (a node's websocket reader),
+    answered from a table kept until the loop turns.
+
+    Sound for that one task only: no other code runs before its step ends (it asks between its own suspensions), and
+    the callback scheduled at the first question of a step runs before the task's next step (a task's next step is
+    always scheduled after what it scheduled itself), so a listener subscribed or a `wait_for` started meanwhile by
+    anyone else is seen at the next step. Code of that same step must not subscribe between two questions.
+    """
+
+    __slots__ = ("_answers", "_heard", "_valid")
+
+    def __init__(self, heard: Callable[[type[hikari.Event]], bool]) -> None:
+        """Answer from `heard` (`EventDispatcher.heard`, or the client's)."""
+        self._heard = heard
+        self._answers: dict[type[hikari.Event], bool] = {}
+        self._valid = False
+
+    def heard(self, event_type: type[hikari.Event]) -> bool:
+        """Whether anything listens or waits for `event_type` (as `EventDispatcher.heard`, see the class)."""
+        if self._valid:
+            answer = self._answers.get(event_type)
+            if answer is not None:
+                return answer
+        else:
+            try:
+                asyncio.get_running_loop().call_soon(self._forget)
+            except RuntimeError:  # no loop: nothing runs between two questions, but nothing would say the step ended
+                return self._heard(event_type)
+            self._answers.clear()
+            self._valid = True
+        answer = self._answers[event_type] = self._heard(event_type)
+        return answer
+
+    def _forget(self) -> None:
+        self._valid = False

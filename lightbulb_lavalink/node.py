@@ -13,6 +13,7 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.dispatching import ReaderAnswers
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.plugins import events as plugin_events
 from lightbulb_lavalink.pool import stats_penalty
@@ -113,7 +114,7 @@ class Node:
         self._hooks = hooks
         # Read for every message of a playing guild: bound once (the client's player table lives as long as it).
         self._players: Mapping[int, Player] = client.players
-        self._heard = client.heard
+        self._heard = ReaderAnswers(client.heard).heard  # asked by this node's websocket reader only
         self.settings: NodeSettings = settings
         """The node's settings (name, address, region; the password is never shown)."""
         self.state: NodeState = NodeState.DISCONNECTED
@@ -280,7 +281,7 @@ class Node:
         if isinstance(message, StatsMessage):
             self.stats = message.stats
             self.pending_players = 0
-            if client.heard(events.NodeStatsEvent):
+            if self._heard(events.NodeStatsEvent):
                 client.dispatch(events.NodeStatsEvent(app=client.app, client=client, node=self, stats=message.stats))
             return None
         if isinstance(message, ReadyMessage):
@@ -338,22 +339,32 @@ class Node:
             )
         )
 
-    async def _on_event(self, message: EventMessage) -> None:
-        replayed = self.replay.is_open
-        if replayed:
-            self._replay_heard = self._client.clock.monotonic()
-        if replayed and not self.replay.admit(message):
+    def _on_event(self, message: EventMessage) -> Awaitable[None] | None:
+        if self.replay.is_open:
+            return self._on_replayed_event(message)
+        player = self._players.get(message.guild_id)
+        if player is None or player.node is not self:
+            _LOGGER.debug(
+                "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
+            )
+            return None
+        return player.on_event(message, replayed=False)
+
+    async def _on_replayed_event(self, message: EventMessage) -> None:
+        self._replay_heard = self._client.clock.monotonic()
+        if not self.replay.admit(message):
             _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, type(message).__name__)
             return
-        player = self._client.players.get(message.guild_id)
+        player = self._players.get(message.guild_id)
         if player is None or player.node is not self:
             _LOGGER.debug(
                 "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
             )
             return
-        await player.on_event(message, replayed=replayed)
-        if replayed:
-            self.replay.note_applied()
+        rest = player.on_event(message, replayed=True)
+        if rest is not None:
+            await rest
+        self.replay.note_applied()
 
     async def _on_ready(self, message: ReadyMessage) -> None:
         client = self._client

@@ -21,6 +21,7 @@ from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.verdicts import refuses
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Awaitable
 
     from lightbulb_lavalink.protocol.messages import EventMessage
     from lightbulb_lavalink.protocol.tracks import Track
@@ -38,18 +39,18 @@ class PlayerAdvancing(PlayerTransport):
 
     __slots__ = ()
 
-    async def on_event(self, message: EventMessage, *, replayed: bool) -> None:
-        """A track or voice event from the node, in order (`replayed`: queued while the bot was away).
+    def on_event(self, message: EventMessage, *, replayed: bool) -> Awaitable[None] | None:
+        """A track or voice event from the node, in order (`replayed`: queued while the bot was away). What needs no
+        waiting is done at once (`None`); otherwise the rest is returned, to be awaited before the next event.
 
         While the guild is being recovered, a track's end is reported but never advances the queue: the recovery
         decides what plays.
         """
+        if isinstance(message, TrackEndMessage):
+            return self._on_track_end(message, replayed=replayed)
         client = self._client
         common: dict[str, typing.Any] = {"app": client.app, "client": client, "player": self}
         event: events.PlayerEvent
-        if isinstance(message, TrackEndMessage):
-            await self._on_track_end(message, replayed=replayed)
-            return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
             if (
@@ -62,7 +63,7 @@ class PlayerAdvancing(PlayerTransport):
                 # node plays what we sent last. Told as it came; it changes nothing.
                 _LOGGER.debug("guild %s: a late start of %s changes nothing", self.guild_id, title(message.track))
                 client.dispatch(events.TrackStartEvent(**common, track=message.track, replayed=replayed))
-                return
+                return None
             started = self._own(message.track)
             if started is self._pending:
                 self._pending = None  # it started after all (the answer to its request was lost or unreadable)
@@ -79,7 +80,7 @@ class PlayerAdvancing(PlayerTransport):
             self._unstarted = None
             self._save(position=True)
             if not client.heard(events.TrackStartEvent):
-                return
+                return None
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
             event = events.TrackExceptionEvent(
@@ -95,8 +96,9 @@ class PlayerAdvancing(PlayerTransport):
                 **common, code=message.code, reason=message.reason, by_remote=message.by_remote, replayed=replayed
             )
         client.dispatch(event)
+        return None
 
-    async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
+    def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> Awaitable[None] | None:
         client = self._client
         ended = message.track
         self._track_events += 1
@@ -145,7 +147,7 @@ class PlayerAdvancing(PlayerTransport):
             # The end of a play the queue already moved on from (inferred by a resume, or told twice): listeners
             # were told of it then; telling them again would end the track twice.
             _LOGGER.debug("guild %s: dropping a second end of %s", self.guild_id, title(ended))
-            return
+            return None
         if client.heard(events.TrackEndEvent):
             client.dispatch(
                 events.TrackEndEvent(
@@ -160,12 +162,12 @@ class PlayerAdvancing(PlayerTransport):
                 )
             )
         if not message.reason.may_start_next or self._destroyed or superseded or self._phase is not None:
-            return
+            return None
         if not still_current:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, title(ended))
-            return
-        await self._advance_from(finished, unannounced=unannounced)
+            return None
+        return self._advance_from(finished, unannounced=unannounced)
 
     async def _advance_from(self, finished: Track, *, unannounced: bool = False) -> None:
         """`finished` ended on its own: the queue moves on at once (what a listener of the end saw), and the next

@@ -222,7 +222,7 @@ class PlayerBase:
             return 0
         if not self.paused and not self._frozen:
             position += int((self._client.clock.monotonic() - self._state_at) * 1000)
-        length = self.track.info.known_length
+        length = self.track.known_length
         return max(0, position) if length is None else max(0, min(position, length))
 
     @property

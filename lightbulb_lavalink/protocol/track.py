@@ -160,6 +160,26 @@ class Track:
         return typing.cast("TrackInfo", info)
 
     @property
+    def known_length(self) -> int | None:
+        """`info.known_length`: the duration in milliseconds, or ``None`` for a stream or an unknown length (read
+        without building `info` when the track came with one from the node)."""
+        info: typing.Any = self._info
+        if type(info) is dict:
+            length: int = info["length"]
+            return None if info["isStream"] or not 0 <= length < STREAM_LENGTH else length
+        return self.info.known_length
+
+    @property
+    def source_and_identifier(self) -> tuple[str, str]:
+        """What tells a track from another: its source's name and the source's own id for it (read without building
+        `info` when the track came with one from the node). Raises `TrackDecodeError` as `info` does."""
+        info: typing.Any = self._info
+        if type(info) is dict:
+            return info["sourceName"], info["identifier"]
+        info = self.info
+        return info.source_name, info.identifier
+
+    @property
     def plugin_info(self) -> typing.Mapping[str, typing.Any]:
         """Extra information a Lavalink plugin attached to the track (raw JSON, read-only)."""
         return self._plugin_info or EMPTY_MAPPING
