@@ -41,7 +41,8 @@ def guild_ids(guilds: int) -> list[int]:
 
 def message_stream(guilds: int, count: int) -> list[str]:
     """`count` serialized messages: for each guild in turn, cycles of 20 of which one `TrackStartEvent`,
-    18 `playerUpdate` and one `TrackEndEvent` (reason ``replaced``, so nobody's queue advances).
+    18 `playerUpdate` and one `TrackEndEvent` of the track that start started (reason ``replaced``, so nobody's
+    queue advances).
 
     90% player updates and 10% track events, the mix a busy node sends; guilds are out of step with each
     other, so every window of `guilds` messages holds that mix.
@@ -55,7 +56,8 @@ def message_stream(guilds: int, count: int) -> list[str]:
         phase = (rnd + g) % _CYCLE  # guilds out of step, so any 1,000 messages hold the same mix
         gid = ids[g]
         if phase == 0 or phase == _CYCLE - 1:
-            track = tracks[(g + rnd // _CYCLE) % _DISTINCT_TRACKS]
+            # The song of this guild's cycle: its end names the track its start started, as a node's does.
+            track = tracks[(g + (rnd + g) // _CYCLE) % _DISTINCT_TRACKS]
             if phase == 0:
                 out.append(f'{{"op":"event","type":"TrackStartEvent","guildId":"{gid}","track":{track}}}')
             else:

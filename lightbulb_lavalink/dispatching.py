@@ -36,7 +36,7 @@ if typing.TYPE_CHECKING:
     _Call = tuple[_Callback | None, hikari.Event]  # `None`: the event goes through hikari's own dispatch
     _Tables = tuple[dict[type[typing.Any], list[_Callback]], dict[type[typing.Any], typing.Any]]
 
-__all__ = ["EventDispatcher"]
+__all__ = ["EventDispatcher", "ReaderAnswers"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.dispatching")
 
@@ -92,28 +92,27 @@ class EventDispatcher:
     """Dispatches events to the listeners of one bot's event manager (see the module's description). Owned by
     the client; `drain` ends what it started."""
 
-    __slots__ = ("_bases", "_batch", "_manager", "_tables", "_tasks")
+    __slots__ = ("_bases", "_batch", "_keys", "_manager", "_tables", "_tasks")
 
     def __init__(self, manager: hikari.api.EventManager) -> None:
         self._manager = manager
         self._tables = _tables(manager)
+        # Live views of the tables' keys (a view follows its dict): what `heard` scans.
+        self._keys = None if self._tables is None else (self._tables[0].keys(), self._tables[1].keys())
         self._batch: list[_Call] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._bases: dict[type[hikari.Event], typing.Sequence[type[hikari.Event]]] = {}
 
     def heard(self, event_type: type[hikari.Event]) -> bool:
         """Whether anything listens or waits for `event_type` (or a base of it): if not, it need not be built."""
-        tables = self._tables
-        if tables is None:
+        keys = self._keys
+        if keys is None:
             return True
-        listeners, waiters = tables
         bases = self._bases.get(event_type)
         if bases is None:
-            bases = self._bases[event_type] = event_type.dispatches()
-        for cls in bases:  # noqa: SIM110 - the loop is cheaper than any() on the hot path
-            if cls in listeners or cls in waiters:
-                return True
-        return False
+            bases = self._bases[event_type] = tuple(event_type.dispatches())
+        # Two C-level scans of the live key views.
+        return not (keys[0].isdisjoint(bases) and keys[1].isdisjoint(bases))
 
     def dispatch(self, event: hikari.Event) -> None:
         """Deliver `event` to every listener of its type and bases, at the loop's next turn."""
@@ -213,3 +212,41 @@ class EventDispatcher:
         log = _LOGGER.debug if heard else _LOGGER.error
         log("a listener of %s failed: %s", type(event).__name__, getattr(callback, "__name__", callback), exc_info=trio)
         self._manager.dispatch(failed)
+
+
+class ReaderAnswers:
+    """`EventDispatcher.heard` for one task that asks for every message it reads (a node's websocket reader),
+    answered from a table kept until the loop turns.
+
+    Sound for that one task only: no other code runs before its step ends (it asks between its own suspensions), and
+    the callback scheduled at the first question of a step runs before the task's next step (a task's next step is
+    always scheduled after what it scheduled itself), so a listener subscribed or a `wait_for` started meanwhile by
+    anyone else is seen at the next step. Code of that same step must not subscribe between two questions.
+    """
+
+    __slots__ = ("_answers", "_heard", "_valid")
+
+    def __init__(self, heard: Callable[[type[hikari.Event]], bool]) -> None:
+        """Answer from `heard` (`EventDispatcher.heard`, or the client's)."""
+        self._heard = heard
+        self._answers: dict[type[hikari.Event], bool] = {}
+        self._valid = False
+
+    def heard(self, event_type: type[hikari.Event]) -> bool:
+        """Whether anything listens or waits for `event_type` (as `EventDispatcher.heard`, see the class)."""
+        if self._valid:
+            answer = self._answers.get(event_type)
+            if answer is not None:
+                return answer
+        else:
+            try:
+                asyncio.get_running_loop().call_soon(self._forget)
+            except RuntimeError:  # no loop: nothing runs between two questions, but nothing would say the step ended
+                return self._heard(event_type)
+            self._answers.clear()
+            self._valid = True
+        answer = self._answers[event_type] = self._heard(event_type)
+        return answer
+
+    def _forget(self) -> None:
+        self._valid = False

@@ -65,6 +65,8 @@ class Hub:
         """Set once a handoff wrote this process's last snapshots: no change can reach the new process any more, so
         every change is refused (`check_changes`), with `refusing` as the reason."""
         self._tasks: set[asyncio.Task[None]] = set()
+        # Each guild's player's bound `snapshot`, made once.
+        self._producers: dict[int, typing.Callable[[], GuildSnapshot]] = {}
 
     # -- NodeHooks --------------------------------------------------------------------------------------------
 
@@ -133,7 +135,12 @@ class Hub:
         """Schedule a write of the player's snapshot (coalesced by the writer)."""
         if self.writer is not None and self.client.bot_id is not None and not player.left:
             self._changed(player.guild_id)
-            self.writer.schedule(self.client.store_key(player.node.name), player.snapshot, guild_id=player.guild_id)
+            # One bound `snapshot` per player, given again and again: the writer keeps the pending one as it is, and
+            # no new object outlives the wait for the write (see `SnapshotWriter`).
+            producer = self._producers.get(player.guild_id)
+            if producer is None or getattr(producer, "__self__", None) is not player:
+                producer = self._producers[player.guild_id] = player.snapshot
+            self.writer.schedule(self.client.store_key(player.node.name), producer, guild_id=player.guild_id)
 
     def forget(self, node: str, guild_id: int) -> None:
         """Delete the guild's snapshot saved under `node`."""
@@ -169,6 +176,7 @@ class Hub:
         session book (its node not back yet) is forgotten there, and its player on that node is destroyed
         when the session is back (a tombstone keeps that across a restart)."""
         player = self.players.pop(guild_id, None)
+        self._producers.pop(guild_id, None)
         if player is not None:
             in_flight = player.request_in_flight
             player.mark_left()
@@ -195,6 +203,7 @@ class Hub:
         """Another process claimed the guild: drop its player here without destroying it on Lavalink, leaving
         voice or deleting its snapshot (the new owner takes all three over). Whether there was one."""
         player = self.players.pop(guild_id, None)
+        self._producers.pop(guild_id, None)
         if player is None:
             return False
         player.mark_left()

@@ -13,6 +13,7 @@ import attrs
 import hikari
 
 from lightbulb_lavalink import events
+from lightbulb_lavalink.dispatching import ReaderAnswers
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.plugins import events as plugin_events
 from lightbulb_lavalink.pool import stats_penalty
@@ -29,13 +30,15 @@ from lightbulb_lavalink.protocol.websocket import WebSocketSession
 from lightbulb_lavalink.resuming.replay import ReplayWindow
 
 if typing.TYPE_CHECKING:
-    from collections.abc import Awaitable, Coroutine
+    from collections.abc import Awaitable, Coroutine, Mapping
 
     import aiohttp
 
     from lightbulb_lavalink.client import LavalinkClient
+    from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.info import Info
     from lightbulb_lavalink.protocol.messages import EventMessage, Message
+    from lightbulb_lavalink.protocol.player import PlayerState
     from lightbulb_lavalink.protocol.stats import Stats
     from lightbulb_lavalink.resuming.outcome import ResumeReport
     from lightbulb_lavalink.resuming.report import SyncReport
@@ -109,6 +112,9 @@ class Node:
     def __init__(self, client: LavalinkClient, settings: NodeSettings, hooks: NodeHooks) -> None:
         self._client = client
         self._hooks = hooks
+        # Read for every message of a playing guild: bound once (the client's player table lives as long as it).
+        self._players: Mapping[int, Player] = client.players
+        self._heard = ReaderAnswers(client.heard).heard  # asked by this node's websocket reader only
         self.settings: NodeSettings = settings
         """The node's settings (name, address, region; the password is never shown)."""
         self.state: NodeState = NodeState.DISCONNECTED
@@ -262,16 +268,20 @@ class Node:
     def on_message(self, message: Message) -> Awaitable[None] | None:
         """Handle one op from the node, in order. What needs no waiting is done at once (`None`); otherwise the
         rest is returned, to be awaited before the next op."""
-        client = self._client
         if isinstance(message, PlayerUpdateMessage):  # the hot path: one per playing guild every few seconds
             if self.replay.is_open:
                 return self._after_replay(message)
-            self._on_player_update(message)
+            player = self._players.get(message.guild_id)
+            if player is not None and player.node is self:
+                player.on_state(message.state)
+                if self._heard(events.PlayerUpdateEvent):
+                    self._tell_player_update(player, message.state)
             return None
+        client = self._client
         if isinstance(message, StatsMessage):
             self.stats = message.stats
             self.pending_players = 0
-            if client.heard(events.NodeStatsEvent):
+            if self._heard(events.NodeStatsEvent):
                 client.dispatch(events.NodeStatsEvent(app=client.app, client=client, node=self, stats=message.stats))
             return None
         if isinstance(message, ReadyMessage):
@@ -288,17 +298,19 @@ class Node:
         self._on_player_update(message)
 
     def _on_player_update(self, message: PlayerUpdateMessage) -> None:
-        client = self._client
-        player = client.players.get(message.guild_id)
+        player = self._players.get(message.guild_id)
         if player is not None and player.node is self:
-            state = message.state
-            player.on_state(state)
-            if client.heard(events.PlayerUpdateEvent):
-                client.dispatch(
-                    events.PlayerUpdateEvent(
-                        app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
-                    )
-                )
+            player.on_state(message.state)
+            if self._heard(events.PlayerUpdateEvent):
+                self._tell_player_update(player, message.state)
+
+    def _tell_player_update(self, player: Player, state: PlayerState) -> None:
+        client = self._client
+        client.dispatch(
+            events.PlayerUpdateEvent(
+                app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
+            )
+        )
 
     def _on_unknown(self, message: UnknownMessage) -> None:
         """A message Lavalink itself does not send: a known plugin's event becomes its typed event; anything else (a
@@ -327,22 +339,32 @@ class Node:
             )
         )
 
-    async def _on_event(self, message: EventMessage) -> None:
-        replayed = self.replay.is_open
-        if replayed:
-            self._replay_heard = self._client.clock.monotonic()
-        if replayed and not self.replay.admit(message):
+    def _on_event(self, message: EventMessage) -> Awaitable[None] | None:
+        if self.replay.is_open:
+            return self._on_replayed_event(message)
+        player = self._players.get(message.guild_id)
+        if player is None or player.node is not self:
+            _LOGGER.debug(
+                "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
+            )
+            return None
+        return player.on_event(message, replayed=False)
+
+    async def _on_replayed_event(self, message: EventMessage) -> None:
+        self._replay_heard = self._client.clock.monotonic()
+        if not self.replay.admit(message):
             _LOGGER.debug("node %s: dropping a duplicate replayed %s", self.name, type(message).__name__)
             return
-        player = self._client.players.get(message.guild_id)
+        player = self._players.get(message.guild_id)
         if player is None or player.node is not self:
             _LOGGER.debug(
                 "node %s: event %s for guild %s without a player", self.name, type(message).__name__, message.guild_id
             )
             return
-        await player.on_event(message, replayed=replayed)
-        if replayed:
-            self.replay.note_applied()
+        rest = player.on_event(message, replayed=True)
+        if rest is not None:
+            await rest
+        self.replay.note_applied()
 
     async def _on_ready(self, message: ReadyMessage) -> None:
         client = self._client

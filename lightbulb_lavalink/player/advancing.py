@@ -21,6 +21,7 @@ from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.verdicts import refuses
 
 if typing.TYPE_CHECKING:
+    from collections.abc import Awaitable
 
     from lightbulb_lavalink.protocol.messages import EventMessage
     from lightbulb_lavalink.protocol.tracks import Track
@@ -38,18 +39,18 @@ class PlayerAdvancing(PlayerTransport):
 
     __slots__ = ()
 
-    async def on_event(self, message: EventMessage, *, replayed: bool) -> None:
-        """A track or voice event from the node, in order (`replayed`: queued while the bot was away).
+    def on_event(self, message: EventMessage, *, replayed: bool) -> Awaitable[None] | None:
+        """A track or voice event from the node, in order (`replayed`: queued while the bot was away). What needs no
+        waiting is done at once (`None`); otherwise the rest is returned, to be awaited before the next event.
 
         While the guild is being recovered, a track's end is reported but never advances the queue: the recovery
         decides what plays.
         """
+        if isinstance(message, TrackEndMessage):
+            return self._on_track_end(message, replayed=replayed)
         client = self._client
         common: dict[str, typing.Any] = {"app": client.app, "client": client, "player": self}
         event: events.PlayerEvent
-        if isinstance(message, TrackEndMessage):
-            await self._on_track_end(message, replayed=replayed)
-            return
         if isinstance(message, TrackStartMessage):
             self._track_events += 1
             left = self._left_request()
@@ -66,7 +67,7 @@ class PlayerAdvancing(PlayerTransport):
                 # once `overrule` put it back. Told as it came; it changes nothing.
                 _LOGGER.debug("guild %s: a late start of %s changes nothing", self.guild_id, title(message.track))
                 client.dispatch(events.TrackStartEvent(**common, track=message.track, replayed=replayed))
-                return
+                return None
             started = self._own(message.track)
             if started is self._pending:
                 self._pending = None  # it started after all (the answer to its request was lost or unreadable)
@@ -83,7 +84,7 @@ class PlayerAdvancing(PlayerTransport):
             self._unstarted = None
             self._save(position=True)
             if not client.heard(events.TrackStartEvent):
-                return
+                return None
             event = events.TrackStartEvent(**common, track=message.track, replayed=replayed)
         elif isinstance(message, TrackExceptionMessage):
             event = events.TrackExceptionEvent(
@@ -99,8 +100,9 @@ class PlayerAdvancing(PlayerTransport):
                 **common, code=message.code, reason=message.reason, by_remote=message.by_remote, replayed=replayed
             )
         client.dispatch(event)
+        return None
 
-    async def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
+    def _on_track_end(self, message: TrackEndMessage, *, replayed: bool) -> Awaitable[None] | None:
         ended = message.track
         if (
             message.reason in (TrackEndReason.REPLACED, TrackEndReason.STOPPED)
@@ -113,9 +115,8 @@ class PlayerAdvancing(PlayerTransport):
             # us: `overrule` puts it back once that request is answered. Told as it came; it changes nothing.
             _LOGGER.debug("guild %s: %s was replaced by a left player's late request", self.guild_id, title(ended))
             self._tell_end(message, replayed=replayed)
-            return
+            return None
         self._track_events += 1
-        self._last_ended = ended
         superseded = self._superseded is not None and same_track(self._superseded, ended)
         if superseded:
             self._superseded = None  # one end per replaced or stopped track
@@ -155,19 +156,21 @@ class PlayerAdvancing(PlayerTransport):
         else:
             # Idle: the end of a track we never saw start is still news, not one the queue already moved on from.
             still_current = self.track is None and self._pending is None and not same_track(self._advanced_past, ended)
+        # Our own object when it is ours (the event's copy would only be compared with, and kept alive for nothing).
+        self._last_ended = finished
         if stale or (not still_current and message.reason.may_start_next and same_track(self._advanced_past, ended)):
             # The end of a play the queue already moved on from (inferred by a resume, or told twice): listeners
             # were told of it then; telling them again would end the track twice.
             _LOGGER.debug("guild %s: dropping a second end of %s", self.guild_id, title(ended))
-            return
+            return None
         self._tell_end(message, replayed=replayed)
         if not message.reason.may_start_next or self._destroyed or superseded or self._phase is not None:
-            return
+            return None
         if not still_current:
             # Another track is playing already (started while this event was in flight): never skip it.
             _LOGGER.debug("guild %s: ignoring end of %s, another track is playing", self.guild_id, title(ended))
-            return
-        await self._advance_from(finished, unannounced=unannounced)
+            return None
+        return self._advance_from(finished, unannounced=unannounced)
 
     def _tell_end(self, message: TrackEndMessage, *, replayed: bool) -> None:
         """Dispatch the `TrackEndEvent` of `message` (when anyone listens)."""

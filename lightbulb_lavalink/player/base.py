@@ -14,6 +14,7 @@ from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import LavalinkError
 from lightbulb_lavalink.player.identity import title
 from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.player import PlayerState
 from lightbulb_lavalink.queue import GuildQueue, QueueMove
 from lightbulb_lavalink.snapshot import GuildSnapshot, PluginSnapshot, TrackSnapshot
 
@@ -23,7 +24,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.client import LavalinkClient
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player.commands import Player
-    from lightbulb_lavalink.protocol.player import PlayerState, VoiceState
+    from lightbulb_lavalink.protocol.player import VoiceState
     from lightbulb_lavalink.protocol.tracks import Track
 
 
@@ -142,6 +143,10 @@ class PlayerBase:
         "_sent",
         "_starting",
         "_state_at",
+        "_state_connected",
+        "_state_ping",
+        "_state_position",
+        "_state_time",
         "_superseded",
         "_track_events",
         "_unconfirmed",
@@ -155,7 +160,6 @@ class PlayerBase:
         "plugin_state",
         "queue",
         "snowflake",
-        "state",
         "track",
         "voice",
         "volume",
@@ -181,8 +185,12 @@ class PlayerBase:
         """The audio filters in effect."""
         self.queue: GuildQueue = queue if queue is not None else GuildQueue(history_limit=client.settings.history_limit)
         """The bot-side queue of what comes next."""
-        self.state: PlayerState | None = None
-        """The last state Lavalink reported (position, voice connection, ping)."""
+        # The last state Lavalink reported, kept as its fields (see `state`): an object kept per `playerUpdate`
+        # would outlive the collector's young generations and make its full passes come far more often.
+        self._state_position: int | None = None  # None: no state reported yet
+        self._state_time: int | None = None
+        self._state_connected = False
+        self._state_ping: int | None = None
         self.connected: bool = False
         """Whether Lavalink's voice connection to Discord is up, as last reported."""
         self.voice: VoiceState | None = None
@@ -238,13 +246,23 @@ class PlayerBase:
 
         Kept within the track's length when the node knows it (NodeLink reports ``-1`` for files it has not
         measured, Lavalink ``2**63 - 1`` for streams: those are not clamped)."""
-        if self.track is None or self.state is None:
+        position = self._state_position
+        if self.track is None or position is None:
             return 0
-        position = self.state.position
         if not self.paused and not self._frozen:
             position += int((self._client.clock.monotonic() - self._state_at) * 1000)
-        length = self.track.info.known_length
+        length = self.track.known_length
         return max(0, position) if length is None else max(0, min(position, length))
+
+    @property
+    def state(self) -> PlayerState | None:
+        """The last state Lavalink reported (position, voice connection, ping), or `None` before the first."""
+        position = self._state_position
+        if position is None:
+            return None
+        return PlayerState(
+            time=self._state_time, position=position, connected=self._state_connected, ping=self._state_ping
+        )
 
     @property
     def guild_state(self) -> GuildState:
@@ -348,8 +366,10 @@ class PlayerBase:
     def on_state(self, state: PlayerState) -> None:
         """A `playerUpdate` op (the hot path): remember it and, at most every few seconds, save the position."""
         now = self._client.clock.monotonic()
-        self.state = state
-        self.connected = state.connected
+        self._state_position = state.position
+        self._state_time = state.time
+        self._state_connected = self.connected = state.connected
+        self._state_ping = state.ping
         self._state_at = now
         self._frozen = False
         if (

@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 import typing
 
-import attrs
-
 from lightbulb_lavalink.player.base import GuildState
 from lightbulb_lavalink.player.identity import restored, same_track, title
 from lightbulb_lavalink.protocol.filters import Filters
@@ -189,7 +187,7 @@ class PlayerRestoring(PlayerAdvancing):
 
     def freeze_position(self) -> None:
         """The node went away: stop interpolating and save where the track was."""
-        if self.state is not None and not self._frozen:
-            self.state = attrs.evolve(self.state, position=self.position)
+        if self._state_position is not None and not self._frozen:
+            self._state_position = self.position
             self._frozen = True
             self._save(position=True)

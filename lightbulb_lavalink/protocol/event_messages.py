@@ -254,7 +254,7 @@ def fast_track_event(data: dict[str, typing.Any]) -> TrackStartMessage | TrackEn
     event_type = data.get("type")
     if type(guild_id) is not str or not (guild_id.isdigit() and guild_id.isascii() and len(guild_id) <= 20):
         return None
-    track = fast_track(data.get("track"))
+    track = fast_track(data.get("track"), lazy_info=True)
     if track is None:
         return None
     if event_type == "TrackEndEvent":

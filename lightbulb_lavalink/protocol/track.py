@@ -147,13 +147,37 @@ class Track:
     @property
     def info(self) -> TrackInfo:
         """What the track is; for a track built without one, decoded from `encoded` (`TrackDecodeError`)."""
-        info = self._info
+        info: typing.Any = self._info  # a `TrackInfo`; `None` or a checked wire `info` object: built when asked
+        if type(info) is TrackInfo:
+            return info
         if info is None:
             from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
 
             info = decode_track(self.encoded).info
-            object.__setattr__(self, "_info", info)  # a cache: the value was already determined by `encoded`
-        return info
+        else:
+            info = _info_from_checked(info)
+        object.__setattr__(self, "_info", info)  # a cache: the value was already determined
+        return typing.cast("TrackInfo", info)
+
+    @property
+    def known_length(self) -> int | None:
+        """`info.known_length`: the duration in milliseconds, or ``None`` for a stream or an unknown length (read
+        without building `info` when the track came with one from the node)."""
+        info: typing.Any = self._info
+        if type(info) is dict:
+            length: int = info["length"]
+            return None if info["isStream"] or not 0 <= length < STREAM_LENGTH else length
+        return self.info.known_length
+
+    @property
+    def source_and_identifier(self) -> tuple[str, str]:
+        """What tells a track from another: its source's name and the source's own id for it (read without building
+        `info` when the track came with one from the node). Raises `TrackDecodeError` as `info` does."""
+        info: typing.Any = self._info
+        if type(info) is dict:
+            return info["sourceName"], info["identifier"]
+        info = self.info
+        return info.source_name, info.identifier
 
     @property
     def plugin_info(self) -> typing.Mapping[str, typing.Any]:
@@ -195,8 +219,7 @@ class Track:
         return hash(self.encoded)
 
     def __repr__(self) -> str:
-        info = self._info
-        described = repr(info) if info is not None else "<decoded on access>"
+        described = repr(self.info) if self._info is not None else "<decoded on access>"
         return (
             f"Track(encoded={self.encoded!r}, info={described}, plugin_info={dict(self.plugin_info)!r}, "
             f"user_data={dict(self.user_data)!r})"
@@ -340,13 +363,14 @@ def new_track_info(
 
 def new_track(
     encoded: str,
-    info: TrackInfo | None,
+    info: TrackInfo | dict[str, typing.Any] | None,
     plugin_info: typing.Mapping[str, typing.Any] | None = None,
     user_data: dict[str, typing.Any] | None = None,
 ) -> Track:
     """Build a `Track` from validated values, fast; empty mappings must be passed as ``None``.
 
-    `info` ``None`` makes a compact track: only do that when `encoded` is known to decode to the right info.
+    `info` ``None`` makes a compact track: only do that when `encoded` is known to decode to the right info. A
+    dict is a wire `info` object `fast_track` checked, read on first access.
     `user_data` is not checked (`Track`'s constructor checks it): pass only data that was read from JSON or
     already checked. The session stores and the REST client repair whatever is not JSON when they write it.
     """
@@ -360,8 +384,32 @@ def new_track(
     return track  # type: ignore[no-any-return]
 
 
-def fast_track(data: typing.Any) -> Track | None:
-    """Build a `Track` from a well-formed wire Track; ``None`` lets `Track.from_payload` say what is wrong."""
+def _info_from_checked(info: dict[str, typing.Any]) -> TrackInfo:
+    """The `TrackInfo` of a wire `info` object `fast_track` checked (kept as it came, see `lazy_info`)."""
+    return new_track_info(
+        info["identifier"],
+        info["isSeekable"],
+        info["author"],
+        info["length"],
+        info["isStream"],
+        info["position"],
+        info["title"],
+        info.get("uri"),
+        _intern(info["sourceName"]),
+        info.get("artworkUrl"),
+        info.get("isrc"),
+        3,
+        b"",
+    )
+
+
+def fast_track(data: typing.Any, *, lazy_info: bool = False) -> Track | None:
+    """Build a `Track` from a well-formed wire Track; ``None`` lets `Track.from_payload` say what is wrong.
+
+    `lazy_info`: keep the checked wire `info` object itself (its `TrackInfo` is built on first access), for the
+    tracks of events, mostly compared and dropped. A dict of strings and numbers is no object Python's
+    collector follows, where a `TrackInfo` kept for the length of a song is one more it walks at every pass.
+    """
     try:
         encoded = data["encoded"]
         info = data["info"]
@@ -399,6 +447,8 @@ def fast_track(data: typing.Any) -> Track | None:
         or (user_data is not None and type(user_data) is not dict)
     ):
         return None
+    if lazy_info:
+        return new_track(encoded, info, plugin_info or None, user_data or None)
     return new_track(
         encoded,
         new_track_info(

@@ -20,22 +20,18 @@ __all__ = ["ReplayWindow"]
 class ReplayWindow:
     """One node's replay window; owned by the `Node`, opened on a resumed `ready`, closed by a `playerUpdate`."""
 
-    __slots__ = ("_applied", "_count", "_dropped", "_open", "_seen")
+    __slots__ = ("_applied", "_count", "_dropped", "_seen", "is_open")
 
     def __init__(self) -> None:
-        self._open = False
+        self.is_open = False
+        """Whether events read now are replayed ones (read for every message: a field, not a property)."""
         self._seen: set[tuple[int, str, str, str]] = set()
         self._count = 0
         self._dropped = 0
         self._applied = 0
 
     def __repr__(self) -> str:
-        return f"ReplayWindow(open={self._open}, count={self._count}, dropped={self._dropped})"
-
-    @property
-    def is_open(self) -> bool:
-        """Whether events read now are replayed ones."""
-        return self._open
+        return f"ReplayWindow(open={self.is_open}, count={self._count}, dropped={self._dropped})"
 
     @property
     def count(self) -> int:
@@ -58,19 +54,19 @@ class ReplayWindow:
 
     def open(self) -> None:
         """A resumed `ready`: what follows is the replay."""
-        self._open = True
+        self.is_open = True
         self._seen.clear()
         self._count = self._dropped = self._applied = 0
 
     def reset(self) -> None:
         """A fresh `ready`: nothing is replayed."""
-        self._open = False
+        self.is_open = False
         self._seen.clear()
         self._count = self._dropped = self._applied = 0
 
     def close(self) -> bool:
         """The replay is over; returns whether a window was open."""
-        was_open, self._open = self._open, False
+        was_open, self.is_open = self.is_open, False
         self._seen.clear()
         return was_open
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import math
 import random
+import types
 import typing
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
@@ -17,7 +18,6 @@ from lightbulb_lavalink.stores.base import snapshot_text
 
 if typing.TYPE_CHECKING:
     import collections.abc
-    import types
 
     from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.stores.base import SessionStore, StoreKey
@@ -40,15 +40,7 @@ class _Delete:
 
 _DELETE = _Delete()
 _Value = GuildSnapshot | SnapshotProducer | _Delete
-_Batch = tuple[dict["StoreKey", str | None], list[tuple[_Slot, _Value]]]
-
-
-class _Pending:
-    __slots__ = ("due", "value")
-
-    def __init__(self, value: _Value, due: float) -> None:
-        self.value = value
-        self.due = due
+_Batch = tuple[dict["StoreKey", str | None], dict[_Slot, _Value]]
 
 
 class SnapshotWriter:
@@ -69,6 +61,7 @@ class SnapshotWriter:
         "_close_task",
         "_close_timeout",
         "_closed",
+        "_due",
         "_last_write",
         "_min_interval",
         "_outage_failures",
@@ -115,7 +108,11 @@ class SnapshotWriter:
         self._retry_max = retry_max
         self._close_timeout = close_timeout
         self._batch_size = batch_size
-        self._pending: dict[_Slot, _Pending] = {}
+        # What to write per guild, and when it may be: kept as they are given, with no object made per entry (one
+        # kept until its write would outlive the collector's young generations, which makes its full passes come
+        # sooner; the writer sees a change of every busy guild every second).
+        self._pending: dict[_Slot, _Value] = {}
+        self._due: dict[_Slot, float] = {}
         self._sessions: dict[StoreKey, str | None] = {}
         self._last_write: dict[_Slot, float] = {}
         self._wake = asyncio.Event()
@@ -202,14 +199,18 @@ class SnapshotWriter:
     def _enqueue(self, slot: _Slot, value: _Value) -> None:
         if self._refuse():
             return
-        entry = self._pending.get(slot)
-        if entry is not None:
-            entry.value = value
+        pending = self._pending
+        current = pending.get(slot)
+        if current is not None:
+            # The same producer again (a player's bound `snapshot`, equal to the pending one) keeps the pending one.
+            if current is not value and (type(value) is not types.MethodType or value != current):
+                pending[slot] = value
             return
         now = self._clock.monotonic()
         last = self._last_write.get(slot)
         due = now if last is None else max(now, last + self._min_interval)
-        self._pending[slot] = _Pending(value, due)
+        pending[slot] = value
+        self._due[slot] = due
         self._poke(due)
 
     def _poke(self, due: float) -> None:
@@ -250,17 +251,22 @@ class SnapshotWriter:
     def _next_due(self) -> float:
         if not self._sessions and not self._pending:
             return math.inf
-        due = -math.inf if self._sessions else min(entry.due for entry in self._pending.values())
+        dues = self._due
+        due = -math.inf if self._sessions else min(dues.get(slot, -math.inf) for slot in self._pending)
         return max(due, self._retry_at)
 
     def _take(self, until: float) -> _Batch:
         sessions, self._sessions = self._sessions, {}
-        taken = [(slot, entry.value) for slot, entry in self._pending.items() if entry.due <= until]
+        dues = self._due
+        taken = {slot: value for slot, value in self._pending.items() if dues.get(slot, -math.inf) <= until}
         now = self._clock.monotonic()
-        for slot, _ in taken:
+        for slot in taken:
             del self._pending[slot]
+            dues.pop(slot, None)
             # A change arriving while this write is in flight waits a full interval from now.
             self._last_write[slot] = now
+        if len(dues) > len(self._pending):  # pending writes dropped by hand (a test's crash): their dues too
+            self._due = {slot: dues[slot] for slot in self._pending if slot in dues}
         return sessions, taken
 
     # -- writing -----------------------------------------------------------------------------------------
@@ -270,9 +276,9 @@ class SnapshotWriter:
         sessions, entries = batch
         if not sessions and not entries:
             return True
-        groups: dict[StoreKey, list[tuple[_Slot, _Value]]] = {}
-        for slot, value in entries:
-            groups.setdefault(slot[0], []).append((slot, value))
+        groups: dict[StoreKey, list[_Slot]] = {}
+        for slot in entries:
+            groups.setdefault(slot[0], []).append(slot)
         done_sessions: list[StoreKey] = []
         done: list[_Slot] = []
         try:
@@ -280,37 +286,27 @@ class SnapshotWriter:
                 await self._store.set_session(key, session_id)
                 done_sessions.append(key)
             for key, group in groups.items():
-                await self._write_group(key, group)
-                done.extend(slot for slot, _ in group)
+                await self._write_group(key, group, entries)
+                done.extend(group)
         except BaseException as exc:
             self._requeue(sessions, done_sessions, entries, set(done), outage=isinstance(exc, Exception))
             if not isinstance(exc, Exception):
                 raise  # cancelled: what was not written is pending again for `close()`
             self._failed(exc)
             return False
-        self._succeeded(slot for slot, _ in entries)
+        self._succeeded(entries)
         return True
 
-    async def _write_group(self, key: StoreKey, group: list[tuple[_Slot, _Value]]) -> None:
-        snapshots: list[GuildSnapshot] = []
-        deletions: list[int] = []
-        for (_, guild_id), value in group:
-            if isinstance(value, _Delete):
-                deletions.append(guild_id)
-            elif isinstance(value, GuildSnapshot):
-                snapshots.append(value)
-            else:
-                try:
-                    built = value()
-                except Exception:
-                    _LOGGER.exception("building guild %s's snapshot failed; change not saved", guild_id)
-                    continue
-                if built is not None:
-                    snapshots.append(built)
-        for start in range(0, len(snapshots), self._batch_size):
+    async def _write_group(self, key: StoreKey, group: list[_Slot], entries: dict[_Slot, _Value]) -> None:
+        deletions = [slot[1] for slot in group if isinstance(entries[slot], _Delete)]
+        values = [slot for slot in group if not isinstance(entries[slot], _Delete)]
+        written = 0
+        for start in range(0, len(values), self._batch_size):
             if start:
                 await asyncio.sleep(0)  # let the bot run between chunks: encoding them takes CPU
-            chunk = snapshots[start : start + self._batch_size]
+            # Built chunk by chunk, just before they are written, and dropped before the bot runs again: snapshots
+            # kept across that turn would outlive the collector's young generations (see `SnapshotWriter`).
+            chunk = _built(values[start : start + self._batch_size], entries)
             try:
                 await self._store.put_guilds(key, chunk)
             except StoreError:
@@ -319,15 +315,17 @@ class SnapshotWriter:
                     raise
                 if good:  # the store is fine; a snapshot was not: save the others
                     await self._store.put_guilds(key, good)
+            written += len(chunk)
+            del chunk
         for guild_id in deletions:
             await self._store.delete_guild(key, guild_id)
-        self.written += len(snapshots) + len(deletions)
+        self.written += written + len(deletions)
 
     def _requeue(
         self,
         sessions: dict[StoreKey, str | None],
         done_sessions: list[StoreKey],
-        entries: list[tuple[_Slot, _Value]],
+        entries: dict[_Slot, _Value],
         done: set[_Slot],
         *,
         outage: bool,
@@ -336,12 +334,13 @@ class SnapshotWriter:
             if key not in done_sessions:
                 self._sessions.setdefault(key, session_id)  # a newer id scheduled meanwhile wins
         now = self._clock.monotonic()
-        for slot, value in entries:
+        for slot, value in entries.items():
             if slot not in done:
                 if outage:
                     self._outage_slots.add(slot)
                 if slot not in self._pending:  # a newer value scheduled meanwhile wins
-                    self._pending[slot] = _Pending(value, now)
+                    self._pending[slot] = value
+                    self._due[slot] = now
 
     def _failed(self, exc: Exception) -> None:
         reason = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
@@ -441,6 +440,26 @@ class SnapshotWriter:
                     return
                 await self._clock.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
+
+
+def _built(slots: list[_Slot], entries: dict[_Slot, _Value]) -> list[GuildSnapshot]:
+    """The snapshots of `slots`: given, or built now by their producer (one that fails is logged and skipped)."""
+    snapshots: list[GuildSnapshot] = []
+    for slot in slots:
+        guild_id, value = slot[1], entries[slot]
+        if isinstance(value, _Delete):
+            continue
+        if isinstance(value, GuildSnapshot):
+            snapshots.append(value)
+            continue
+        try:
+            built = value()
+        except Exception:
+            _LOGGER.exception("building guild %s's snapshot failed; change not saved", guild_id)
+            continue
+        if built is not None:
+            snapshots.append(built)
+    return snapshots
 
 
 def _encodable(snapshot: GuildSnapshot) -> bool:

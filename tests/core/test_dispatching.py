@@ -16,7 +16,7 @@ import pytest
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.client import LavalinkClient
-from lightbulb_lavalink.dispatching import EventDispatcher
+from lightbulb_lavalink.dispatching import EventDispatcher, ReaderAnswers
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.protocol.messages import TrackEndReason
 from lightbulb_lavalink.protocol.player import PlayerState
@@ -130,6 +130,48 @@ async def test_heard_says_whether_anything_listens_or_waits(world: World) -> Non
     await turns(1)
     assert client.heard(events.PlayerUpdateEvent)
     waiting.cancel()
+
+
+async def test_a_reader_hears_a_listener_subscribed_by_a_task_that_ran_right_after_its_step(world: World) -> None:
+    """The reader's answers are kept until the loop turns: a listener subscribed by another task in the very loop
+    iteration of the reader's question, before the reader goes on, is heard at the reader's next question."""
+    answers = ReaderAnswers(world.client.heard)
+    go_on = asyncio.get_running_loop().create_future()
+    said: list[bool] = []
+
+    async def on_update(_: events.PlayerUpdateEvent) -> None:
+        pass
+
+    async def reader() -> None:
+        said.append(answers.heard(events.PlayerUpdateEvent))
+        said.append(answers.heard(events.PlayerUpdateEvent))  # the same step: the kept answer
+        await go_on
+        said.append(answers.heard(events.PlayerUpdateEvent))
+
+    async def subscriber() -> None:  # scheduled with the reader: it runs in the same iteration, right after
+        world.bot.event_manager.subscribe(events.PlayerUpdateEvent, on_update)
+        go_on.set_result(None)
+
+    await asyncio.gather(reader(), subscriber())
+    assert said == [False, False, True]
+    world.bot.event_manager.unsubscribe(events.PlayerUpdateEvent, on_update)
+    await turns(1)
+    assert not answers.heard(events.PlayerUpdateEvent)
+
+
+async def test_a_reader_outside_a_loop_asks_every_time(world: World) -> None:
+    answers = ReaderAnswers(world.client.heard)
+
+    async def on_update(_: events.PlayerUpdateEvent) -> None:
+        pass
+
+    def outside() -> list[bool]:
+        said = [answers.heard(events.PlayerUpdateEvent)]
+        world.bot.event_manager.subscribe(events.PlayerUpdateEvent, on_update)
+        said.append(answers.heard(events.PlayerUpdateEvent))
+        return said
+
+    assert await asyncio.get_running_loop().run_in_executor(None, outside) == [False, True]
 
 
 async def test_a_listener_runs_in_a_task_that_stays_its_own_and_can_time_out(world: World) -> None:
