@@ -335,15 +335,19 @@ class LavalinkClient:
         book = self._hub.book
         delay = self.settings.reconnect_delay
         first = True
-        while True:
-            try:
-                guilds, orphans = await book.read_guilds(self.store, keys, cluster=self.settings.cluster)
-                break
-            except StoreError as exc:
-                self._store_unreadable(exc, warn=first)
-                first = False
-            await self.clock.sleep(delay)
-            delay = min(delay * 2, self.settings.reconnect_max_delay)
+        try:
+            while True:
+                try:
+                    guilds, orphans = await book.read_guilds(self.store, keys, cluster=self.settings.cluster)
+                    break
+                except StoreError as exc:
+                    self._store_unreadable(exc, warn=first)
+                    first = False
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, self.settings.reconnect_max_delay)
+        except BaseException:
+            book.give_up()  # closed meanwhile: a node's ready waiting for the guilds stops waiting
+            raise
         if not first:
             _LOGGER.info("the session store answers again: bringing the saved guilds back")
             for node in self._nodes.values():

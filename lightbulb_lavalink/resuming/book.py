@@ -98,10 +98,15 @@ class SessionBook:
         self._loaded = False
         self._filled.clear()
 
-    async def wait_loaded(self) -> None:
-        """Return once the book is filled (at once when it is)."""
+    async def wait_loaded(self) -> bool:
+        """Wait until the book is filled (at once when it is) or its read is given up; return whether it is."""
         if not self._loaded:
             await self._filled.wait()
+        return self._loaded
+
+    def give_up(self) -> None:
+        """The guilds will not be read (the client is closing): whatever waits for them goes on, with nothing."""
+        self._filled.set()
 
     def fill(
         self,

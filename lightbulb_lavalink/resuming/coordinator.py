@@ -83,11 +83,15 @@ class ResumeCoordinator:
                 players = asyncio.ensure_future(sync.fetch_players(hub, node, ready.session_id))
                 players.add_done_callback(_retrieved)  # its error is handled where it is awaited, or moot
             try:
-                await hub.book.wait_loaded()
+                loaded = await hub.book.wait_loaded()
             except BaseException:
                 if players is not None:
                     players.cancel()
                 raise
+            if not loaded:  # the client closed meanwhile: every saved guild keeps its snapshot
+                if players is not None:
+                    players.cancel()
+                return
         self._replays.pop(node.name, None)
         report = self.reports.open(node, ready, previous, resumed=resumed)
         holding = report.hold()

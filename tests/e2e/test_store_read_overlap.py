@@ -134,3 +134,26 @@ async def test_a_guild_left_while_the_saved_guilds_are_read_is_not_brought_back(
             assert_queue(second.client.get_player(gid), planned[0], planned[1:])
     await second.expect(events.ResumeCompletedEvent, seen=True)
     assert left not in lavalink_players(world, second), "its player on the node is destroyed"
+
+
+async def test_a_client_closed_while_its_ready_waits_for_the_saved_guilds_closes_at_once_and_keeps_them(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the races' tests: the ready waited for a guild read the close had cancelled, and the close for the
+    ready (10 s, until the websocket task was cancelled)."""
+    first = await world.boot()
+    plan = await play_everywhere(world, first)
+    await world.stop(first)
+    store = _GatedGuildRead(_path(world))
+    hold = HeldGetPlayers(monkeypatch)
+    second = await _restart(world, store)
+    await asyncio.wait_for(hold.held.wait(), 5)
+
+    hold.release()
+    await asyncio.wait_for(world.stop(second), 2)
+    assert not second.client._hub._tasks  # nothing left running
+
+    third = await world.boot()
+    await asyncio.wait_for(third.expect(events.SessionResumedEvent, seen=True), 5)
+    for gid, planned in plan.items():
+        assert_queue(third.client.get_player(gid), planned[0], planned[1:])
