@@ -53,10 +53,14 @@ class TrackSnapshot:
     """The track's `pluginInfo` (what plugins such as LavaSrc add), JSON-safe; written only when not empty."""
 
     def to_dict(self) -> dict[str, typing.Any]:
-        """Return the JSON-safe form."""
+        """Return the JSON-safe form: `userData` and `pluginInfo` are written only when not empty (most queued
+        tracks have neither, and every version reads a missing one as empty)."""
+        data: dict[str, typing.Any] = {"encoded": self.encoded}
+        if self.user_data:
+            data["userData"] = self.user_data
         if self.plugin_info:
-            return {"encoded": self.encoded, "userData": self.user_data, "pluginInfo": self.plugin_info}
-        return {"encoded": self.encoded, "userData": self.user_data}
+            data["pluginInfo"] = self.plugin_info
+        return data
 
     @classmethod
     def from_dict(cls, data: typing.Any, where: str = "track") -> TrackSnapshot:
