@@ -2,7 +2,9 @@
 
 1. **Claim** (`claims.py`): before the first await, every guild of the node (its live players and the guilds the
    store saved under it) is claimed: `RESTORING` for a resumed session, `RECOVERING` for a new one. Commands
-   wait for their guild; a `/leave` marks it left, which everything below respects.
+   wait for their guild; a `/leave` marks it left, which everything below respects. (On the first `ready` after
+   `start()` the saved guilds may still be being read: a resumed session's players are asked for first, then the
+   claims wait for the read; the node is `SYNCING` meanwhile and a guild left then is dropped from the read.)
 2. **Save the session id** of this `ready` (always the latest), and tell the node to keep the session resumable
    with our timeout (after every `ready`: a deploy may have changed it).
 3. A **resumed** session (`sync.py`): fetch its players and reconcile them with the claims, before the replayed
