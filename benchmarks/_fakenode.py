@@ -8,6 +8,8 @@ disturb the measurements; the handoff case asks for a steady stream of updates);
 ``POST /seed`` with ``{"session_id": ..., "guilds": [...], "tracks": [...]}`` (and optionally ``"spread"``: seconds
 over which to start them): each guild gets a player on that session, voice connected, playing its track. That
 builds the "before the restart" state of the resume case in milliseconds instead of ten thousand REST calls.
+``GET /timings`` answers ``{"get_players_ms": [...]}``: how long the node took to build each ``GET .../players``
+answer, on its own clock (a client busy with other work meanwhile reads the answer later than it came).
 """
 
 from __future__ import annotations
@@ -15,17 +17,37 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
+import typing
 
 from aiohttp import web
 
 from lightbulb_lavalink.protocol.codec import decode_track
+from lightbulb_lavalink.testing import routes
 from lightbulb_lavalink.testing.player import FakeVoice
 from lightbulb_lavalink.testing.server import FakeLavalink
 
 __all__ = ["main"]
 
 
+def _time_get_players() -> list[float]:
+    """Record how long the node takes to build each players answer (milliseconds, in order)."""
+    took: list[float] = []
+    original = routes._Routes.get_players
+
+    async def timed(self: typing.Any, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        try:
+            return await original(self, request)
+        finally:
+            took.append((time.perf_counter() - started) * 1000)
+
+    routes._Routes.get_players = timed  # type: ignore[method-assign]
+    return took
+
+
 async def _serve(player_update_interval: float) -> None:
+    took = _time_get_players()
     async with FakeLavalink(player_update_interval=player_update_interval, stats_interval=3600.0) as node:
 
         async def seed(request: web.Request) -> web.Response:
@@ -45,8 +67,12 @@ async def _serve(player_update_interval: float) -> None:
                     await asyncio.sleep(pause)
             return web.json_response({"players": len(session.players)})
 
+        async def timings(_: web.Request) -> web.Response:
+            return web.json_response({"get_players_ms": took})
+
         app = web.Application(client_max_size=1 << 30)
         app.router.add_post("/seed", seed)
+        app.router.add_get("/timings", timings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

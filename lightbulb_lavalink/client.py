@@ -225,7 +225,9 @@ class LavalinkClient:
                 self._read_before_handoff, self._start_handed_over, self._close_nodes
             ):
                 return  # the nodes are started and synced: the old process let them go
-            if await self._read_store(first=True):
+            # A shared store's read claims the guilds of our shards, whichever process saved them: all of it first.
+            reading = self._read_store(first=True) if hub.ownership.active else self._read_sessions()
+            if await reading:
                 await self._start_nodes()
             else:
                 hub.collector.release()
@@ -302,23 +304,76 @@ class LavalinkClient:
             else:
                 await self._hub.book.load(self.store, keys, cluster=self.settings.cluster)
         except StoreError as exc:
-            self._store_error = describe(exc)
-            for node in self._nodes.values():
-                node.last_error = self._store_error
-            if first:
-                _LOGGER.warning(
-                    "cannot read the saved sessions from the store (%s): the nodes wait for it, so that no saved "
-                    "queue is overwritten; retrying",
-                    exc,
-                )
+            self._store_unreadable(exc, warn=first)
             return False
         if not first:
             _LOGGER.info("the session store answers again: connecting the nodes")
+        self._store_read(started)
+        return True
+
+    async def _read_sessions(self) -> bool:
+        """Read the saved session ids, then the saved guilds in the background; on failure as `_read_store`.
+
+        The session ids are all the nodes need to connect, and the guilds (the bulk of a big bot's store) are read
+        while the websocket handshake and the node's answer to the resumed session's players are on the network:
+        a node's `ready` waits for them (`SessionBook.wait_loaded`) before it claims anything.
+        """
+        started = self.clock.monotonic()
+        keys = [self.store_key(name) for name in self._nodes]
+        book = self._hub.book
+        try:
+            book.expect(await book.read_sessions(self.store, keys))
+        except StoreError as exc:
+            self._store_unreadable(exc, warn=True)
+            return False
+        self._hub.spawn(self._read_guilds(keys, started), name="lavalink-store-read")
+        return True
+
+    async def _read_guilds(self, keys: list[StoreKey], started: float) -> None:
+        """Fill the session book with the saved guilds, retrying until the store answers (the nodes' `ready`
+        waits meanwhile: no guild is claimed, nothing saved over a queue)."""
+        book = self._hub.book
+        delay = self.settings.reconnect_delay
+        first = True
+        try:
+            while True:
+                try:
+                    guilds, orphans = await book.read_guilds(self.store, keys, cluster=self.settings.cluster)
+                    break
+                except StoreError as exc:
+                    self._store_unreadable(exc, warn=first)
+                    first = False
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, self.settings.reconnect_max_delay)
+        except BaseException:
+            book.give_up()  # closed meanwhile: a node's ready waiting for the guilds stops waiting
+            raise
+        if not first:
+            _LOGGER.info("the session store answers again: bringing the saved guilds back")
+            for node in self._nodes.values():
+                if node.last_error == self._store_error:
+                    node.last_error = None
+        book.fill(book.sessions, guilds, orphans)
+        self._store_read(started)
+
+    def _store_unreadable(self, exc: StoreError, *, warn: bool) -> None:
+        """The store could not be read: every node says why until it is."""
+        self._store_error = describe(exc)
+        for node in self._nodes.values():
+            node.last_error = self._store_error
+        if warn:
+            _LOGGER.warning(
+                "cannot read the saved sessions from the store (%s): the nodes wait for it, so that no saved "
+                "queue is overwritten; retrying",
+                exc,
+            )
+
+    def _store_read(self, started: float) -> None:
+        """The session book is filled: tell the reports how long it took, and destroy what users left meanwhile."""
         self._hub.coordinator.store_read(self.clock.monotonic() - started)
         self._store_error = None
         for name, guild_id in self._hub.book.take_left():
             self._hub.defer_destroy(self._nodes[name], guild_id)
-        return True
 
     async def _read_store_then_start(self) -> None:
         delay = self.settings.reconnect_delay

@@ -480,27 +480,30 @@ class GuildQueue:
         Raises:
             TrackDecodeError: With `strict`, a track's blob fails the check.
         """
+        limit = cls._check_limit(history_limit)
+        loop = _parse_loop(snapshot.loop)
         cache: dict[str, Track] = {}
+        tracks = _restore_list(snapshot.tracks, cache, "tracks", strict)
+        history = _restore_list(snapshot.history[-limit:], cache, "history", strict) if limit else None
+        # Built without `__init__`: every track was just made here, there is nothing to check again.
+        queue = cls.__new__(cls)
+        queue._fill(tracks, history or None, limit, loop, on_change)  # noqa: SLF001 - its own class
+        return queue
 
-        def rebuild(saved: Iterable[TrackSnapshot], where: str) -> list[Track]:
-            out: list[Track] = []
-            for i, item in enumerate(saved):
-                try:
-                    out.append(_restore_track(item, cache))
-                except TrackDecodeError as exc:
-                    if strict:
-                        raise
-                    _LOGGER.warning("dropping undecodable track %s[%d] from a saved queue: %s", where, i, exc)
-            return out
-
-        history = snapshot.history[-history_limit:] if history_limit > 0 else ()
-        return cls(
-            rebuild(snapshot.tracks, "tracks"),
-            history=rebuild(history, "history"),
-            loop=snapshot.loop,
-            history_limit=history_limit,
-            on_change=on_change,
-        )
+    def _fill(
+        self,
+        tracks: list[Track],
+        history: list[Track] | None,
+        history_limit: int,
+        loop: LoopMode,
+        on_change: Callable[[], None] | None,
+    ) -> None:
+        self._tracks = tracks
+        self._history = history
+        self._history_limit = history_limit
+        self._loop = loop
+        self._version = 0
+        self.on_change = on_change
 
     # ------------------------------------------------------------------ helpers
 
@@ -575,6 +578,37 @@ def _track_snapshot(track: Track) -> TrackSnapshot:
 def restore_track(saved: TrackSnapshot) -> Track:
     """The `Track` a saved track stands for, with its user data (raises `TrackDecodeError` for a bad blob)."""
     return _restore_track(saved, {})
+
+
+def _restore_list(saved: Iterable[TrackSnapshot], cache: dict[str, Track], where: str, strict: bool) -> list[Track]:
+    """The tracks of one saved list (see `_restore_track`); one that fails the check is dropped with a warning, or
+    with `strict` raises. The usual entry (no user data nor plugin info) is checked and built inline: a restart
+    restores a million of them."""
+    out: list[Track] = []
+    append = out.append
+    cached = cache.get
+    a2b = binascii.a2b_base64
+    for i, item in enumerate(saved):
+        encoded = item.encoded
+        try:
+            if item.user_data or item.plugin_info:
+                append(_restore_track(item, cache))
+                continue
+            track = cached(encoded)
+            if track is None:
+                try:
+                    raw = a2b(encoded, strict_mode=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise TrackDecodeError(f"not a track: invalid base64 ({exc})") from None
+                if len(raw) < 4 or (int.from_bytes(raw[:4], "big") & 0x3FFFFFFF) != len(raw) - 4:
+                    raise TrackDecodeError("not a track: truncated, or the declared size does not match")
+                track = cache[encoded] = new_track(encoded, None)
+            append(track)
+        except TrackDecodeError as exc:
+            if strict:
+                raise
+            _LOGGER.warning("dropping undecodable track %s[%d] from a saved queue: %s", where, i, exc)
+    return out
 
 
 def _restore_track(saved: TrackSnapshot, cache: dict[str, Track]) -> Track:

@@ -9,6 +9,7 @@ import typing
 import attrs
 
 from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.protocol._parse import make_twin
 
 if typing.TYPE_CHECKING:
     from lightbulb_lavalink.protocol.tracks import Track
@@ -52,10 +53,14 @@ class TrackSnapshot:
     """The track's `pluginInfo` (what plugins such as LavaSrc add), JSON-safe; written only when not empty."""
 
     def to_dict(self) -> dict[str, typing.Any]:
-        """Return the JSON-safe form."""
+        """Return the JSON-safe form: `userData` and `pluginInfo` are written only when not empty (most queued
+        tracks have neither, and every version reads a missing one as empty)."""
+        data: dict[str, typing.Any] = {"encoded": self.encoded}
+        if self.user_data:
+            data["userData"] = self.user_data
         if self.plugin_info:
-            return {"encoded": self.encoded, "userData": self.user_data, "pluginInfo": self.plugin_info}
-        return {"encoded": self.encoded, "userData": self.user_data}
+            data["pluginInfo"] = self.plugin_info
+        return data
 
     @classmethod
     def from_dict(cls, data: typing.Any, where: str = "track") -> TrackSnapshot:
@@ -114,28 +119,38 @@ class QueueSnapshot:
 
 def _track_list(items: list[typing.Any], where: str) -> tuple[TrackSnapshot, ...]:
     """The saved tracks of one list. The usual entry (a plain object with a string blob and object-valued
-    `userData`/`pluginInfo`, or none) is read at once; anything else goes through `TrackSnapshot.from_dict`, which
-    names what is wrong. (A resume reads a million of these: no per-entry name is built unless one is needed.)"""
+    `userData`/`pluginInfo`, or none) is read at once and built without the frozen class's ``__init__``; anything
+    else goes through `TrackSnapshot.from_dict`, which names what is wrong. (A resume reads a million of these: no
+    per-entry name is built unless one is needed.)"""
     out: list[TrackSnapshot] = []
     append = out.append
+    new, twin, real, none, dict_ = _object_new, _TrackSnapshotTwin, TrackSnapshot, _NONE, dict
     for i, item in enumerate(items):
-        if type(item) is dict and type(item.get("encoded")) is str:
-            user_data = item.get("userData", _NONE)
-            plugin_info = item.get("pluginInfo", _NONE)
-            if (user_data is _NONE or type(user_data) is dict) and (plugin_info is _NONE or type(plugin_info) is dict):
-                append(
-                    TrackSnapshot(
-                        encoded=item["encoded"],
-                        user_data={} if user_data is _NONE else user_data,
-                        plugin_info={} if plugin_info is _NONE else plugin_info,
-                    )
-                )
+        if type(item) is dict_:
+            encoded = item.get("encoded")
+            user_data = item.get("userData", none)
+            plugin_info = item.get("pluginInfo", none)
+            if (
+                type(encoded) is str
+                and (user_data is none or type(user_data) is dict_)
+                and (plugin_info is none or type(plugin_info) is dict_)
+            ):
+                snap = new(twin)
+                snap.encoded = encoded
+                snap.user_data = {} if user_data is none else user_data
+                snap.plugin_info = {} if plugin_info is none else plugin_info
+                snap.__class__ = real
+                append(snap)
                 continue
-        append(TrackSnapshot.from_dict(item, f"{where}[{i}]"))
+        append(real.from_dict(item, f"{where}[{i}]"))
     return tuple(out)
 
 
 _NONE: typing.Final[typing.Any] = object()  # "absent", told apart from null
+# `_track_list` fills an instance of a plain class with TrackSnapshot's slots, then gives it its real class: a
+# frozen attrs ``__init__`` costs more (see `lightbulb_lavalink.protocol._parse.make_twin`).
+_object_new = object.__new__
+_TrackSnapshotTwin = make_twin(TrackSnapshot)
 
 
 def _categories(value: typing.Any) -> tuple[str, ...]:
@@ -258,6 +273,10 @@ class GuildSnapshot:
         Raises:
             StoreError: A field is missing, of the wrong type or out of range (naming it).
         """
+        if cls is GuildSnapshot:
+            snapshot = _usual_guild(data)
+            if snapshot is not None:
+                return snapshot
         guild_id = _expect(data, "guildId", str, "")
         channel_id = _expect(data, "channelId", (str, type(None)), "")
         track = _expect(data, "track", (dict, type(None)), "")
@@ -286,3 +305,82 @@ class GuildSnapshot:
             left=_expect(data, "left", bool, "") if "left" in data else False,
             plugins=PluginSnapshot.from_dict(data["plugins"]) if "plugins" in data else PluginSnapshot(),
         )
+
+
+_NO_PLUGINS: typing.Final = PluginSnapshot()
+_USUAL_KEYS: typing.Final = frozenset(
+    {"guildId", "node", "channelId", "track", "position", "paused", "volume", "filters", "queue", "updatedAt",
+     "endTime", "pending", "left"}
+)  # fmt: skip
+_GuildSnapshotTwin = make_twin(GuildSnapshot)
+_QueueSnapshotTwin = make_twin(QueueSnapshot)
+
+
+def _usual_guild(data: typing.Any) -> GuildSnapshot | None:
+    """`GuildSnapshot.from_dict` of the usual saved guild (every field of the expected type, no plugin state),
+    checked inline and built without the frozen classes' ``__init__``: a restart reads ten thousand of them.
+    ``None`` for anything else, which the checked path reads (or refuses, naming the field)."""
+    if type(data) is not dict or not _USUAL_KEYS.issuperset(data):
+        return None
+    g = data.get
+    guild_id, channel_id, node, track = g("guildId"), g("channelId"), g("node"), g("track")
+    position, volume, paused, filters = g("position"), g("volume"), g("paused"), g("filters")
+    updated_at, end_time, pending, left = g("updatedAt"), g("endTime"), g("pending", False), g("left", False)
+    queue = g("queue")
+    if not (
+        type(guild_id) is str
+        and (channel_id is None or type(channel_id) is str)
+        and type(node) is str
+        and type(position) is int
+        and position >= 0
+        and type(volume) is int
+        and type(paused) is bool
+        and type(filters) is dict
+        and (type(updated_at) is float or type(updated_at) is int)
+        and (end_time is None or type(end_time) is int)
+        and type(pending) is bool
+        and type(left) is bool
+        and type(queue) is dict
+        and len(queue) == 3  # tracks, history, loop
+    ):
+        return None
+    tracks, history, loop = queue.get("tracks"), queue.get("history"), queue.get("loop")
+    if type(tracks) is not list or type(history) is not list or loop not in _LOOP_MODES:
+        return None
+    current: TrackSnapshot | None = None
+    if track is not None:
+        if type(track) is not dict or type(track.get("encoded")) is not str:
+            return None
+        user_data, plugin_info = track.get("userData", _NONE), track.get("pluginInfo", _NONE)
+        if (user_data is not _NONE and type(user_data) is not dict) or (
+            plugin_info is not _NONE and type(plugin_info) is not dict
+        ):
+            return None
+        current = _track_list([track], "track")[0]
+    try:
+        gid = int(guild_id)
+        cid = None if channel_id is None else int(channel_id)
+    except ValueError:
+        return None
+    saved = _object_new(_QueueSnapshotTwin)
+    saved.tracks = _track_list(tracks, "queue.tracks")
+    saved.history = _track_list(history, "queue.history") if history else ()
+    saved.loop = loop
+    saved.__class__ = QueueSnapshot
+    snap = _object_new(_GuildSnapshotTwin)
+    snap.guild_id = gid
+    snap.node = node
+    snap.channel_id = cid
+    snap.track = current
+    snap.position = position
+    snap.paused = paused
+    snap.volume = volume
+    snap.filters = filters
+    snap.queue = saved
+    snap.updated_at = float(updated_at)
+    snap.end_time = end_time
+    snap.left = left
+    snap.pending = pending
+    snap.plugins = _NO_PLUGINS
+    snap.__class__ = GuildSnapshot
+    return snap  # type: ignore[no-any-return]

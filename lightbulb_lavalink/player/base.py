@@ -31,6 +31,9 @@ if typing.TYPE_CHECKING:
 __all__ = ["GuildState", "InFlight", "LeftRequest", "PlayerBase", "PlayerHooks", "Unconfirmed"]
 
 _LOGGER = logging.getLogger("lightbulb_lavalink.player")
+# Both frozen: every new player starts with the same empty ones (a restart makes ten thousand players at once).
+_NO_FILTERS: typing.Final = Filters()
+_NO_PLUGIN_STATE: typing.Final = PluginSnapshot()
 
 
 class GuildState(enum.Enum):
@@ -181,7 +184,7 @@ class PlayerBase:
         """Whether playback is paused."""
         self.volume: int = 100
         """Volume, 0 to 1000 (100 is unchanged)."""
-        self.filters: Filters = Filters()
+        self.filters: Filters = _NO_FILTERS
         """The audio filters in effect."""
         self.queue: GuildQueue = queue if queue is not None else GuildQueue(history_limit=client.settings.history_limit)
         """The bot-side queue of what comes next."""
@@ -195,7 +198,7 @@ class PlayerBase:
         """Whether Lavalink's voice connection to Discord is up, as last reported."""
         self.voice: VoiceState | None = None
         """The voice state last sent to Lavalink."""
-        self.plugin_state: PluginSnapshot = PluginSnapshot()
+        self.plugin_state: PluginSnapshot = _NO_PLUGIN_STATE
         """What Lavalink plugins hold for this player (set through `LavalinkClient.plugins`): saved with the guild
         and sent again when it is back after a restart."""
         self._state_at = client.clock.monotonic()

@@ -26,6 +26,7 @@ from lightbulb_lavalink.protocol._parse import (
 )
 from lightbulb_lavalink.protocol.deviations import note
 from lightbulb_lavalink.protocol.filters import Filters
+from lightbulb_lavalink.protocol.track import fast_track
 from lightbulb_lavalink.protocol.tracks import Track
 
 __all__ = [
@@ -193,6 +194,10 @@ class PlayerInfo:
         The guild and the track (``null`` when idle) are needed; any other field that is missing or cannot be
         read costs only that field (noted), so a player reported by NodeLink or a newer server is still known.
         """
+        if cls is PlayerInfo:
+            info = _usual_player(data)
+            if info is not None:
+                return typing.cast("typing.Self", info)
         d = require_object(data, where)
         if "track" not in d:
             raise ProtocolError(at(where, "track"), "missing")
@@ -416,3 +421,62 @@ class PlayerUpdate:
         if self.voice is not UNSET:
             payload["voice"] = self.voice.to_payload()
         return payload
+
+
+_USUAL_PLAYER_KEYS: typing.Final = frozenset({"guildId", "track", "volume", "paused", "state", "voice", "filters"})
+_PlayerInfoTwin = make_twin(PlayerInfo)
+_VoiceStateTwin = make_twin(VoiceState)
+
+
+def _usual_player(data: typing.Any) -> PlayerInfo | None:
+    """`PlayerInfo.from_payload` of the usual Player (what Lavalink sends: every field of its type, no filter set),
+    checked inline and built without the frozen classes' ``__init__``: a resumed session's list holds one per guild.
+    Its track keeps the `info` the node sent instead of decoding the blob to see whether it may keep only the blob
+    (`compact_track`): the same `info` either way, one per player. ``None`` for anything else, which the liberal path
+    reads (noting what it had to make do with)."""
+    if type(data) is not dict or not _USUAL_PLAYER_KEYS.issuperset(data) or len(data) != len(_USUAL_PLAYER_KEYS):
+        return None
+    guild_id, track_data, volume, paused = data["guildId"], data["track"], data["volume"], data["paused"]
+    voice, filters = data["voice"], data["filters"]
+    if not (
+        type(guild_id) is str
+        and guild_id.isascii()
+        and guild_id.isdigit()
+        and len(guild_id) <= 20
+        and type(volume) is int
+        and type(paused) is bool
+        and type(voice) is dict
+        and len(voice) == 4
+        and filters == {}
+    ):
+        return None
+    token, endpoint, session_id, channel = voice.get("token"), voice.get("endpoint"), voice.get("sessionId"), voice.get(
+        "channelId", _ABSENT
+    )
+    if type(token) is not str or type(endpoint) is not str or type(session_id) is not str:
+        return None
+    if channel is not None and type(channel) is not str:
+        return None
+    state = fast_player_state(data["state"])
+    track = None if track_data is None else fast_track(track_data)
+    if state is None or (track is None and track_data is not None):
+        return None
+    voice_state = _object_new(_VoiceStateTwin)
+    voice_state.token = token
+    voice_state.endpoint = endpoint
+    voice_state.session_id = session_id
+    voice_state.channel_id = channel
+    voice_state.__class__ = VoiceState
+    info = _object_new(_PlayerInfoTwin)
+    info.guild_id = int(guild_id)
+    info.track = track
+    info.volume = volume
+    info.paused = paused
+    info.state = state
+    info.voice = voice_state
+    info.filters = _NO_FILTERS
+    info.__class__ = PlayerInfo
+    return info  # type: ignore[no-any-return]
+
+
+_ABSENT: typing.Final[typing.Any] = object()

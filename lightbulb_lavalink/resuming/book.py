@@ -3,6 +3,7 @@ each node, read once, retried until the store answers, and handed out guild by g
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import typing
 
@@ -28,13 +29,14 @@ class SessionBook:
     cannot be read; the client retries it.
     """
 
-    __slots__ = ("_guilds", "_left", "_left_early", "_loaded", "_orphans", "_sessions")
+    __slots__ = ("_filled", "_guilds", "_left", "_left_early", "_loaded", "_orphans", "_sessions")
 
     def __init__(self) -> None:
         self._sessions: dict[str, str | None] = {}
         self._guilds: dict[str, dict[int, GuildSnapshot]] = {}
         self._orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
         self._loaded = False
+        self._filled = asyncio.Event()
         self._left_early: set[int] = set()
         self._left: list[tuple[str, int]] = []
 
@@ -52,11 +54,25 @@ class SessionBook:
 
         All or nothing: raises `StoreError` (the book stays empty) if any read fails.
         """
+        keys = list(keys)
+        sessions = await self.read_sessions(store, keys)
+        guilds, orphans = await self.read_guilds(store, keys, cluster=cluster)
+        self.fill(sessions, guilds, orphans)
+
+    @staticmethod
+    async def read_sessions(store: SessionStore, keys: Iterable[StoreKey]) -> dict[str, str | None]:
+        """Read every node's saved session id (by `keys`): all a node needs to connect. Raises `StoreError`."""
+        return {key.node: await store.get_session(key) for key in keys}
+
+    @staticmethod
+    async def read_guilds(
+        store: SessionStore, keys: Iterable[StoreKey], *, cluster: str
+    ) -> tuple[dict[str, dict[int, GuildSnapshot]], dict[StoreKey, dict[int, GuildSnapshot]]]:
+        """Read every node's saved guilds (by `keys`) and the guilds of nodes not in `keys` (the orphans), for
+        `fill`. Raises `StoreError`."""
         wanted = {key.node: key for key in keys}
-        sessions: dict[str, str | None] = {}
         guilds: dict[str, dict[int, GuildSnapshot]] = {}
         for name, key in wanted.items():
-            sessions[name] = await store.get_session(key)
             guilds[name] = await store.get_guilds(key)
         orphans: dict[StoreKey, dict[int, GuildSnapshot]] = {}
         bot_ids = {key.bot_id for key in wanted.values()}
@@ -72,7 +88,25 @@ class SessionBook:
                         key.node,
                     )
                 orphans[key] = saved
-        self.fill(sessions, guilds, orphans)
+        return guilds, orphans
+
+    def expect(self, sessions: dict[str, str | None]) -> None:
+        """The session ids were read (`read_sessions`) and the guilds are being read: the nodes may connect on
+        those ids, and whatever acts on a node's `ready` waits for the guilds (`wait_loaded`) until `fill`."""
+        self._sessions = sessions
+        self._guilds, self._orphans = {}, {}
+        self._loaded = False
+        self._filled.clear()
+
+    async def wait_loaded(self) -> bool:
+        """Wait until the book is filled (at once when it is) or its read is given up; return whether it is."""
+        if not self._loaded:
+            await self._filled.wait()
+        return self._loaded
+
+    def give_up(self) -> None:
+        """The guilds will not be read (the client is closing): whatever waits for them goes on, with nothing."""
+        self._filled.set()
 
     def fill(
         self,
@@ -91,6 +125,7 @@ class SessionBook:
         self._left_early.clear()
         self._sessions, self._guilds, self._orphans = sessions, guilds, orphans
         self._loaded = True
+        self._filled.set()
 
     def refresh(
         self, node: str, session_id: str | None, changed: Iterable[int], saved: dict[int, GuildSnapshot]
@@ -106,6 +141,11 @@ class SessionBook:
                 guilds.pop(guild_id, None)
             else:
                 guilds[guild_id] = snap
+
+    @property
+    def sessions(self) -> dict[str, str | None]:
+        """The session id saved for each node (`None`: none)."""
+        return self._sessions
 
     def session_id(self, node: str) -> str | None:
         """The session id saved for `node`, or `None`."""

@@ -2,7 +2,9 @@
 
 1. **Claim** (`claims.py`): before the first await, every guild of the node (its live players and the guilds the
    store saved under it) is claimed: `RESTORING` for a resumed session, `RECOVERING` for a new one. Commands
-   wait for their guild; a `/leave` marks it left, which everything below respects.
+   wait for their guild; a `/leave` marks it left, which everything below respects. (On the first `ready` after
+   `start()` the saved guilds may still be being read: a resumed session's players are asked for first, then the
+   claims wait for the read; the node is `SYNCING` meanwhile and a guild left then is dropped from the read.)
 2. **Save the session id** of this `ready` (always the latest), and tell the node to keep the session resumable
    with our timeout (after every `ready`: a deploy may have changed it).
 3. A **resumed** session (`sync.py`): fetch its players and reconcile them with the claims, before the replayed
@@ -36,6 +38,7 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.node import Node
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.messages import ReadyMessage
+    from lightbulb_lavalink.protocol.player import PlayerList
     from lightbulb_lavalink.resuming.claims import Claim
     from lightbulb_lavalink.resuming.outcome import Part, ResumeCollector
 
@@ -73,13 +76,33 @@ class ResumeCoordinator:
         started = clock.monotonic()
         previous = node.expected_session_id
         resumed = ready.resumed and previous is not None and previous == ready.session_id
+        players: asyncio.Task[PlayerList] | None = None
+        if not hub.book.loaded:
+            # The client connected on the saved session ids while it still reads the saved guilds: ask for the
+            # session's players now, so the node builds its answer meanwhile, and claim nothing before the guilds
+            # are read (no command runs on them: the node is syncing, and a guild left meanwhile is dropped).
+            if resumed:
+                players = asyncio.ensure_future(sync.fetch_players(hub, node, ready.session_id))
+                players.add_done_callback(_retrieved)  # its error is handled where it is awaited, or moot
+            try:
+                loaded = await hub.book.wait_loaded()
+            except BaseException:
+                if players is not None:
+                    players.cancel()
+                raise
+            if not loaded:  # the client closed meanwhile: every saved guild keeps its snapshot
+                if players is not None:
+                    players.cancel()
+                return
         self._replays.pop(node.name, None)
         report = self.reports.open(node, ready, previous, resumed=resumed)
         holding = report.hold()
         try:
-            await self._on_ready(node, ready, previous, report, resumed=resumed, started=started)
+            await self._on_ready(node, ready, previous, report, resumed=resumed, started=started, players=players)
         finally:
             holding.release()
+            if players is not None and not players.done():
+                players.cancel()
 
     async def _on_ready(
         self,
@@ -90,6 +113,7 @@ class ResumeCoordinator:
         *,
         resumed: bool,
         started: float,
+        players: asyncio.Task[PlayerList] | None,
     ) -> None:
         hub = self._hub
         clock = hub.client.clock
@@ -110,7 +134,7 @@ class ResumeCoordinator:
         await hub.save_session_id(node, ready.session_id)
         if syncing is not None:
             try:
-                await self._resumed(node, ready, previous, claims, started, report)
+                await self._resumed(node, ready, previous, claims, started, report, players)
             finally:
                 syncing.release()
         else:
@@ -158,11 +182,12 @@ class ResumeCoordinator:
         claims: dict[int, Claim],
         started: float,
         report: ResumeCollector,
+        players: asyncio.Task[PlayerList] | None,
     ) -> None:
         hub = self._hub
         client = hub.client
         try:
-            infos = await sync.fetch_players(hub, node, ready.session_id)
+            infos = await (players if players is not None else sync.fetch_players(hub, node, ready.session_id))
             if hub.closing:
                 return  # the client closed meanwhile: the claimed guilds keep their saved snapshots
         except LavalinkError as exc:
@@ -428,3 +453,9 @@ class ResumeCoordinator:
                 recovering.release()
 
         await recovery.retry_failed(hub, node, waiting, on_round=retried)
+
+
+def _retrieved(task: asyncio.Task[typing.Any]) -> None:
+    """Mark a task's outcome as seen (asyncio logs an error nobody retrieved)."""
+    if not task.cancelled():
+        task.exception()

@@ -198,7 +198,7 @@ def decode_guilds(
     bad: list[str] = []
     for guild_id, raw in rows:
         try:
-            data = json.loads(raw) if isinstance(raw, str | bytes | bytearray) else raw
+            data = _loads(raw) if isinstance(raw, str | bytes | bytearray) else raw
             snapshot = GuildSnapshot.from_dict(data)
             if snapshot.guild_id != guild_id:
                 raise StoreError(f"snapshot is for guild {snapshot.guild_id}, stored under guild {guild_id}")
@@ -214,6 +214,24 @@ def decode_guilds(
             "; ".join(bad),
         )
     return result
+
+
+_scan: typing.Callable[[str, int], tuple[typing.Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(raw: str | bytes | bytearray) -> typing.Any:
+    """`json.loads` of a saved snapshot. The text we write (compact, one object) goes straight to the decoder's
+    scanner, without `json.loads`' checks around it; anything else (bytes, whitespace, trailing text, an error)
+    goes through `json.loads`, which reads it or says what is wrong."""
+    if type(raw) is str:
+        try:
+            data, end = _scan(raw, 0)
+        except StopIteration:
+            pass
+        else:
+            if end == len(raw):
+                return data
+    return json.loads(raw)
 
 
 def sorted_keys(keys: collections.abc.Iterable[StoreKey]) -> list[StoreKey]:

@@ -46,3 +46,10 @@ def test_snapshots_without_plugin_info_keep_their_old_form() -> None:
     plain = TrackSnapshot(encoded="QUJD", user_data={"a": 1})
     assert plain.to_dict() == {"encoded": "QUJD", "userData": {"a": 1}}
     assert TrackSnapshot.from_dict({"encoded": "QUJD", "userData": {"a": 1}}) == plain
+
+
+def test_a_track_without_user_data_is_saved_without_it_and_old_snapshots_with_it_still_read() -> None:
+    bare = TrackSnapshot(encoded="QUJD")
+    assert bare.to_dict() == {"encoded": "QUJD"}
+    assert TrackSnapshot.from_dict({"encoded": "QUJD"}) == bare
+    assert TrackSnapshot.from_dict({"encoded": "QUJD", "userData": {}}) == bare  # as versions up to 0.1.0 wrote it

@@ -42,7 +42,9 @@ async def test_commands_issued_while_a_resumed_session_syncs_wait_for_it_and_los
     client = second.client
     assert client.nodes["main"].state.value == "syncing"
 
-    # The saved guilds are claimed before the fetch: their players exist with their saved queues.
+    # The saved guilds are claimed while the players are fetched (once the store is read, which may end after the
+    # fetch was sent): their players exist with their saved queues.
+    await eventually(lambda: client.get_player(g_play) is not None, what="the saved guilds claimed")
     playing = client.get_player(g_play)
     assert playing is not None and playing.guild_state is GuildState.RESTORING
     assert ids(playing.queue) == plan[g_play][1:]
@@ -83,10 +85,11 @@ async def test_a_node_restart_while_the_resumed_players_are_fetched_recovers_eve
     hold = HeldGetPlayers(monkeypatch)
     second = await world.boot(wait=False)
     await asyncio.wait_for(hold.held.wait(), 5)
+    client = second.client
+    await eventually(lambda: all(client.get_player(gid) for gid in plan), what="the saved guilds claimed")
     await world.lavalink.restart()  # every session and player lost, mid-sync
     hold.release()
 
-    client = second.client
     for gid, planned in plan.items():
         await eventually(
             lambda gid=gid: current(client.get_player(gid)) == plan[gid][0],  # type: ignore[misc]

@@ -253,6 +253,21 @@ def test_player_parses_the_documented_patch_answer() -> None:
     assert player.to_payload() == PLAYER
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{}, {"track": None}, {"paused": True, "volume": 0}, {"voice": {**PLAYER["voice"], "channelId": None}}],
+    ids=["playing", "idle", "paused", "no channel"],
+)
+def test_the_usual_player_reads_as_the_liberal_reader_reads_it(change: dict[str, typing.Any]) -> None:
+    """The usual Player is read on a fast path; an unknown key sends it through the liberal reader instead."""
+    payload = {**copy.deepcopy(PLAYER), **change}
+    usual, liberal = PlayerInfo.from_payload(payload), PlayerInfo.from_payload({**payload, "newField": 1})
+    assert usual == liberal
+    assert (usual.track is None) is (liberal.track is None)
+    if usual.track is not None and liberal.track is not None:
+        assert (usual.track.info, usual.track.user_data) == (liberal.track.info, liberal.track.user_data)
+
+
 def test_idle_player_without_voice_from_lavalink_4_0() -> None:
     payload = {**PLAYER, "track": None, "voice": {"token": "", "endpoint": "", "sessionId": ""}, "extra": 1}
     player = PlayerInfo.from_payload(payload)
