@@ -504,6 +504,7 @@ class GuildQueue:
         self._loop = loop
         self._version = 0
         self.on_change = on_change
+        self.guard = None
 
     # ------------------------------------------------------------------ helpers
 
