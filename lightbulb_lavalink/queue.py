@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import enum
 import logging
 import random
@@ -10,9 +9,8 @@ import typing
 
 import attrs
 
-from lightbulb_lavalink.errors import TrackDecodeError
-from lightbulb_lavalink.protocol.track import new_track
 from lightbulb_lavalink.protocol.tracks import Track
+from lightbulb_lavalink.saved_tracks import restore_list, restore_track
 from lightbulb_lavalink.snapshot import QueueSnapshot, TrackSnapshot
 
 if typing.TYPE_CHECKING:
@@ -483,8 +481,8 @@ class GuildQueue:
         limit = cls._check_limit(history_limit)
         loop = _parse_loop(snapshot.loop)
         cache: dict[str, Track] = {}
-        tracks = _restore_list(snapshot.tracks, cache, "tracks", strict)
-        history = _restore_list(snapshot.history[-limit:], cache, "history", strict) if limit else None
+        tracks = restore_list(snapshot.tracks, cache, "tracks", strict)
+        history = restore_list(snapshot.history[-limit:], cache, "history", strict) if limit else None
         # Built without `__init__`: every track was just made here, there is nothing to check again.
         queue = cls.__new__(cls)
         queue._fill(tracks, history or None, limit, loop, on_change)  # noqa: SLF001 - its own class
@@ -574,64 +572,3 @@ def _title(track: Track) -> str:
 
 def _track_snapshot(track: Track) -> TrackSnapshot:
     return TrackSnapshot.of(track)
-
-
-def restore_track(saved: TrackSnapshot) -> Track:
-    """The `Track` a saved track stands for, with its user data (raises `TrackDecodeError` for a bad blob)."""
-    return _restore_track(saved, {})
-
-
-def _restore_list(saved: Iterable[TrackSnapshot], cache: dict[str, Track], where: str, strict: bool) -> list[Track]:
-    """The tracks of one saved list (see `_restore_track`); one that fails the check is dropped with a warning, or
-    with `strict` raises. The usual entry (no user data nor plugin info) is checked and built inline: a restart
-    restores a million of them."""
-    out: list[Track] = []
-    append = out.append
-    cached = cache.get
-    a2b = binascii.a2b_base64
-    for i, item in enumerate(saved):
-        encoded = item.encoded
-        try:
-            if item.user_data or item.plugin_info:
-                append(_restore_track(item, cache))
-                continue
-            track = cached(encoded)
-            if track is None:
-                try:
-                    raw = a2b(encoded, strict_mode=True)
-                except (binascii.Error, ValueError) as exc:
-                    raise TrackDecodeError(f"not a track: invalid base64 ({exc})") from None
-                if len(raw) < 4 or (int.from_bytes(raw[:4], "big") & 0x3FFFFFFF) != len(raw) - 4:
-                    raise TrackDecodeError("not a track: truncated, or the declared size does not match")
-                track = cache[encoded] = new_track(encoded, None)
-            append(track)
-        except TrackDecodeError as exc:
-            if strict:
-                raise
-            _LOGGER.warning("dropping undecodable track %s[%d] from a saved queue: %s", where, i, exc)
-    return out
-
-
-def _restore_track(saved: TrackSnapshot, cache: dict[str, Track]) -> Track:
-    # Tracks are immutable, so duplicates (a looped queue, the history) share one object. The blob is checked
-    # cheaply here (base64 and its declared size) and decoded when its `info` is first read, so a resumed sync
-    # of 10,000 queues does not decode a million tracks up front. User data is not checked either: it was read
-    # from JSON, and the stores and the REST client repair what is not strict JSON when they write it.
-    if saved.plugin_info:
-        _check_blob(saved.encoded)
-        return new_track(saved.encoded, None, dict(saved.plugin_info), dict(saved.user_data) or None)
-    track = cache.get(saved.encoded)
-    if track is None:
-        _check_blob(saved.encoded)
-        track = cache[saved.encoded] = new_track(saved.encoded, None)
-    return new_track(saved.encoded, None, None, dict(saved.user_data)) if saved.user_data else track
-
-
-def _check_blob(encoded: str) -> None:
-    """Raise `TrackDecodeError` unless `encoded` is base64 of a message whose header gives its exact size."""
-    try:
-        raw = binascii.a2b_base64(encoded, strict_mode=True)  # base64.b64decode(validate=True) without its wrapper
-    except (binascii.Error, ValueError) as exc:
-        raise TrackDecodeError(f"not a track: invalid base64 ({exc})") from None
-    if len(raw) < 4 or (int.from_bytes(raw[:4], "big") & 0x3FFFFFFF) != len(raw) - 4:
-        raise TrackDecodeError("not a track: truncated, or the declared size does not match")

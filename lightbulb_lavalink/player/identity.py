@@ -7,7 +7,7 @@ import logging
 import typing
 
 from lightbulb_lavalink.errors import TrackDecodeError
-from lightbulb_lavalink.queue import restore_track
+from lightbulb_lavalink.saved_tracks import restore_track
 from lightbulb_lavalink.snapshot import TrackSnapshot
 
 if typing.TYPE_CHECKING:
