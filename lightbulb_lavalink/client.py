@@ -19,8 +19,8 @@ from lightbulb_lavalink.observe import MeasuredStore
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
-from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.resuming.handoff import Handoff, HandoffState
+from lightbulb_lavalink.resuming.store_read import StoreReader
 from lightbulb_lavalink.settings import LavalinkSettings
 from lightbulb_lavalink.shards import Shards
 from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey, open_store, supports_handoff
@@ -84,7 +84,9 @@ class LavalinkClient:
         self._handoff = Handoff(self._hub, reconnect=self._reconnect_node)
         self._nodes_started = asyncio.Event()
         self._starting = False  # `start()` is running (a `close()` meanwhile stops it)
-        self._store_error: str | None = None
+        self._reader = StoreReader(
+            self._hub, self._nodes, self.settings, self.clock, store=lambda: self.store, store_key=self.store_key
+        )
         self._shards = shards
         self._release_poll = release_poll
         self.voice: VoiceManager = VoiceManager(
@@ -226,7 +228,7 @@ class LavalinkClient:
             ):
                 return  # the nodes are started and synced: the old process let them go
             # A shared store's read claims the guilds of our shards, whichever process saved them: all of it first.
-            reading = self._read_store(first=True) if hub.ownership.active else self._read_sessions()
+            reading = self._reader.read_all(first=True) if hub.ownership.active else self._reader.read_sessions()
             if await reading:
                 await self._start_nodes()
             else:
@@ -262,8 +264,8 @@ class LavalinkClient:
 
     async def _read_before_handoff(self) -> None:
         """A handoff's first read of the store, while the old process still plays."""
-        if not await self._read_store(first=True):
-            raise HandoffError(f"the session store cannot be read: {self._store_error}")
+        if not await self._reader.read_all(first=True):
+            raise HandoffError(f"the session store cannot be read: {self._reader.error}")
 
     async def _start_handed_over(self, changed: tuple[int, ...] | None, timeout: float) -> None:
         """A handoff's start, once the old process let go: read again the guilds it changed meanwhile (all of
@@ -294,92 +296,8 @@ class LavalinkClient:
         if self._session is not None and self.bot_id is not None and not self._hub.closing:
             await node.start(self._session, self.bot_id, session_id)
 
-    async def _read_store(self, *, first: bool) -> bool:
-        """Read the session book; on failure say why on every node and return `False`."""
-        started = self.clock.monotonic()
-        keys = [self.store_key(name) for name in self._nodes]
-        try:
-            if self._hub.ownership.active:
-                await self._hub.ownership.load(self._hub.book, self.store, keys, cluster=self.settings.cluster)
-            else:
-                await self._hub.book.load(self.store, keys, cluster=self.settings.cluster)
-        except StoreError as exc:
-            self._store_unreadable(exc, warn=first)
-            return False
-        if not first:
-            _LOGGER.info("the session store answers again: connecting the nodes")
-        self._store_read(started)
-        return True
-
-    async def _read_sessions(self) -> bool:
-        """Read the saved session ids, then the saved guilds in the background; on failure as `_read_store`.
-
-        The session ids are all the nodes need to connect, and the guilds (the bulk of a big bot's store) are read
-        while the websocket handshake and the node's answer to the resumed session's players are on the network:
-        a node's `ready` waits for them (`SessionBook.wait_loaded`) before it claims anything.
-        """
-        started = self.clock.monotonic()
-        keys = [self.store_key(name) for name in self._nodes]
-        book = self._hub.book
-        try:
-            book.expect(await book.read_sessions(self.store, keys))
-        except StoreError as exc:
-            self._store_unreadable(exc, warn=True)
-            return False
-        self._hub.spawn(self._read_guilds(keys, started), name="lavalink-store-read")
-        return True
-
-    async def _read_guilds(self, keys: list[StoreKey], started: float) -> None:
-        """Fill the session book with the saved guilds, retrying until the store answers (the nodes' `ready`
-        waits meanwhile: no guild is claimed, nothing saved over a queue)."""
-        book = self._hub.book
-        delay = self.settings.reconnect_delay
-        first = True
-        try:
-            while True:
-                try:
-                    guilds, orphans = await book.read_guilds(self.store, keys, cluster=self.settings.cluster)
-                    break
-                except StoreError as exc:
-                    self._store_unreadable(exc, warn=first)
-                    first = False
-                await self.clock.sleep(delay)
-                delay = min(delay * 2, self.settings.reconnect_max_delay)
-        except BaseException:
-            book.give_up()  # closed meanwhile: a node's ready waiting for the guilds stops waiting
-            raise
-        if not first:
-            _LOGGER.info("the session store answers again: bringing the saved guilds back")
-            for node in self._nodes.values():
-                if node.last_error == self._store_error:
-                    node.last_error = None
-        book.fill(book.sessions, guilds, orphans)
-        self._store_read(started)
-
-    def _store_unreadable(self, exc: StoreError, *, warn: bool) -> None:
-        """The store could not be read: every node says why until it is."""
-        self._store_error = describe(exc)
-        for node in self._nodes.values():
-            node.last_error = self._store_error
-        if warn:
-            _LOGGER.warning(
-                "cannot read the saved sessions from the store (%s): the nodes wait for it, so that no saved "
-                "queue is overwritten; retrying",
-                exc,
-            )
-
-    def _store_read(self, started: float) -> None:
-        """The session book is filled: tell the reports how long it took, and destroy what users left meanwhile."""
-        self._hub.coordinator.store_read(self.clock.monotonic() - started)
-        self._store_error = None
-        for name, guild_id in self._hub.book.take_left():
-            self._hub.defer_destroy(self._nodes[name], guild_id)
-
     async def _read_store_then_start(self) -> None:
-        delay = self.settings.reconnect_delay
-        while not await self._read_store(first=False):
-            await self.clock.sleep(delay)
-            delay = min(delay * 2, self.settings.reconnect_max_delay)
+        await self._reader.read_until_it_answers()
         await self._start_nodes()
 
     async def _start_nodes(self) -> None:
@@ -424,7 +342,7 @@ class LavalinkClient:
             async with self.clock.timeout(timeout):
                 await self._nodes_started.wait()
         except TimeoutError:
-            raise NodeUnavailable(f"no node could start within {timeout:g} s: {self._store_error}") from None
+            raise NodeUnavailable(f"no node could start within {timeout:g} s: {self._reader.error}") from None
         remaining = max(0.0, deadline - self.clock.monotonic())
         await asyncio.gather(*(node.wait_ready(remaining) for node in self._nodes.values()))
 
