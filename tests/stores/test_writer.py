@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import typing
 
 import pytest
@@ -12,6 +11,8 @@ import pytest
 from lightbulb_lavalink.errors import StoreError
 from lightbulb_lavalink.snapshot import GuildSnapshot
 from lightbulb_lavalink.stores import MemoryStore, SnapshotWriter, StoreKey
+from lightbulb_lavalink.testing import ManualClock
+from tests.loop_turns import step
 
 from .helpers import CountingStore, eventually, snapshot
 
@@ -75,20 +76,17 @@ async def test_first_write_is_immediate_then_changes_coalesce(backend: Backend) 
     await writer.close()
 
 
-async def test_busy_guild_costs_about_one_write_per_interval() -> None:
+async def test_busy_guild_costs_one_write_per_interval() -> None:
     store = CountingStore(MemoryStore())
-    interval = 0.05
-    writer = SnapshotWriter(store, min_interval=interval)
-    started = time.monotonic()
-    for position in range(300):  # a guild changing every millisecond or so
+    clock = ManualClock()
+    writer = SnapshotWriter(store, min_interval=1.0, clock=clock)
+    for position in range(300):  # a guild changing every 10 ms, for 3 s
         writer.schedule(KEY, snapshot(1, position=position))
-        await asyncio.sleep(0.001)
-    elapsed = time.monotonic() - started
+        await step(clock, 0.01)
+    assert store.writes == {1: 3}  # at 0 s, 1 s and 2 s: one per interval, however busy the guild
     await writer.close()
+    assert store.writes == {1: 4}  # and close() writes the last change
     assert await _stored_position(store, 1) == 299
-    # However fast or slow this machine ran: the first write, then at most one per (nearly) an interval,
-    # then the final flush of close().
-    assert store.writes[1] <= 2 + elapsed / (0.9 * interval)
 
 
 async def test_guilds_due_together_share_one_store_call(backend: Backend) -> None:
@@ -118,17 +116,19 @@ async def test_large_batches_are_split_into_chunks(backend: Backend) -> None:
 
 
 async def test_a_change_during_an_in_flight_write_waits_a_full_interval() -> None:
-    gate = asyncio.Event()
+    entered, gate = asyncio.Event(), asyncio.Event()
 
     class SlowStore(MemoryStore):
         async def put_guilds(self, key: StoreKey, snapshots: collections.abc.Iterable[GuildSnapshot]) -> None:
+            entered.set()
             await gate.wait()
             await super().put_guilds(key, snapshots)
 
     store = CountingStore(SlowStore())
-    writer = SnapshotWriter(store, min_interval=3600)
+    clock = ManualClock()
+    writer = SnapshotWriter(store, min_interval=3600, clock=clock)
     writer.schedule(KEY, snapshot(1, position=1))
-    await asyncio.sleep(0.01)  # the first write is now in flight, held by the gate
+    await entered.wait()  # the first write is in flight, held by the gate
     writer.schedule(KEY, snapshot(1, position=2))
     gate.set()
 
@@ -136,7 +136,7 @@ async def test_a_change_during_an_in_flight_write_waits_a_full_interval() -> Non
         return writer.written >= 1
 
     await eventually(first_done, "the in-flight write finishing")
-    await asyncio.sleep(0.05)
+    await step(clock, 3599)  # just short of a full interval after that write began
     assert store.writes == {1: 1}  # the second change is held back by min_interval, not written at once
     assert writer.pending == 1
     await writer.close()
@@ -319,13 +319,16 @@ async def test_close_while_the_store_is_down_gives_up_after_close_timeout(
 
 
 async def test_close_cancels_a_hung_write_and_keeps_it_pending(caplog: pytest.LogCaptureFixture) -> None:
+    entered = asyncio.Event()
+
     class HangingStore(MemoryStore):
         async def put_guilds(self, key: StoreKey, snapshots: collections.abc.Iterable[GuildSnapshot]) -> None:
+            entered.set()
             await asyncio.Event().wait()
 
     writer = SnapshotWriter(HangingStore(), close_timeout=0.1)
     writer.schedule(KEY, snapshot(1))
-    await asyncio.sleep(0.01)
+    await entered.wait()  # the write hangs in the store
     with caplog.at_level(logging.ERROR, WRITER_LOG):
         await asyncio.wait_for(writer.close(), 5)
     assert writer.pending == 1
