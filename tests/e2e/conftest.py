@@ -161,6 +161,26 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
             await w.close()
 
 
+@pytest.fixture
+async def manual_world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    """As `world`, with FakeLavalink and every bot process on one `ManualClock` the test moves (`clock_of`)."""
+    clock = ManualClock()
+    async with FakeLavalink(clock=clock, player_update_interval=1.0) as lavalink:
+        discord = FakeDiscord()
+        guilds = [await discord.add_guild(members=3) for _ in range(3)]
+        w = World(
+            lavalink=lavalink,
+            discord=discord,
+            store_url=f"sqlite:///{tmp_path / 'sessions.db'}",
+            guilds=guilds,
+            clock=clock,
+        )
+        try:
+            yield w
+        finally:
+            await w.close()
+
+
 def clock_of(world: World) -> ManualClock:
     """The `ManualClock` a world's processes run on (the test moves it)."""
     assert isinstance(world.clock, ManualClock)

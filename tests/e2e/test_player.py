@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import typing
 
 import pytest
@@ -16,7 +15,7 @@ from lightbulb_lavalink.stores import StoreKey, open_store
 from lightbulb_lavalink.testing import Playback
 from tests.polling import eventually
 
-from .conftest import TIME_SCALE, World, joined, make_tracks
+from .conftest import World, clock_of, joined, make_tracks
 from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -36,7 +35,8 @@ async def test_join_sends_the_discord_voice_state_to_lavalink(world: World) -> N
     assert fake.connected
 
 
-async def test_play_pause_resume_seek_volume_filters_stop(world: World) -> None:
+async def test_play_pause_resume_seek_volume_filters_stop(manual_world: World) -> None:
+    world = manual_world
     process = await world.boot()
     player = await joined(world, process)
     fake = lambda: lavalink_players(world, process)[player.guild_id]  # noqa: E731
@@ -50,7 +50,7 @@ async def test_play_pause_resume_seek_volume_filters_stop(world: World) -> None:
     await player.pause()
     assert player.paused and fake().paused
     frozen = player.position
-    await asyncio.sleep(0.05)
+    clock_of(world).advance(0.5)
     assert player.position == frozen  # no interpolation while paused
 
     await player.resume()
@@ -74,13 +74,14 @@ async def test_play_pause_resume_seek_volume_filters_stop(world: World) -> None:
     assert end.reason.value == "stopped" and not end.may_start_next
 
 
-async def test_position_is_interpolated_between_player_updates(world: World) -> None:
+async def test_position_is_interpolated_between_player_updates(manual_world: World) -> None:
+    world = manual_world
     process = await world.boot()
     player = await joined(world, process)
     await player.play(make_tracks(world.lavalink, "interp", 1)[0])
     first = player.position
-    await asyncio.sleep(0.1)  # 4 emulated seconds: no player update needed to see the position move
-    assert player.position > first
+    clock_of(world).advance(0.5)  # half the node's update interval: no player update came
+    assert player.position == first + 500
 
 
 async def test_the_queue_advances_on_its_own_and_ends(world: World) -> None:
@@ -142,11 +143,12 @@ async def test_queue_changes_reach_the_store(world: World) -> None:
         async def saved() -> GuildSnapshot | None:
             return (await store.get_guilds(key)).get(player.guild_id)
 
-        deadline = asyncio.get_running_loop().time() + 3
-        snap = await saved()
-        while (snap is None or len(snap.queue.tracks) != 2) and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)
+        async def both_queued_saved() -> bool:
             snap = await saved()
+            return snap is not None and len(snap.queue.tracks) == 2
+
+        await eventually(both_queued_saved, "the two queued tracks in the store")
+        snap = await saved()
         assert snap is not None
         assert snap.track is not None and snap.channel_id == world.guilds[0].voice_channel_ids[0]
         restored = [t.encoded for t in snap.queue.tracks]
@@ -218,7 +220,8 @@ async def test_no_ready_node_is_a_clear_error(world: World) -> None:
         await process.client.join(guild.id, guild.voice_channel_ids[0])
 
 
-async def test_an_empty_channel_is_not_rejoined_after_recovery(world: World) -> None:
+async def test_an_empty_channel_is_not_rejoined_after_recovery(manual_world: World) -> None:
+    world = manual_world
     world.resume_timeout = 1
     first = await world.boot()
     lonely, busy = world.guilds[0], world.guilds[1]
@@ -227,7 +230,7 @@ async def test_an_empty_channel_is_not_rejoined_after_recovery(world: World) -> 
         await player.play(make_tracks(world.lavalink, f"empty-{guild.id}", 1)[0])
     await world.stop(first)
     await world.discord.voice_state(lonely.id, world.listener_in(lonely), None)  # the listener leaves
-    await asyncio.sleep(1 / TIME_SCALE + 0.2)
+    clock_of(world).advance(2)  # the session expires on the node: the next boot recovers from the snapshots
 
     second = await world.boot()
     recovered = await second.wait_for(events.SessionRecoveredEvent)
