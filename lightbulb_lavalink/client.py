@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import typing
+import urllib.parse
 
 import aiohttp
 import hikari
@@ -19,6 +20,7 @@ from lightbulb_lavalink.observe import MeasuredStore
 from lightbulb_lavalink.player import Player
 from lightbulb_lavalink.plugins import Plugins
 from lightbulb_lavalink.pool import LoadBalancer, PenaltyBalancer
+from lightbulb_lavalink.redact import redact_secret
 from lightbulb_lavalink.resuming.book import describe
 from lightbulb_lavalink.resuming.handoff import Handoff, HandoffState
 from lightbulb_lavalink.settings import LavalinkSettings
@@ -343,6 +345,11 @@ class LavalinkClient:
                 except StoreError as exc:
                     self._store_unreadable(exc, warn=first)
                     first = False
+                except Exception as exc:  # a store of the bot's own that raises something else
+                    # Retried as a store error: ending here would let the waiting `ready` go on as if the client
+                    # closed, claim no saved guild, and leave the node ready with every saved queue ignored.
+                    self._store_unreadable(StoreError(_unexpected(exc, self.settings.store)), warn=first)
+                    first = False
                 await self.clock.sleep(delay)
                 delay = min(delay * 2, self.settings.reconnect_max_delay)
         except BaseException:
@@ -639,3 +646,9 @@ class LavalinkClient:
             await player.destroy()
         except LavalinkError as exc:
             _LOGGER.warning("guild %s: could not destroy the player: %s", guild_id, exc)
+
+
+def _unexpected(exc: Exception, store_url: str) -> str:
+    """An error a store raised that is not a `StoreError`, in words (the store URL's password masked)."""
+    password = urllib.parse.urlsplit(store_url).password if "://" in store_url else None
+    return redact_secret(f"{type(exc).__name__}: {exc}", password)
