@@ -345,7 +345,9 @@ def _usual_guild(data: typing.Any) -> GuildSnapshot | None:
     ):
         return None
     tracks, history, loop = queue.get("tracks"), queue.get("history"), queue.get("loop")
-    if type(tracks) is not list or type(history) is not list or loop not in _LOOP_MODES:
+    # `loop` is checked to be a string first: an unhashable one (a list, an object) would raise TypeError here,
+    # and the row be skipped without naming the field, where the checked path names it.
+    if type(tracks) is not list or type(history) is not list or type(loop) is not str or loop not in _LOOP_MODES:
         return None
     current: TrackSnapshot | None = None
     if track is not None:

@@ -73,7 +73,7 @@ async def resumes_session(
         raise NodeUnavailable(f"the node closed the connection before ready ({message.type.name})")
     try:
         data = json.loads(message.data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the JSON reader goes
         raise ProtocolError("", "the first message is not JSON") from None
     if not isinstance(data, dict) or data.get("op") != "ready":
         raise ProtocolError("op", "the first message is not a ready")

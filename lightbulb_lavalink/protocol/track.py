@@ -154,8 +154,10 @@ class Track:
             from lightbulb_lavalink.protocol.codec import decode_track  # here: the codec imports this module
 
             info = decode_track(self.encoded).info
-        else:
+        elif type(info) is dict:
             info = _info_from_checked(info)
+        else:  # a subclass of `TrackInfo` the bot built the track with: its own
+            return typing.cast("TrackInfo", info)
         object.__setattr__(self, "_info", info)  # a cache: the value was already determined
         return typing.cast("TrackInfo", info)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import typing
+import urllib.parse
 
 from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.redact import redact_secret
 from lightbulb_lavalink.resuming.book import describe
 
 if typing.TYPE_CHECKING:
@@ -98,6 +100,11 @@ class StoreReader:
                 except StoreError as exc:
                     self._unreadable(exc, warn=first)
                     first = False
+                except Exception as exc:  # a store of the bot's own that raises something else
+                    # Retried as a store error: ending here would let the waiting `ready` go on as if the client
+                    # closed, claim no saved guild, and leave the node ready with every saved queue ignored.
+                    self._unreadable(StoreError(_unexpected(exc, self._settings.store)), warn=first)
+                    first = False
                 await self._clock.sleep(delay)
                 delay = min(delay * 2, self._settings.reconnect_max_delay)
         except BaseException:
@@ -136,3 +143,9 @@ class StoreReader:
         while not await self.read_all(first=False):
             await self._clock.sleep(delay)
             delay = min(delay * 2, self._settings.reconnect_max_delay)
+
+
+def _unexpected(exc: Exception, store_url: str) -> str:
+    """An error a store raised that is not a `StoreError`, in words (the store URL's password masked)."""
+    password = urllib.parse.urlsplit(store_url).password if "://" in store_url else None
+    return redact_secret(f"{type(exc).__name__}: {exc}", password)

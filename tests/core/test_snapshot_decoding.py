@@ -48,6 +48,8 @@ def test_a_saved_guild_reads_back_as_it_was(snapshot: GuildSnapshot) -> None:
         ({"track": {"encoded": 5}}, "track.encoded"),
         ({"track": {"encoded": "QUJD", "userData": []}}, "track.userData"),
         ({"queue": {"tracks": [], "history": [], "loop": "sometimes"}}, "loop"),
+        ({"queue": {"tracks": [], "history": [], "loop": ["off"]}}, "queue.loop"),
+        ({"queue": {"tracks": [], "history": [], "loop": {"mode": "off"}}}, "queue.loop"),
         ({"queue": {"tracks": [{"encoded": None}], "history": [], "loop": "off"}}, "queue.tracks[0].encoded"),
         ({"queue": {"tracks": [], "loop": "off"}}, "queue.history"),
     ],

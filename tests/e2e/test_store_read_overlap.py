@@ -157,3 +157,38 @@ async def test_a_client_closed_while_its_ready_waits_for_the_saved_guilds_closes
     await asyncio.wait_for(third.expect(events.SessionResumedEvent, seen=True), 5)
     for gid, planned in plan.items():
         assert_queue(third.client.get_player(gid), planned[0], planned[1:])
+
+
+class _BrokenGuildRead(_GatedGuildRead):
+    """A store of the bot's own that breaks its contract: its guild read raises something else than StoreError."""
+
+    async def get_guilds(self, key: StoreKey) -> dict[int, GuildSnapshot]:
+        if self.failing:
+            self.failed.set()
+            raise ConnectionResetError("connection reset by peer")
+        return await SQLiteStore.get_guilds(self, key)
+
+
+async def test_a_guild_read_that_fails_with_an_unexpected_error_still_brings_every_guild_back_once_it_works(
+    world: World,
+) -> None:
+    """The read used to end in its background task: the ready went on as if the client were closing, claimed
+    nothing, and the node was ready with every saved queue ignored (a new play would have saved over it)."""
+    first = await world.boot()
+    plan = await play_everywhere(world, first)
+    await world.stop(first)
+    store = _BrokenGuildRead(_path(world))
+    store.failing = True
+
+    second = await _restart(world, store)
+    await asyncio.wait_for(store.failed.wait(), 5)
+
+    client = second.client
+    node = client.nodes["main"]
+    assert node.last_error is not None and "connection reset by peer" in node.last_error
+    assert node.state is not NodeState.READY
+    store.failing = False
+    await client.wait_ready(5)
+    await asyncio.wait_for(second.expect(events.SessionResumedEvent, seen=True), 5)
+    for gid, planned in plan.items():
+        assert_queue(client.get_player(gid), planned[0], planned[1:])

@@ -110,6 +110,19 @@ def test_tracks_parsed_from_json_equal_decoded_and_hand_built_ones() -> None:
     assert Track(encoded=BLOB).info == decoded.info  # info decoded from the blob when not given
 
 
+def test_a_track_built_with_a_subclass_of_track_info_gives_that_info_back() -> None:
+    @attrs.frozen
+    class RequestedInfo(TrackInfo):  # a bot's own kind of info (or a test double)
+        pass
+
+    info = RequestedInfo(**{f.name: getattr(decode_track(BLOB).info, f.name) for f in attrs.fields(TrackInfo)})
+    track = Track(encoded=BLOB, info=info)
+    assert track.info is info
+    assert track.known_length == info.known_length
+    assert track.source_and_identifier == (info.source_name, info.identifier)
+    assert "RequestedInfo(" in repr(track)
+
+
 def test_a_track_built_from_a_bad_blob_without_info_fails_on_access() -> None:
     track = Track(encoded="not a blob")
     with pytest.raises(TrackDecodeError):

@@ -8,8 +8,9 @@ import typing
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from lightbulb_lavalink.errors import LavalinkError
+from lightbulb_lavalink.errors import LavalinkError, ProtocolError
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.session_probe import resumes_session
 from lightbulb_lavalink.protocol.websocket import websocket_url
@@ -67,3 +68,32 @@ async def test_a_refused_handshake_never_shows_the_password(nodelink: FakeLavali
         with pytest.raises(LavalinkError) as caught:
             await probe(nodelink, http, "abcdefghijklmnop", password="wrong-pa55word")
     assert "wrong-pa55word" not in str(caught.value) and PASSWORD not in str(caught.value)
+
+
+async def test_a_first_frame_nested_too_deep_for_the_json_reader_is_a_protocol_error() -> None:
+    """Only ValueError was caught: such a frame raised RecursionError, which no caller of the probe (the handoff's
+    start) expects, instead of the ProtocolError documented."""
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str("[" * 100_000 + "]" * 100_000)
+        await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/v4/websocket", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(ProtocolError):
+                await resumes_session(
+                    http, f"http://127.0.0.1:{port}", PASSWORD, user_id=USER, session_id="s", clock=ManualClock(),
+                    timeout=5,
+                )  # fmt: skip
+    finally:
+        await runner.cleanup()
