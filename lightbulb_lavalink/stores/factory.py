@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import typing
 import urllib.parse
 
@@ -120,7 +119,8 @@ def _file_store_args(scheme: str, parts: urllib.parse.SplitResult, url: str) -> 
         try:
             timeout = float(query["timeout"])
         except ValueError:
-            timeout = math.nan
+            shown = query["timeout"][:20]
+            raise SettingsError("store", f"the sqlite timeout must be a number of seconds, not {shown!r}") from None
         options["timeout"] = check_seconds("the sqlite timeout", timeout, zero_ok=True)
     if "synchronous" in query:
         synchronous = query["synchronous"]

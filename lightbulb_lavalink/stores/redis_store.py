@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import math
 import typing
 import urllib.parse
 
@@ -103,7 +102,9 @@ def parse_redis_url(url: str, *, prefix: str | None = None) -> RedisURL:
             try:
                 seconds: float = float(value)
             except ValueError:
-                seconds = math.nan
+                raise SettingsError(
+                    "store", f"the Redis option {name} must be a number of seconds, not {value[:20]!r}"
+                ) from None
             check_seconds(f"the Redis option {name}", seconds)
         elif name in _WHOLE_OPTIONS:
             check_whole(f"the Redis option {name}", value, *_WHOLE_OPTIONS[name])

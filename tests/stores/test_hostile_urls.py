@@ -140,3 +140,18 @@ async def test_a_failed_start_closes_the_http_session_and_the_store(
         assert client.started and client._session is not None and not client._session.closed
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("redis://127.0.0.1:6379/0?socket_timeout=abc", "socket_timeout must be a number of seconds, not 'abc'"),
+        ("redis://127.0.0.1:6379/0?socket_connect_timeout=1s", "must be a number of seconds, not '1s'"),
+        ("sqlite:///x.db?timeout=ten", "the sqlite timeout must be a number of seconds, not 'ten'"),
+    ],
+)
+def test_a_timeout_that_is_no_number_is_named_as_typed(url: str, named: str) -> None:
+    """Not "not nan": the user sees the value they typed."""
+    with pytest.raises(SettingsError) as raised:
+        LavalinkSettings(store=url)
+    assert named in str(raised.value) and "nan" not in str(raised.value)
