@@ -146,7 +146,6 @@ class PlayerBase:
         "_sent",
         "_starting",
         "_state_at",
-        "_state_connected",
         "_state_ping",
         "_state_position",
         "_state_time",
@@ -192,7 +191,6 @@ class PlayerBase:
         # would outlive the collector's young generations and make its full passes come far more often.
         self._state_position: int | None = None  # None: no state reported yet
         self._state_time: int | None = None
-        self._state_connected = False
         self._state_ping: int | None = None
         self.connected: bool = False
         """Whether Lavalink's voice connection to Discord is up, as last reported."""
@@ -259,12 +257,13 @@ class PlayerBase:
 
     @property
     def state(self) -> PlayerState | None:
-        """The last state Lavalink reported (position, voice connection, ping), or `None` before the first."""
+        """The last state Lavalink reported (position, voice connection, ping), or `None` before the first; its
+        `connected` is the latest word on the voice connection (a `WebSocketClosedEvent` says it closed)."""
         position = self._state_position
         if position is None:
             return None
         return PlayerState(
-            time=self._state_time, position=position, connected=self._state_connected, ping=self._state_ping
+            time=self._state_time, position=position, connected=self.connected, ping=self._state_ping
         )
 
     @property
@@ -371,7 +370,7 @@ class PlayerBase:
         now = self._client.clock.monotonic()
         self._state_position = state.position
         self._state_time = state.time
-        self._state_connected = self.connected = state.connected
+        self.connected = state.connected
         self._state_ping = state.ping
         self._state_at = now
         self._frozen = False

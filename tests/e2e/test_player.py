@@ -270,3 +270,19 @@ async def test_a_queued_track_the_node_refuses_is_skipped_not_stalling_the_queue
     )
     assert ids(player.queue.history) == [first.info.identifier]
     assert ids(player.queue) == []
+
+
+async def test_the_state_says_the_voice_connection_closed_as_soon_as_the_node_says_so(manual_world: World) -> None:
+    """A `WebSocketClosedEvent` is the node reporting the voice connection down: `player.state` says so at once, not
+    only at the next `playerUpdate`."""
+    world = manual_world
+    process = await world.boot()
+    player = await joined(world, process)
+    await player.play(make_tracks(world.lavalink, "closing", 1)[0])
+    assert player.state is not None and player.state.connected
+    closed = process.expect(events.VoiceClosedEvent)
+    fake = lavalink_players(world, process)[player.guild_id]
+    fake.notify("WebSocketClosedEvent", code=4014, reason="", byRemote=True)  # no playerUpdate after it yet
+    await closed
+    assert not player.connected
+    assert player.state is not None and not player.state.connected
