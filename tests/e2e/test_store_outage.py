@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -74,10 +73,10 @@ async def test_music_goes_on_while_the_store_goes_down_and_the_queue_is_saved_wh
                         return None
                     return [snap.track.encoded, *(t.encoded for t in snap.queue.tracks)]
 
-                deadline = asyncio.get_running_loop().time() + 10
-                while await saved_queue() != [tracks[2].encoded, tracks[3].encoded]:
-                    assert asyncio.get_running_loop().time() < deadline, "the queue never reached the store"
-                    await asyncio.sleep(0.05)
+                async def queue_saved() -> bool:
+                    return await saved_queue() == [tracks[2].encoded, tracks[3].encoded]
+
+                await eventually(queue_saved, "the queue reaching the store")
                 assert await store.get_session(key) == client.nodes["main"].session_id
             await client.close()
         assert not [r for r in caplog.records if r.exc_info]  # warnings, no tracebacks

@@ -38,6 +38,7 @@ from lightbulb_lavalink.protocol.player import PlayerUpdate, TrackUpdate
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.websocket import WebSocketSession, websocket_url
 from lightbulb_lavalink.testing import FakeLavalink, ManualClock
+from tests.polling import eventually
 
 from .helpers import PASSWORD, free_port, serve_app
 
@@ -530,8 +531,7 @@ def _retry_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
 
 
 async def _until(predicate: typing.Callable[[], bool]) -> None:
-    while not predicate():  # noqa: ASYNC110 - polls state that has no event (server requests, log records)
-        await asyncio.sleep(0.01)
+    await eventually(predicate, "state that has no event (server requests, log records)")
 
 
 # ---------------------------------------------------------------------------------------------------- FakeLavalink
