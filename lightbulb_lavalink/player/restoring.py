@@ -65,6 +65,11 @@ class PlayerRestoring(PlayerAdvancing):
         events_before = self._track_events
         plugins = self._client.plugins
         await plugins.restore_before_track(self.as_player(), snap.plugins)  # the node lost them with its session
+        if self._destroyed:
+            # Left while the plugin state was on its way: the track must not follow (it would create the left
+            # guild's player again, and until its answer its events would be a rejoined player's).
+            self._starting = None
+            return
         try:
             await self._update(update)
         finally:

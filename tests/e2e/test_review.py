@@ -10,10 +10,14 @@ import pytest
 
 from lightbulb_lavalink import events
 from lightbulb_lavalink.errors import NodeUnavailable
+from lightbulb_lavalink.player import Player
+from lightbulb_lavalink.plugins.access import Plugins
 from lightbulb_lavalink.protocol.rest import RestClient
+from lightbulb_lavalink.snapshot import PluginSnapshot
+from tests.loop_turns import turns
 from tests.polling import eventually
 
-from .conftest import BotProcess, HeldPatch, World, joined, make_tracks
+from .conftest import BotProcess, HeldPatch, World, clock_of, joined, make_tracks
 from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -235,3 +239,41 @@ async def test_a_failed_loop_restart_does_not_duplicate_the_track_in_the_queue(
     monkeypatch.setattr(RestClient, "update_player", original)
 
     assert ids(player.queue) == [upcoming.info.identifier]
+
+
+async def test_a_leave_while_a_recovery_sends_plugin_state_sends_no_track_for_the_left_guild(
+    manual_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recovery sends a guild's plugin state (SponsorBlock's categories) before its track; the bot leaving the
+    guild meanwhile must stop it there: a track sent after the leave would create the left guild's player again."""
+    world = manual_world
+    world.resume_timeout = 1
+    first = await world.boot()
+    player = await joined(world, first)
+    guild = world.guilds[0]
+    await player.play(make_tracks(world.lavalink, "plugin-left", 1)[0])
+    player.set_plugin_state(PluginSnapshot(sponsorblock_categories=("sponsor",)))
+    await world.stop(first)
+    clock_of(world).advance(2)  # the session expires: the next boot recovers the guild from its snapshot
+
+    entered, go_on = asyncio.Event(), asyncio.Event()
+    original = Plugins.restore_before_track
+
+    async def held(self: Plugins, player: Player, state: PluginSnapshot) -> None:
+        entered.set()
+        await go_on.wait()
+        await original(self, player, state)
+
+    monkeypatch.setattr(Plugins, "restore_before_track", held)
+    second = await world.boot(wait=False)
+    await entered.wait()  # the recovery is sending the plugin state
+    seen = len(world.lavalink.requests)
+    leaving = asyncio.create_task(second.client.leave(guild.id))
+    await turns()
+    go_on.set()
+    await leaving
+    await second.wait_for(events.ResumeCompletedEvent)
+    sent = [r for r in world.lavalink.requests[seen:] if r.method == "PATCH" and r.path.endswith(f"/{guild.id}")]
+    assert sent == [], "a track was sent for the guild the bot left"
+    assert guild.id not in lavalink_players(world, second)
+    assert second.client.get_player(guild.id) is None
