@@ -136,7 +136,8 @@ async def test_a_slow_rest_answer_does_not_roll_back_the_current_track(
 # -- recovery racing a user's command -------------------------------------------------------------------------------
 
 
-async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -> None:
+async def test_a_track_played_during_recovery_is_not_thrown_away(manual_world: World) -> None:
+    world = manual_world
     world.resume_timeout = 1
     first = await world.boot()
     player = await joined(world, first)
@@ -144,7 +145,7 @@ async def test_a_track_played_during_recovery_is_not_thrown_away(world: World) -
     before = make_tracks(world.lavalink, "before", 1)[0]
     await player.play(before)
     await world.stop(first)
-    await asyncio.sleep(0.2)  # the session expires: the next boot recovers from the snapshot
+    clock_of(world).advance(2)  # the session expires: the next boot recovers from the snapshot
 
     second = await world.boot(voice_delay=0.3)
     # A /play right after the restart: the guild's player exists (recovery is rejoining voice), nothing plays.
