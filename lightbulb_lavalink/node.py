@@ -38,7 +38,6 @@ if typing.TYPE_CHECKING:
     from lightbulb_lavalink.player import Player
     from lightbulb_lavalink.protocol.info import Info
     from lightbulb_lavalink.protocol.messages import EventMessage, Message
-    from lightbulb_lavalink.protocol.player import PlayerState
     from lightbulb_lavalink.protocol.stats import Stats
     from lightbulb_lavalink.resuming.outcome import ResumeReport
     from lightbulb_lavalink.resuming.report import SyncReport
@@ -271,11 +270,7 @@ class Node:
         if isinstance(message, PlayerUpdateMessage):  # the hot path: one per playing guild every few seconds
             if self.replay.is_open:
                 return self._after_replay(message)
-            player = self._players.get(message.guild_id)
-            if player is not None and player.node is self:
-                player.on_state(message.state)
-                if self._heard(events.PlayerUpdateEvent):
-                    self._tell_player_update(player, message.state)
+            self._on_player_update(message)
             return None
         client = self._client
         if isinstance(message, StatsMessage):
@@ -300,17 +295,15 @@ class Node:
     def _on_player_update(self, message: PlayerUpdateMessage) -> None:
         player = self._players.get(message.guild_id)
         if player is not None and player.node is self:
-            player.on_state(message.state)
+            state = message.state
+            player.on_state(state)
             if self._heard(events.PlayerUpdateEvent):
-                self._tell_player_update(player, message.state)
-
-    def _tell_player_update(self, player: Player, state: PlayerState) -> None:
-        client = self._client
-        client.dispatch(
-            events.PlayerUpdateEvent(
-                app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
-            )
-        )
+                client = self._client
+                client.dispatch(
+                    events.PlayerUpdateEvent(
+                        app=client.app, client=client, player=player, guild_id=player.snowflake, node=self, state=state
+                    )
+                )
 
     def _on_unknown(self, message: UnknownMessage) -> None:
         """A message Lavalink itself does not send: a known plugin's event becomes its typed event; anything else (a

@@ -449,27 +449,9 @@ def fast_track(data: typing.Any, *, lazy_info: bool = False) -> Track | None:
         or (user_data is not None and type(user_data) is not dict)
     ):
         return None
-    if lazy_info:
-        return new_track(encoded, info, plugin_info or None, user_data or None)
+    # Every field `_info_from_checked` reads was checked above.
     return new_track(
-        encoded,
-        new_track_info(
-            identifier,
-            is_seekable,
-            author,
-            length,
-            is_stream,
-            position,
-            title,
-            uri,
-            _intern(source_name),
-            artwork_url,
-            isrc,
-            3,
-            b"",
-        ),
-        plugin_info or None,
-        user_data or None,
+        encoded, info if lazy_info else _info_from_checked(info), plugin_info or None, user_data or None
     )
 
 

@@ -9,6 +9,7 @@ import typing
 import urllib.parse
 
 from lightbulb_lavalink.errors import StoreError
+from lightbulb_lavalink.protocol.backoff import Backoff
 from lightbulb_lavalink.redact import redact_secret
 from lightbulb_lavalink.resuming.book import describe
 
@@ -29,7 +30,7 @@ _LOGGER = logging.getLogger("lightbulb_lavalink.client")
 class StoreReader:
     """Fills the hub's session book from the store at start (see the module). Owned by `LavalinkClient`."""
 
-    __slots__ = ("_clock", "_hub", "_nodes", "_settings", "_store", "_store_key", "error")
+    __slots__ = ("_clock", "_hub", "_nodes", "_retries", "_settings", "_store", "_store_key", "error")
 
     def __init__(
         self,
@@ -48,6 +49,8 @@ class StoreReader:
         self._clock = clock
         self._store = store
         self._store_key = store_key
+        # Reads are retried as the nodes reconnect, without jitter: one reader per process.
+        self._retries = Backoff(initial=settings.reconnect_delay, maximum=settings.reconnect_max_delay, jitter=0)
         self.error: str | None = None
         """Why the store cannot be read now (each node's `last_error` says it too); `None` once it was."""
 
@@ -90,7 +93,7 @@ class StoreReader:
         """Fill the session book with the saved guilds, retrying until the store answers (the nodes' `ready`
         waits meanwhile: no guild is claimed, nothing saved over a queue)."""
         book = self._hub.book
-        delay = self._settings.reconnect_delay
+        delays = self._retries.delays()
         first = True
         try:
             while True:
@@ -105,8 +108,7 @@ class StoreReader:
                     # closed, claim no saved guild, and leave the node ready with every saved queue ignored.
                     self._unreadable(StoreError(_unexpected(exc, self._settings.store)), warn=first)
                     first = False
-                await self._clock.sleep(delay)
-                delay = min(delay * 2, self._settings.reconnect_max_delay)
+                await self._clock.sleep(next(delays))
         except BaseException:
             book.give_up()  # closed meanwhile: a node's ready waiting for the guilds stops waiting
             raise
@@ -139,13 +141,14 @@ class StoreReader:
 
     async def read_until_it_answers(self) -> None:
         """Read the session book again and again (backing off) until the store answers."""
-        delay = self._settings.reconnect_delay
+        delays = self._retries.delays()
         while not await self.read_all(first=False):
-            await self._clock.sleep(delay)
-            delay = min(delay * 2, self._settings.reconnect_max_delay)
+            await self._clock.sleep(next(delays))
 
 
 def _unexpected(exc: Exception, store_url: str) -> str:
     """An error a store raised that is not a `StoreError`, in words (the store URL's password masked)."""
     password = urllib.parse.urlsplit(store_url).password if "://" in store_url else None
-    return redact_secret(f"{type(exc).__name__}: {exc}", password)
+    # As the URL writes it and as a driver would show it (percent-decoded): `redact_secret` quotes each again.
+    plain = urllib.parse.unquote(password) if password else None
+    return redact_secret(f"{type(exc).__name__}: {exc}", password, plain)

@@ -8,7 +8,6 @@ import contextlib
 import logging
 import math
 import random
-import types
 import typing
 
 from lightbulb_lavalink.clock import SYSTEM_CLOCK
@@ -18,6 +17,7 @@ from lightbulb_lavalink.stores.base import snapshot_text
 
 if typing.TYPE_CHECKING:
     import collections.abc
+    import types
 
     from lightbulb_lavalink.clock import Clock
     from lightbulb_lavalink.stores.base import SessionStore, StoreKey
@@ -202,9 +202,7 @@ class SnapshotWriter:
         pending = self._pending
         current = pending.get(slot)
         if current is not None:
-            # The same producer again (a player's bound `snapshot`, equal to the pending one) keeps the pending one.
-            if current is not value and (type(value) is not types.MethodType or value != current):
-                pending[slot] = value
+            pending[slot] = value  # the latest wins; it is due when the first one was
             return
         now = self._clock.monotonic()
         last = self._last_write.get(slot)
@@ -252,21 +250,19 @@ class SnapshotWriter:
         if not self._sessions and not self._pending:
             return math.inf
         dues = self._due
-        due = -math.inf if self._sessions else min(dues.get(slot, -math.inf) for slot in self._pending)
+        due = -math.inf if self._sessions else min(dues.values())
         return max(due, self._retry_at)
 
     def _take(self, until: float) -> _Batch:
         sessions, self._sessions = self._sessions, {}
         dues = self._due
-        taken = {slot: value for slot, value in self._pending.items() if dues.get(slot, -math.inf) <= until}
+        taken = {slot: value for slot, value in self._pending.items() if dues[slot] <= until}
         now = self._clock.monotonic()
         for slot in taken:
             del self._pending[slot]
-            dues.pop(slot, None)
+            del dues[slot]
             # A change arriving while this write is in flight waits a full interval from now.
             self._last_write[slot] = now
-        if len(dues) > len(self._pending):  # pending writes dropped by hand (a test's crash): their dues too
-            self._due = {slot: dues[slot] for slot in self._pending if slot in dues}
         return sessions, taken
 
     # -- writing -----------------------------------------------------------------------------------------
@@ -383,6 +379,13 @@ class SnapshotWriter:
 
     # -- flushing and closing ----------------------------------------------------------------------------
 
+    def discard(self) -> None:
+        """Forget every write not made yet, session ids included, as a process that dies loses them (a crash in a
+        test); `close()` then has nothing of them to write."""
+        self._pending.clear()
+        self._due.clear()
+        self._sessions.clear()
+
     async def flush(self) -> None:
         """Write everything pending now (ignoring `min_interval` and backoff).
 
@@ -447,8 +450,7 @@ def _built(slots: list[_Slot], entries: dict[_Slot, _Value]) -> list[GuildSnapsh
     snapshots: list[GuildSnapshot] = []
     for slot in slots:
         guild_id, value = slot[1], entries[slot]
-        if isinstance(value, _Delete):
-            continue
+        assert not isinstance(value, _Delete)  # deletions are made apart (`_write_group`)
         if isinstance(value, GuildSnapshot):
             snapshots.append(value)
             continue

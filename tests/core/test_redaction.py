@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 import typing
+import urllib.parse
 
 import pytest
 from hypothesis import given
@@ -140,3 +141,16 @@ def test_settings_errors_never_show_the_password(build: typing.Callable[[], obje
     with pytest.raises(SettingsError) as info:
         build()
     _assert_hidden(info.value)
+
+
+@pytest.mark.parametrize("password", ["plain-pw", "p@ss/w?rd#1", "späß word"])
+def test_a_store_read_failure_shown_on_the_nodes_hides_the_store_password(password: str) -> None:
+    """A store of the bot's own that raises something else than `StoreError` at start: its error, shown as the
+    nodes' `last_error`, may quote the password as the URL writes it or as the driver decoded it."""
+    from lightbulb_lavalink.resuming.store_read import _unexpected
+
+    encoded = urllib.parse.quote(password, safe="")
+    url = f"redis://user:{encoded}@cache.example:6379/0"
+    shown = _unexpected(ConnectionResetError(f"auth {password} refused at {url}"), url)
+    assert password not in shown and encoded not in shown
+    assert shown.startswith("ConnectionResetError: auth *** refused")

@@ -93,5 +93,7 @@ def test_an_event_track_is_the_track_the_bot_sent_and_no_other(
     assert same_track(heard, _event_track(sent, later))
     different = (sent.source_name, sent.identifier) != (other.source_name, other.identifier)
     assert same_track(mine, _event_track(other, at)) is not different
+    fresh = _event_track(other, later)  # nothing read yet: its length and identity come from the wire info
+    assert fresh.known_length == other.known_length
+    assert fresh.source_and_identifier == (other.source_name, other.identifier)
     assert heard.info == TrackInfo(**{**_fields(sent), "position": at})  # built on first access, as sent
-    assert heard.known_length == heard.info.known_length

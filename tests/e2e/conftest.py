@@ -135,7 +135,7 @@ class World:
         hub = client._hub
         writer, hub.writer = hub.writer, None
         if writer is not None:
-            writer._pending.clear()
+            writer.discard()
             await writer.close()
         await client.close()
         await process.voice.close()
@@ -161,24 +161,30 @@ async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
             await w.close()
 
 
-@pytest.fixture
-async def manual_world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
-    """As `world`, with FakeLavalink and every bot process on one `ManualClock` the test moves (`clock_of`)."""
+@contextlib.asynccontextmanager
+async def world_on_manual_clock(tmp_path: pathlib.Path, *, guilds: int = 3) -> AsyncIterator[World]:
+    """A world whose FakeLavalink and bot processes all run on one `ManualClock` the test moves (`clock_of`)."""
     clock = ManualClock()
     async with FakeLavalink(clock=clock, player_update_interval=1.0) as lavalink:
         discord = FakeDiscord()
-        guilds = [await discord.add_guild(members=3) for _ in range(3)]
         w = World(
             lavalink=lavalink,
             discord=discord,
             store_url=f"sqlite:///{tmp_path / 'sessions.db'}",
-            guilds=guilds,
+            guilds=[await discord.add_guild(members=3) for _ in range(guilds)],
             clock=clock,
         )
         try:
             yield w
         finally:
             await w.close()
+
+
+@pytest.fixture
+async def manual_world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
+    """As `world`, on a `ManualClock` (see `world_on_manual_clock`)."""
+    async with world_on_manual_clock(tmp_path) as w:
+        yield w
 
 
 def clock_of(world: World) -> ManualClock:

@@ -20,7 +20,8 @@ from lightbulb_lavalink.client import LavalinkClient
 from lightbulb_lavalink.errors import LavalinkError, NodeUnavailable
 from lightbulb_lavalink.node import NodeState
 from lightbulb_lavalink.resuming.handoff import HandoffState
-from lightbulb_lavalink.stores.handoff import HandoffKind
+from lightbulb_lavalink.resuming.handoff.releasing import Releaser
+from lightbulb_lavalink.stores.handoff import HandoffKind, HandoffMessage
 from lightbulb_lavalink.testing import FakeLavalink
 from lightbulb_lavalink.testing.gateway import FakeDiscord, FakeVoiceGateway, make_bot
 from tests.polling import eventually
@@ -28,7 +29,7 @@ from tests.stores.conftest import drop_server_data, require_server, server_statu
 from tests.stores.helpers import DATABASE_URL, REDIS_URL, unique
 
 from .conftest import TIME_SCALE, BotProcess, World, make_tracks
-from .test_resume import assert_queue, ids
+from .test_resume import assert_queue, ids, play_everywhere
 
 if typing.TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -70,19 +71,6 @@ async def nodelink(server_status: dict[str, str | None]) -> AsyncIterator[World]
     """`shared` on Redis, with a node that answers as NodeLink does (REST answers for a paused session)."""
     async with shared_world("redis", server_status, flavour="nodelink") as world:
         yield world
-
-
-async def play_everywhere(world: World, process: BotProcess) -> dict[int, list[str]]:
-    """Each guild: a listener in voice, the bot joins, plays one long track and queues three more."""
-    plan: dict[int, list[str]] = {}
-    for n, guild in enumerate(world.guilds):
-        tracks = make_tracks(world.lavalink, f"g{n}", 4, length=LONG)
-        await world.seat_listener(guild)
-        player = await process.client.join(guild.id, guild.voice_channel_ids[0])
-        player.queue.extend(tracks[1:])
-        await player.play(tracks[0])
-        plan[guild.id] = ids(tracks)
-    return plan
 
 
 async def boot_new(
@@ -135,7 +123,7 @@ def playing(world: World, session_id: str | None) -> dict[int, str]:
 
 async def test_a_handoff_moves_every_guild_to_the_new_process_with_its_queue(shared: World) -> None:
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     done = old.expect(HandoffCompletedEvent)
 
@@ -162,7 +150,7 @@ async def test_a_handoff_moves_every_guild_to_the_new_process_with_its_queue(sha
 
 async def test_a_track_that_ends_during_the_handoff_advances_its_queue_once(shared: World) -> None:
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     first = shared.guilds[0].id
 
@@ -186,7 +174,7 @@ async def test_a_track_that_ends_during_the_handoff_advances_its_queue_once(shar
 
 async def test_what_the_old_process_changes_while_the_new_one_reads_is_not_lost(shared: World) -> None:
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     first, second = shared.guilds[0].id, shared.guilds[1].id
     extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
     session = old.client.nodes["main"].session_id
@@ -210,7 +198,7 @@ async def test_what_the_old_process_changes_while_the_new_one_reads_is_not_lost(
 
 async def test_a_new_process_that_dies_after_the_release_leaves_the_old_one_playing(shared: World) -> None:
     old = await shared.boot(handoff_timeout=1.0)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     back = old.expect(events.SessionResumedEvent)
 
@@ -243,7 +231,7 @@ async def test_a_new_process_that_dies_after_the_release_leaves_the_old_one_play
 
 async def test_a_new_process_that_fails_to_resume_tells_the_old_one_at_once(shared: World) -> None:
     old = await shared.boot(handoff_timeout=30.0)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     back = old.expect(events.SessionResumedEvent)
 
@@ -263,7 +251,7 @@ async def test_a_new_process_that_fails_to_resume_tells_the_old_one_at_once(shar
 
 async def test_a_new_process_that_fails_before_the_release_changes_nothing(shared: World) -> None:
     old = await shared.boot(handoff_timeout=30.0)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
 
     async def cannot_read() -> None:
@@ -287,7 +275,7 @@ async def test_a_new_process_that_fails_before_the_release_changes_nothing(share
 
 async def test_no_process_listening_fails_the_new_one_within_its_deadline(shared: World) -> None:
     old = await shared.boot()
-    await play_everywhere(shared, old)
+    await play_everywhere(shared, old, length=LONG)
     listening = old.client._handoff.state
     assert listening is HandoffState.RUNNING
     # An old process that does not hand over (an older version): its listener is gone.
@@ -302,7 +290,7 @@ async def test_no_process_listening_fails_the_new_one_within_its_deadline(shared
 
 async def test_with_no_process_running_a_handoff_start_is_a_normal_start(shared: World) -> None:
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     await shared.stop(old)
 
@@ -331,7 +319,7 @@ async def test_a_leave_the_old_process_gets_while_letting_go_fails_clearly(share
     voice channel while the new process brings the guild back. It fails (NodeUnavailable, as documented), and the
     guild plays on under the new process."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     second = shared.guilds[1].id
     outcome: list[BaseException | None] = []
 
@@ -356,7 +344,7 @@ async def test_the_old_process_shutting_down_after_a_handoff_leaves_the_new_one_
     """A bot that ends with `shutdown()` (leave every guild, end the sessions) must not do so with sessions it
     handed over: the new process holds them."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     new = await boot_new(shared)
     await asyncio.wait_for(old.client.wait_handed_off(), 10)
@@ -376,7 +364,7 @@ async def test_a_handoff_start_while_the_node_is_down_and_no_process_runs_starts
     """``LAVALINK_HANDOFF=true`` left set is documented safe: a process booting while no other runs and its node is
     briefly unreachable starts as without it (the nodes reconnect in the background), rather than not at all."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     await shared.stop(old)
     await shared.lavalink.drop_connections(refuse_new=True)
@@ -398,24 +386,30 @@ async def test_a_process_still_taking_over_does_not_answer_another_request(share
     but must not start handing over what it does not hold yet (it would close its nodes under its own start, and
     the first process would take the sessions back beside B); B's request goes unanswered and B fails."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     done = old.expect(HandoffCompletedEvent)
     second: list[asyncio.Future[BotProcess]] = []
     states: list[HandoffState] = []
     original = LavalinkClient.wait_ready
+    heard_by_a = asyncio.Event()
+    on_request = Releaser._on_request
+
+    def hearing(releaser: Releaser, message: HandoffMessage) -> None:
+        on_request(releaser, message)
+        if releaser._hub.client is not old.client:
+            heard_by_a.set()  # A decided on B's request (it must refuse it)
 
     async def wait_ready(client: LavalinkClient, timeout: float = 10.0) -> None:
         if client is not old.client and not second:
-            # A connected its nodes and listens: B asks now, and A gets a moment to answer (it must not).
+            # A connected its nodes and listens: B asks now, and A decides on the request before going on.
             second.append(asyncio.ensure_future(boot_new(shared, handoff_timeout=1.0)))
-            await eventually(lambda: len(shared.processes) == 3, what="B started")
-            for _ in range(20):
-                await asyncio.sleep(0.01)
+            await heard_by_a.wait()
             states.append(client._handoff.state)
         await original(client, timeout)
 
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Releaser, "_on_request", hearing)
         patch.setattr(LavalinkClient, "wait_ready", wait_ready)
         first = await boot_new(shared, handoff_timeout=5.0)
     await asyncio.wait_for(done, 10)
@@ -433,7 +427,7 @@ async def test_a_listener_that_closes_the_bot_on_handoff_completed_lets_it_stop(
     hikari's close awaits the `StoppingEvent` listeners, one of which closes the client: the client closing must
     not cancel and wait for the listener that is closing the bot (it waits for the client: the bot never stops)."""
     old = await shared.boot()
-    await play_everywhere(shared, old)
+    await play_everywhere(shared, old, length=LONG)
     closed = asyncio.Event()
 
     async def close_the_bot() -> None:  # what hikari's GatewayBot.close does before closing its shards
@@ -459,7 +453,7 @@ async def test_a_queue_change_the_old_process_makes_while_writing_its_last_snaps
     """The old process closed its websockets and writes its last snapshots: a ``player.queue.add`` its code makes
     then (a command that was already past the node, a timer of the bot) reaches the new process."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     first = shared.guilds[0].id
     extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
     writer = old.client._hub.writer
@@ -488,7 +482,7 @@ async def test_a_change_the_old_process_makes_once_it_let_go_is_refused_never_lo
     """Once its last snapshots are written nothing the old process changes can reach the new one: every change
     (a queue's, its loop mode, a command) fails with a `NodeUnavailable` that says why, rather than vanish."""
     old = await shared.boot()
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     first = shared.guilds[0].id
     extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
     refused: list[str] = []
@@ -532,7 +526,7 @@ async def test_an_old_process_stopped_while_prepared_leaves_the_new_one_to_start
     snapshots as any clean stop does and says so; the new process starts at once, as with no process running,
     with what the old one changed meanwhile."""
     old = await shared.boot(handoff_timeout=30.0)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
     first = shared.guilds[0].id
     extra = make_tracks(shared.lavalink, "late", 1, length=LONG)[0]
@@ -559,7 +553,7 @@ async def test_an_old_process_killed_while_prepared_leaves_the_new_one_to_start_
     """Killed before letting go, it says nothing: the new process, hearing no ``released`` by its deadline, finds
     nothing holding the sessions and starts normally rather than fail."""
     old = await shared.boot(handoff_timeout=0.5)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     session = old.client.nodes["main"].session_id
 
     killed: list[object] = []
@@ -589,7 +583,7 @@ async def test_a_process_busy_with_a_handoff_says_so_at_once(shared: World) -> N
     """A request to a process that is already handing over (two deploys at once) is answered at once with why:
     the second new process fails fast saying so, not after its deadline with a guess."""
     old = await shared.boot(handoff_timeout=30.0)
-    plan = await play_everywhere(shared, old)
+    plan = await play_everywhere(shared, old, length=LONG)
     failures: list[BaseException] = []
     elapsed: list[float] = []
 

@@ -27,10 +27,8 @@ from lightbulb_lavalink.protocol.player import TrackUpdate
 from lightbulb_lavalink.protocol.rest import RestClient
 from lightbulb_lavalink.protocol.tracks import Track
 from lightbulb_lavalink.queue import LoopMode
-from lightbulb_lavalink.testing import FakeLavalink, ManualClock
-from lightbulb_lavalink.testing.gateway import FakeDiscord
 
-from .conftest import BotProcess, World, clock_of, joined, make_tracks
+from .conftest import BotProcess, World, clock_of, joined, make_tracks, world_on_manual_clock
 from .test_resume import ids, lavalink_players
 
 if typing.TYPE_CHECKING:
@@ -51,21 +49,8 @@ RETRY = 0.2  # s: the longest retry delay in `World.settings` (reconnect_max_del
 @pytest.fixture
 async def world(tmp_path: pathlib.Path) -> AsyncIterator[World]:
     """One guild, FakeLavalink and every bot process on a single `ManualClock`."""
-    clock = ManualClock()
-    async with FakeLavalink(clock=clock, player_update_interval=1.0) as lavalink:
-        discord = FakeDiscord()
-        guilds = [await discord.add_guild(members=3)]
-        w = World(
-            lavalink=lavalink,
-            discord=discord,
-            store_url=f"sqlite:///{tmp_path / 'sessions.db'}",
-            guilds=guilds,
-            clock=clock,
-        )
-        try:
-            yield w
-        finally:
-            await w.close()
+    async with world_on_manual_clock(tmp_path, guilds=1) as w:
+        yield w
 
 
 def expect(

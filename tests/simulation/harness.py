@@ -354,8 +354,7 @@ class World:
             hub = client._hub
             writer, hub.writer = hub.writer, None
             if writer is not None:
-                writer._pending.clear()
-                writer._sessions.clear()
+                writer.discard()
                 await writer.close()
             self.traffic.fail()
         else:
